@@ -1,0 +1,76 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { Config } from './config/schema.js';
+import { parseHostPort } from './config/load.js';
+import { Server } from './core/server.js';
+import { listenHttp, type HttpListener } from './http/server.js';
+import type { Logger } from './observability/logger.js';
+import { listenTcp, listenTls, type Listener, type TlsMaterial } from './transport/listeners.js';
+
+/** A started server with its listeners; what `parley serve` and the tests hold on to. */
+export interface RunningServer {
+  readonly server: Server;
+  readonly listeners: Listener[];
+  readonly http: HttpListener | null;
+  /** Re-read the TLS certificate and key; new connections use them, open ones keep theirs. */
+  reloadTls(): void;
+  /** Stop accepting, tell every client why, wait for them to go (bounded), close. */
+  stop(reason?: string): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  mkdirSync(config.data_dir, { recursive: true });
+  const server = new Server({ config, logger, motd: readMotd(config) });
+  const listeners: Listener[] = [];
+  const tlsListeners: Awaited<ReturnType<typeof listenTls>>[] = [];
+  let http: HttpListener | null = null;
+  const readTls = (): TlsMaterial => ({ cert: readFileSync(config.tls.cert!), key: readFileSync(config.tls.key!) });
+  try {
+    for (const address of config.listen) {
+      const { host, port } = parseHostPort(address);
+      listeners.push(await listenTcp(server, host, port));
+    }
+    if (config.tls.listen.length > 0) {
+      const material = readTls();
+      for (const address of config.tls.listen) {
+        const { host, port } = parseHostPort(address);
+        const listener = await listenTls(server, host, port, material);
+        tlsListeners.push(listener);
+        listeners.push(listener);
+      }
+    }
+    if (config.http.listen) {
+      const { host, port } = parseHostPort(config.http.listen);
+      http = await listenHttp(server, host, port);
+    }
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    await http?.close();
+    server.shutdown();
+    throw err;
+  }
+
+  const stop = async (reason = 'Server shutting down'): Promise<void> => {
+    const closed = Promise.all(listeners.map((l) => l.close()));
+    server.shutdown(reason);
+    const deadline = Date.now() + config.shutdown_timeout_seconds * 1000;
+    // Closing listeners resolves once every connection is gone; don't wait past the deadline.
+    await Promise.race([closed, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+    await http?.close();
+  };
+
+  return {
+    server,
+    listeners,
+    http,
+    reloadTls: () => {
+      const material = readTls();
+      for (const listener of tlsListeners) listener.setCertificate(material);
+    },
+    stop,
+  };
+}
+
+function readMotd(config: Config): string[] | null {
+  if (!config.server.motd_file) return null;
+  return readFileSync(config.server.motd_file, 'utf8').replace(/\r/g, '').replace(/\n$/, '').split('\n');
+}

@@ -1,0 +1,21 @@
+/** The IRCv3 capabilities Parley offers (ircv3.net/specs). Values follow `CAP LS 302`. */
+export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
+  ['account-notify', ''],
+  ['account-tag', ''],
+  ['away-notify', ''],
+  ['batch', ''],
+  ['cap-notify', ''],
+  ['echo-message', ''],
+  ['extended-join', ''],
+  ['invite-notify', ''],
+  ['labeled-response', ''],
+  ['message-tags', ''],
+  ['multi-prefix', ''],
+  ['server-time', ''],
+  ['setname', ''],
+  ['standard-replies', ''],
+  ['userhost-in-names', ''],
+]);
+
+/** cap-notify cannot be disabled once CAP LS 302 was sent (IRCv3 capability negotiation). */
+export const STICKY_CAPS = new Set(['cap-notify']);

@@ -1,0 +1,19 @@
+import type { IrcMessage } from '../../protocol/index.js';
+import type { Server } from '../server.js';
+import type { Session } from '../session.js';
+
+export interface CommandContext {
+  server: Server;
+  session: Session;
+  message: IrcMessage;
+  params: string[];
+}
+
+/** One row of the dispatch table. */
+export interface CommandSpec {
+  handler: (ctx: CommandContext) => void;
+  /** Fewer params than this is answered with ERR_NEEDMOREPARAMS before the handler runs. */
+  minParams: number;
+  /** May run before the client is registered (CAP, NICK, USER, PASS, PING, PONG, QUIT). */
+  beforeRegistration?: boolean;
+}

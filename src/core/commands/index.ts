@@ -1,0 +1,37 @@
+import { CAP } from './cap.js';
+import type { CommandSpec } from './context.js';
+import { NOTICE, PRIVMSG, TAGMSG } from './messaging.js';
+import { MODE } from './modes.js';
+import { NICK, PASS, PING, PONG, QUIT, USER } from './registration.js';
+import { INVITE, JOIN, KICK, LIST, NAMES, PART, TOPIC } from './rooms.js';
+import { AWAY, LUSERS, MOTD, SETNAME, WHO, WHOIS } from './users.js';
+
+export type { CommandContext, CommandSpec } from './context.js';
+
+/** The dispatch table: every command the server understands, and what it requires. */
+export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, CommandSpec>([
+  ['CAP', { handler: CAP, minParams: 1, beforeRegistration: true }],
+  ['PASS', { handler: PASS, minParams: 1, beforeRegistration: true }],
+  ['NICK', { handler: NICK, minParams: 1, beforeRegistration: true }],
+  ['USER', { handler: USER, minParams: 4, beforeRegistration: true }],
+  ['PING', { handler: PING, minParams: 1, beforeRegistration: true }],
+  ['PONG', { handler: PONG, minParams: 0, beforeRegistration: true }],
+  ['QUIT', { handler: QUIT, minParams: 0, beforeRegistration: true }],
+  ['JOIN', { handler: JOIN, minParams: 1 }],
+  ['PART', { handler: PART, minParams: 1 }],
+  ['TOPIC', { handler: TOPIC, minParams: 1 }],
+  ['NAMES', { handler: NAMES, minParams: 0 }],
+  ['LIST', { handler: LIST, minParams: 0 }],
+  ['KICK', { handler: KICK, minParams: 2 }],
+  ['INVITE', { handler: INVITE, minParams: 2 }],
+  ['PRIVMSG', { handler: PRIVMSG, minParams: 0 }],
+  ['NOTICE', { handler: NOTICE, minParams: 0 }],
+  ['TAGMSG', { handler: TAGMSG, minParams: 0 }],
+  ['MODE', { handler: MODE, minParams: 1 }],
+  ['AWAY', { handler: AWAY, minParams: 0 }],
+  ['SETNAME', { handler: SETNAME, minParams: 1 }],
+  ['WHO', { handler: WHO, minParams: 0 }],
+  ['WHOIS', { handler: WHOIS, minParams: 1 }],
+  ['LUSERS', { handler: LUSERS, minParams: 0 }],
+  ['MOTD', { handler: MOTD, minParams: 0 }],
+]);

@@ -1,0 +1,83 @@
+import { isRoomName, type Tags } from '../../protocol/index.js';
+import * as N from '../../protocol/numerics.js';
+import { numericError } from '../errors.js';
+import { Outgoing } from '../outgoing.js';
+import { MEMBER_OP, MEMBER_VOICE, type Room } from '../room.js';
+import type { Session } from '../session.js';
+import type { CommandContext } from './context.js';
+
+type RelayCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
+
+// PRIVMSG <target>{,<target>} <text>
+export const PRIVMSG = (ctx: CommandContext) => relay(ctx, 'PRIVMSG');
+// NOTICE <target>{,<target>} <text>
+export const NOTICE = (ctx: CommandContext) => relay(ctx, 'NOTICE');
+// TAGMSG <target>{,<target>}   (IRCv3 message-tags: only client-only tags travel)
+export const TAGMSG = (ctx: CommandContext) => relay(ctx, 'TAGMSG');
+
+/**
+ * The hot path. Checks run on local memory, the message is built once, and each recipient gets
+ * the cached bytes for its capability view; nothing here awaits.
+ */
+function relay({ server, session, message, params }: CommandContext, command: RelayCommand): void {
+  if (params.length < 1 || params[0] === '') throw numericError(N.ERR_NORECIPIENT, `No recipient given (${command})`);
+  const text = params[1];
+  if (command !== 'TAGMSG' && (text === undefined || text === '')) throw numericError(N.ERR_NOTEXTTOSEND, 'No text to send');
+  const targets = params[0]!.split(',');
+  if (targets.length > server.config.limits.targets_per_message) {
+    throw numericError(N.ERR_TOOMANYTARGETS, params[0]!, 'Too many targets');
+  }
+  session.lastSpoke = Date.now();
+  const clientTags = clientOnlyTags(message.tags);
+  server.forEachTarget(session, command, targets, (target) => {
+    const tags: Tags = { ...clientTags, time: new Date().toISOString(), msgid: server.newMsgid() };
+    if (session.account) tags.account = session.account;
+    const out = new Outgoing({
+      tags,
+      source: session.prefix,
+      command,
+      params: command === 'TAGMSG' ? [target] : [target, text!],
+    });
+    const statusPrefix = target[0] === '@' || target[0] === '+' ? target[0] : '';
+    const name = target.slice(statusPrefix.length);
+    if (isRoomName(name)) {
+      const room = server.findRoom(name);
+      if (!room) throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
+      sendToRoom(session, room, out, statusPrefix);
+    } else {
+      if (statusPrefix) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
+      const recipient = server.findNick(target);
+      if (!recipient) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
+      recipient.deliver(out);
+      if (command === 'PRIVMSG' && recipient.away !== null) session.numeric(N.RPL_AWAY, recipient.nick, recipient.away);
+    }
+    if (session.has('echo-message')) session.send(out);
+  });
+}
+
+function sendToRoom(session: Session, room: Room, out: Outgoing, statusPrefix: string): void {
+  const flags = room.members.get(session);
+  const voiced = flags !== undefined && (flags & (MEMBER_OP | MEMBER_VOICE)) !== 0;
+  const refuse = (why: string) => numericError(N.ERR_CANNOTSENDTOCHAN, room.name, `Cannot send to channel (${why})`);
+  if (flags === undefined && room.flags.has('n')) throw refuse('no external messages');
+  if (!voiced && room.flags.has('m')) throw refuse('+m');
+  if (!voiced && room.isBanned(session)) throw refuse('banned');
+  if (statusPrefix === '') {
+    room.broadcast(out, session);
+    return;
+  }
+  // STATUSMSG: @#room reaches ops, +#room reaches voiced members and ops.
+  const needed = statusPrefix === '@' ? MEMBER_OP : MEMBER_OP | MEMBER_VOICE;
+  for (const [member, memberFlags] of room.members) {
+    if (member !== session && (memberFlags & needed) !== 0) member.deliver(out);
+  }
+}
+
+/** Only client-only tags (`+name`) are relayed; server tags from a client are ignored. */
+function clientOnlyTags(tags: Tags | undefined): Tags | undefined {
+  if (!tags) return undefined;
+  let out: Tags | undefined;
+  for (const key in tags) if (key.startsWith('+')) (out ??= {})[key] = tags[key]!;
+  return out;
+}
+

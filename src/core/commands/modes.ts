@@ -1,0 +1,170 @@
+import { isRoomName, namesEqual, normalizeMask } from '../../protocol/index.js';
+import * as N from '../../protocol/numerics.js';
+import { numericError } from '../errors.js';
+import { MEMBER_OP, MEMBER_VOICE, ROOM_FLAG_MODES, type Room } from '../room.js';
+import type { Server } from '../server.js';
+import type { Session } from '../session.js';
+import type { CommandContext } from './context.js';
+import { requireOp, requireRoom } from './rooms.js';
+
+/** Mode changes with a parameter honoured per command, as ISUPPORT MODES=4 says. */
+const MAX_PARAM_MODES = 4;
+
+// MODE <target> [<modestring> [<mode arguments>...]]
+export function MODE(ctx: CommandContext): void {
+  if (isRoomName(ctx.params[0]!)) roomMode(ctx);
+  else userMode(ctx);
+}
+
+function userMode({ session, params }: CommandContext): void {
+  if (!namesEqual(params[0]!, session.nick)) throw numericError(N.ERR_USERSDONTMATCH, "Can't change mode for other users");
+  const modes = params[1];
+  if (modes === undefined) {
+    session.numeric(N.RPL_UMODEIS, session.invisible ? '+i' : '+');
+    return;
+  }
+  let adding = true;
+  let applied = '';
+  let unknown = false;
+  for (const ch of modes) {
+    if (ch === '+' || ch === '-') adding = ch === '+';
+    else if (ch === 'i') {
+      if (session.invisible !== adding) applied += (adding ? '+' : '-') + 'i';
+      session.invisible = adding;
+    } else unknown = true;
+  }
+  if (unknown) session.numeric(N.ERR_UMODEUNKNOWNFLAG, 'Unknown MODE flag');
+  if (applied) session.sendMessage({ source: session.prefix, command: 'MODE', params: [session.nick, applied] });
+}
+
+interface ModeChange {
+  adding: boolean;
+  mode: string;
+  param?: string;
+}
+
+function roomMode({ server, session, params }: CommandContext): void {
+  const room = requireRoom(server, params[0]!);
+  const modestring = params[1];
+  if (modestring === undefined) {
+    session.numeric(N.RPL_CHANNELMODEIS, room.name, ...room.modeString(room.members.has(session)));
+    session.numeric(N.RPL_CREATIONTIME, room.name, String(room.createdAt));
+    return;
+  }
+  const args = params.slice(2);
+  // "MODE #room b" / "+b" without a mask lists the bans, and needs no privilege.
+  if (/^[+]?b$/.test(modestring) && args.length === 0) {
+    sendBanList(session, room);
+    return;
+  }
+  requireOp(room, session);
+
+  const applied: ModeChange[] = [];
+  let adding = true;
+  let paramModes = 0;
+  for (const mode of modestring) {
+    if (mode === '+' || mode === '-') {
+      adding = mode === '+';
+      continue;
+    }
+    const needsParam = 'ovb'.includes(mode) || (adding && 'kl'.includes(mode));
+    let param: string | undefined;
+    // -k may name the key or not; either way it clears it.
+    if (needsParam || (!adding && mode === 'k')) {
+      param = args.shift();
+      if (param === undefined && needsParam) {
+        if (mode === 'b') sendBanList(session, room);
+        else session.numeric(N.ERR_NEEDMOREPARAMS, 'MODE', 'Not enough parameters');
+        continue;
+      }
+      if (param !== undefined && ++paramModes > MAX_PARAM_MODES) break;
+    }
+    try {
+      const change = applyRoomMode(server, session, room, { adding, mode, param });
+      if (change) applied.push(change);
+    } catch (err) {
+      server.replyError(session, 'MODE', err);
+    }
+  }
+  if (applied.length === 0) return;
+  const out = server.event(session.prefix, 'MODE', [room.name, ...formatChanges(applied)]);
+  room.broadcast(out, session);
+  session.send(out);
+}
+
+/** Apply one change; returns what to announce, or null if nothing changed. */
+function applyRoomMode(server: Server, session: Session, room: Room, change: ModeChange): ModeChange | null {
+  const { adding, mode, param } = change;
+  if (ROOM_FLAG_MODES.includes(mode)) {
+    if (room.flags.has(mode) === adding) return null;
+    if (adding) room.flags.add(mode);
+    else room.flags.delete(mode);
+    return { adding, mode };
+  }
+  switch (mode) {
+    case 'o':
+    case 'v': {
+      const target = server.findNick(param!);
+      if (!target) throw numericError(N.ERR_NOSUCHNICK, param!, 'No such nick/channel');
+      const flags = room.members.get(target);
+      if (flags === undefined) throw numericError(N.ERR_USERNOTINCHANNEL, target.nick, room.name, "They aren't on that channel");
+      const bit = mode === 'o' ? MEMBER_OP : MEMBER_VOICE;
+      if (((flags & bit) !== 0) === adding) return null;
+      room.members.set(target, adding ? flags | bit : flags & ~bit);
+      return { adding, mode, param: target.nick };
+    }
+    case 'b': {
+      const mask = normalizeMask(param!);
+      if (adding) {
+        if (room.bans.length >= server.config.limits.list_max_bans) {
+          throw numericError(N.ERR_BANLISTFULL, room.name, mask, 'Channel ban list is full');
+        }
+        return room.addBan(mask, session.prefix) ? { adding, mode, param: mask } : null;
+      }
+      return room.removeBan(mask) ? { adding, mode, param: mask } : null;
+    }
+    case 'k': {
+      if (!adding) {
+        if (room.password === null) return null;
+        room.password = null;
+        return { adding, mode, param: '*' };
+      }
+      if (!/^[^\s,:]{1,23}$/.test(param!)) throw numericError(N.ERR_INVALIDKEY, room.name, 'Key is not well-formed');
+      room.password = param!;
+      return { adding, mode, param: param! };
+    }
+    case 'l': {
+      if (!adding) {
+        if (room.limit === null) return null;
+        room.limit = null;
+        return { adding, mode };
+      }
+      const limit = Number(param);
+      if (!/^\d{1,9}$/.test(param!) || limit < 1) {
+        throw numericError(N.ERR_INVALIDMODEPARAM, room.name, 'l', param!, 'Invalid limit: must be a positive number');
+      }
+      room.limit = limit;
+      return { adding, mode, param: String(limit) };
+    }
+    default:
+      throw numericError(N.ERR_UNKNOWNMODE, mode, 'is unknown mode char to me');
+  }
+}
+
+function formatChanges(changes: ModeChange[]): string[] {
+  let letters = '';
+  let sign = '';
+  const params: string[] = [];
+  for (const change of changes) {
+    const wanted = change.adding ? '+' : '-';
+    if (wanted !== sign) letters += sign = wanted;
+    letters += change.mode;
+    if (change.param !== undefined) params.push(change.param);
+  }
+  return [letters, ...params];
+}
+
+function sendBanList(session: Session, room: Room): void {
+  for (const ban of room.bans) session.numeric(N.RPL_BANLIST, room.name, ban.mask, ban.setBy, String(ban.setAt));
+  session.numeric(N.RPL_ENDOFBANLIST, room.name, 'End of channel ban list');
+}

@@ -1,0 +1,46 @@
+import * as N from '../../protocol/numerics.js';
+import type { Server } from '../server.js';
+import type { Session } from '../session.js';
+import { ROOM_FLAG_MODES } from '../room.js';
+
+const VERSION = 'parley-0.1.0';
+/** ISUPPORT tokens per 005 line, so each line stays well under 512 bytes. */
+const TOKENS_PER_LINE = 12;
+
+/** 001-005, LUSERS and MOTD: what a client receives once registered. */
+export function sendWelcome(server: Server, session: Session): void {
+  const network = server.config.server.network;
+  session.numeric(N.RPL_WELCOME, `Welcome to the ${network} IRC Network ${session.prefix}`);
+  session.numeric(N.RPL_YOURHOST, `Your host is ${server.name}, running version ${VERSION}`);
+  session.numeric(N.RPL_CREATED, `This server was created ${server.createdAt.toUTCString()}`);
+  session.numeric(N.RPL_MYINFO, server.name, VERSION, 'i', `b${ROOM_FLAG_MODES}klov`, 'bklov');
+  for (let i = 0; i < server.isupport.length; i += TOKENS_PER_LINE) {
+    session.numeric(N.RPL_ISUPPORT, ...server.isupport.slice(i, i + TOKENS_PER_LINE), 'are supported by this server');
+  }
+  sendLusers(server, session);
+  sendMotd(server, session);
+}
+
+export function sendLusers(server: Server, session: Session): void {
+  let invisible = 0;
+  for (const user of server.nicks.values()) if (user.registered && user.invisible) invisible++;
+  const users = server.registeredCount;
+  const unknown = server.sessions.size - users;
+  session.numeric(N.RPL_LUSERCLIENT, `There are ${users - invisible} users and ${invisible} invisible on 1 servers`);
+  session.numeric(N.RPL_LUSEROP, '0', 'operator(s) online');
+  session.numeric(N.RPL_LUSERUNKNOWN, String(Math.max(0, unknown)), 'unknown connection(s)');
+  session.numeric(N.RPL_LUSERCHANNELS, String(server.rooms.size), 'channels formed');
+  session.numeric(N.RPL_LUSERME, `I have ${users} clients and 0 servers`);
+  session.numeric(N.RPL_LOCALUSERS, String(users), String(users), `Current local users ${users}`);
+  session.numeric(N.RPL_GLOBALUSERS, String(users), String(users), `Current global users ${users}`);
+}
+
+export function sendMotd(server: Server, session: Session): void {
+  if (!server.motd) {
+    session.numeric(N.ERR_NOMOTD, 'MOTD File is missing');
+    return;
+  }
+  session.numeric(N.RPL_MOTDSTART, `- ${server.name} Message of the day - `);
+  for (const line of server.motd) session.numeric(N.RPL_MOTD, `- ${line}`);
+  session.numeric(N.RPL_ENDOFMOTD, 'End of /MOTD command.');
+}

@@ -1,0 +1,30 @@
+import type { Config } from '../config/schema.js';
+import { CASEMAPPING, CHANTYPES } from '../protocol/index.js';
+import { ROOM_FLAG_MODES } from './room.js';
+
+/** ISUPPORT (005) tokens. Every token describes what the server really enforces. */
+export function buildIsupport(config: Config): string[] {
+  const l = config.limits;
+  const targets = l.targets_per_message;
+  return [
+    `AWAYLEN=${l.away_length}`,
+    `CASEMAPPING=${CASEMAPPING}`,
+    `CHANLIMIT=${CHANTYPES}:${l.channels_per_user}`,
+    `CHANMODES=b,k,l,${ROOM_FLAG_MODES}`,
+    `CHANNELLEN=${l.channel_length}`,
+    `CHANTYPES=${CHANTYPES}`,
+    'ELIST=U',
+    `KICKLEN=${l.kick_length}`,
+    `MAXLIST=b:${l.list_max_bans}`,
+    'MODES=4',
+    `NAMELEN=${l.realname_length}`,
+    `NETWORK=${config.server.network}`,
+    `NICKLEN=${l.nick_length}`,
+    'PREFIX=(ov)@+',
+    'STATUSMSG=@+',
+    `TARGMAX=JOIN:,KICK:1,NAMES:1,NOTICE:${targets},PART:,PRIVMSG:${targets},TAGMSG:${targets},WHOIS:1`,
+    `TOPICLEN=${l.topic_length}`,
+    'USERLEN=18',
+    'UTF8ONLY',
+  ];
+}

@@ -1,0 +1,51 @@
+import { serializeMessage, type IrcMessage, type Tags } from '../protocol/index.js';
+
+/**
+ * Which tags a recipient may see, as a bit set of its capabilities. Recipients with the same
+ * view get the very same bytes, so a room message is serialized once per view, not per member.
+ */
+export const VIEW_SERVER_TIME = 1;
+export const VIEW_MESSAGE_TAGS = 2;
+export const VIEW_ACCOUNT_TAG = 4;
+const VIEW_COUNT = 8;
+
+function tagsForView(tags: Tags, view: number): Tags | undefined {
+  let out: Tags | undefined;
+  for (const key in tags) {
+    const allowed =
+      key === 'time' ? (view & VIEW_SERVER_TIME) !== 0
+      : key === 'account' ? (view & VIEW_ACCOUNT_TAG) !== 0
+      : (view & VIEW_MESSAGE_TAGS) !== 0;
+    if (allowed) (out ??= {})[key] = tags[key]!;
+  }
+  return out;
+}
+
+/** A message on its way to one or many recipients, with its wire form cached per view. */
+export class Outgoing {
+  private readonly cache: (Buffer | undefined)[] = new Array(VIEW_COUNT);
+
+  constructor(readonly message: IrcMessage) {}
+
+  /** True if a recipient without message-tags would get nothing worth sending (TAGMSG). */
+  get needsMessageTags(): boolean {
+    return this.message.command === 'TAGMSG';
+  }
+
+  encode(view: number): Buffer {
+    const cached = this.cache[view];
+    if (cached) return cached;
+    const { tags, ...rest } = this.message;
+    const visible = tags ? tagsForView(tags, view) : undefined;
+    const bytes = Buffer.from(serializeMessage(visible ? { ...rest, tags: visible } : rest), 'utf8');
+    this.cache[view] = bytes;
+    return bytes;
+  }
+
+  /** The message as one particular recipient sees it, plus extra tags only it gets (label, batch). */
+  withExtraTags(view: number, extra: Tags): IrcMessage {
+    const { tags, ...rest } = this.message;
+    const visible = tags ? tagsForView(tags, view) : undefined;
+    return { ...rest, tags: { ...extra, ...visible } };
+  }
+}

@@ -1,0 +1,217 @@
+import { randomBytes } from 'node:crypto';
+import { foldCase, type IrcMessage } from '../protocol/index.js';
+import * as N from '../protocol/numerics.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../observability/logger.js';
+import type { Connection } from './connection.js';
+import { IrcError } from './errors.js';
+import { buildIsupport } from './isupport.js';
+import { Outgoing } from './outgoing.js';
+import type { Room } from './room.js';
+import { Session } from './session.js';
+import { COMMANDS } from './commands/index.js';
+
+export interface ServerOptions {
+  config: Config;
+  logger: Logger;
+  /** MOTD lines, or null for ERR_NOMOTD. */
+  motd: string[] | null;
+}
+
+/** The chat domain for one process: who is connected, which rooms exist, and the rules. */
+export class Server {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly motd: string[] | null;
+  readonly name: string;
+  readonly createdAt = new Date();
+  readonly isupport: string[];
+  readonly sessions = new Set<Session>();
+  /** Registered and registering nicks, by folded nick. */
+  readonly nicks = new Map<string, Session>();
+  readonly rooms = new Map<string, Room>();
+
+  private nextSessionId = 1;
+  private batchCounter = 0;
+  private msgidCounter = 0;
+  // A random prefix per process keeps msgids unique across restarts without a clock read.
+  private readonly msgidPrefix = randomBytes(6).toString('base64url');
+  private sweepTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: ServerOptions) {
+    this.config = options.config;
+    this.logger = options.logger;
+    this.motd = options.motd;
+    this.name = options.config.server.name;
+    this.isupport = buildIsupport(options.config);
+    const sweepMs = Math.min(5000, Math.max(25, (options.config.limits.ping_interval_seconds * 1000) / 4));
+    this.sweepTimer = setInterval(() => this.sweep(Date.now()), sweepMs);
+    this.sweepTimer.unref();
+  }
+
+  /** A transport hands over a new connection. */
+  attach(conn: Connection): Session {
+    const session = new Session(this.nextSessionId++, conn, this);
+    this.sessions.add(session);
+    return session;
+  }
+
+  get registeredCount(): number {
+    let count = 0;
+    for (const session of this.nicks.values()) if (session.registered) count++;
+    return count;
+  }
+
+  findNick(nick: string): Session | undefined {
+    const session = this.nicks.get(foldCase(nick));
+    return session?.registered ? session : undefined;
+  }
+
+  findRoom(name: string): Room | undefined {
+    return this.rooms.get(foldCase(name));
+  }
+
+  newMsgid(): string {
+    return `${this.msgidPrefix}${(this.msgidCounter++).toString(36)}`;
+  }
+
+  nextBatchId(): string {
+    return (this.batchCounter++).toString(36);
+  }
+
+  /** Run one command: the single place for ERR_NOTREGISTERED, ERR_NEEDMOREPARAMS and errors. */
+  dispatch(session: Session, message: IrcMessage): void {
+    const label = message.tags?.label;
+    session.runLabeled(label, () => {
+      const spec = COMMANDS.get(message.command);
+      if (!spec) {
+        if (session.registered) session.numeric(N.ERR_UNKNOWNCOMMAND, message.command, 'Unknown command');
+        else session.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
+        return;
+      }
+      if (!session.registered && !spec.beforeRegistration) {
+        session.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
+        return;
+      }
+      if (message.params.length < spec.minParams) {
+        session.numeric(N.ERR_NEEDMOREPARAMS, message.command, 'Not enough parameters');
+        return;
+      }
+      try {
+        spec.handler({ server: this, session, message, params: message.params });
+      } catch (err) {
+        this.replyError(session, message.command, err);
+      }
+    });
+  }
+
+  /** Answer an IrcError as itself; anything else is a bug: logged, answered generically. */
+  replyError(session: Session, command: string, err: unknown): void {
+    if (err instanceof IrcError) {
+      if (err.kind === 'numeric') session.numeric(err.code, ...err.params);
+      else session.standardReply('FAIL', err.params);
+      return;
+    }
+    this.logger.error('command failed', { command, session: session.id, err });
+    session.standardReply('FAIL', [command, 'INTERNAL_ERROR', 'The server could not run this command']);
+  }
+
+  /** Everyone who shares a room with `session`, each once, without `session` itself. */
+  audienceOf(session: Session): Set<Session> {
+    const audience = new Set<Session>();
+    for (const room of session.rooms) {
+      for (const member of room.members.keys()) audience.add(member);
+    }
+    audience.delete(session);
+    return audience;
+  }
+
+  /** Run `action` for each item of a comma list; an IrcError for one item does not stop the rest. */
+  forEachTarget(session: Session, command: string, items: string[], action: (item: string, index: number) => void): void {
+    items.forEach((item, index) => {
+      try {
+        action(item, index);
+      } catch (err) {
+        this.replyError(session, command, err);
+      }
+    });
+  }
+
+  /** A user event (JOIN, QUIT...) stamped with time and source, ready for any view. */
+  event(source: string, command: string, params: string[], extraTags?: Record<string, string>): Outgoing {
+    return new Outgoing({ tags: { time: new Date().toISOString(), ...extraTags }, source, command, params });
+  }
+
+  removeFromRoom(session: Session, room: Room): void {
+    room.members.delete(session);
+    session.rooms.delete(room);
+    if (room.members.size === 0) this.rooms.delete(room.key);
+  }
+
+  /** The client asked to leave, or the server ends the session: tell it, tell its rooms, close. */
+  quit(session: Session, reason: string): void {
+    if (session.state === 'closing') return;
+    session.conn.write(Buffer.from(`ERROR :Closing Link: ${session.host} (${reason})\r\n`));
+    this.forget(session, reason);
+    session.conn.close();
+  }
+
+  /** Drop a session from inside a broadcast: the cleanup waits for the loop to finish. */
+  drop(session: Session, reason: string): void {
+    if (session.state === 'closing') return;
+    session.state = 'closing';
+    session.conn.write(Buffer.from(`ERROR :Closing Link: ${session.host} (${reason})\r\n`));
+    session.conn.destroy();
+    setImmediate(() => this.announceDeparture(session, reason));
+  }
+
+  /** The transport saw the connection end. */
+  connectionClosed(session: Session, reason: string): void {
+    if (session.state === 'closing') return;
+    this.forget(session, reason);
+  }
+
+  private forget(session: Session, reason: string): void {
+    session.state = 'closing';
+    this.announceDeparture(session, reason);
+  }
+
+  private announceDeparture(session: Session, reason: string): void {
+    if (!this.sessions.delete(session)) return;
+    if (session.nickKey && this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
+    if (session.rooms.size > 0) {
+      const quit = this.event(session.prefix, 'QUIT', [reason]);
+      for (const member of this.audienceOf(session)) member.deliver(quit);
+      for (const room of [...session.rooms]) this.removeFromRoom(session, room);
+    }
+    this.logger.debug('session ended', { session: session.id, nick: session.nick, reason });
+  }
+
+  /** Liveness: PING idle clients, drop the silent ones and those that never finish registering. */
+  sweep(now: number): void {
+    const { ping_interval_seconds, ping_timeout_seconds, registration_timeout_seconds } = this.config.limits;
+    for (const session of this.sessions) {
+      if (session.state === 'closing') continue;
+      const idle = now - session.lastActivity;
+      if (!session.registered) {
+        if (now - session.connectedAt > registration_timeout_seconds * 1000) {
+          this.quit(session, 'Registration timed out');
+        }
+      } else if (session.pingSent) {
+        if (idle > (ping_interval_seconds + ping_timeout_seconds) * 1000) {
+          this.quit(session, `Ping timeout: ${Math.round(idle / 1000)} seconds`);
+        }
+      } else if (idle > ping_interval_seconds * 1000) {
+        session.pingSent = true;
+        session.sendMessage({ command: 'PING', params: [this.name] });
+      }
+    }
+  }
+
+  /** Graceful end: every client is told why, then its connection is closed. */
+  shutdown(reason = 'Server shutting down'): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    for (const session of [...this.sessions]) this.quit(session, reason);
+  }
+}

@@ -1,0 +1,201 @@
+import { isUtf8 } from 'node:buffer';
+import {
+  MAX_CLIENT_TAGS_BYTES,
+  MAX_LINE_BYTES,
+  MAX_TAGS_BYTES,
+  ParseError,
+  parseMessage,
+  type IrcMessage,
+  type Tags,
+} from '../protocol/index.js';
+import { ERR_INPUTTOOLONG } from '../protocol/numerics.js';
+import type { Connection } from './connection.js';
+import { Outgoing, VIEW_ACCOUNT_TAG, VIEW_MESSAGE_TAGS, VIEW_SERVER_TIME } from './outgoing.js';
+import type { Room } from './room.js';
+import type { Server } from './server.js';
+
+export type RegistrationState = 'connecting' | 'registered' | 'closing';
+
+/** One client connection: registration state, capabilities, identity, rooms, and its output. */
+export class Session {
+  nick = '*';
+  /** Case-folded nick, the key in the server's nick table; '' until NICK is accepted. */
+  nickKey = '';
+  user = '';
+  realname = '';
+  readonly host: string;
+  state: RegistrationState = 'connecting';
+  account: string | null = null;
+  away: string | null = null;
+  invisible = false;
+  /** Server password given with PASS before registration. */
+  password: string | null = null;
+  readonly caps = new Set<string>();
+  /** Set while CAP negotiation holds registration back (CAP LS / REQ until CAP END). */
+  capNegotiating = false;
+  capVersion = 0;
+  /** Which tags this client sees; see outgoing.ts. Recomputed when caps change. */
+  view = 0;
+  readonly rooms = new Set<Room>();
+  readonly connectedAt = Date.now();
+  lastActivity = Date.now();
+  /** Last PRIVMSG/NOTICE, for WHOIS idle time. */
+  lastSpoke = Date.now();
+  pingSent = false;
+  /** Rooms this user was invited to (folded names), so +i lets them in. */
+  readonly invitedTo = new Set<string>();
+
+  private captured: Outgoing[] | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly conn: Connection,
+    private readonly server: Server,
+  ) {
+    // IPv6 addresses starting with ':' would read as a trailing parameter in a prefix.
+    const address = conn.remoteAddress;
+    this.host = address.startsWith(':') ? `0${address}` : address;
+  }
+
+  get registered(): boolean {
+    return this.state === 'registered';
+  }
+
+  get prefix(): string {
+    return `${this.nick}!${this.user}@${this.host}`;
+  }
+
+  has(cap: string): boolean {
+    return this.caps.has(cap);
+  }
+
+  updateView(): void {
+    this.view =
+      (this.caps.has('server-time') ? VIEW_SERVER_TIME : 0) |
+      (this.caps.has('message-tags') ? VIEW_MESSAGE_TAGS : 0) |
+      (this.caps.has('account-tag') ? VIEW_ACCOUNT_TAG : 0);
+  }
+
+  /** A reply to this client's own command. Not counted against SendQ. */
+  send(out: Outgoing): void {
+    if (this.state === 'closing') return;
+    if (this.captured) {
+      this.captured.push(out);
+      return;
+    }
+    this.conn.write(out.encode(this.view));
+  }
+
+  sendMessage(message: IrcMessage): void {
+    this.send(new Outgoing(message));
+  }
+
+  /** A numeric from the server, addressed to this client's nick. */
+  numeric(code: string, ...params: string[]): void {
+    this.sendMessage({ source: this.server.name, command: code, params: [this.nick, ...params] });
+  }
+
+  /** A standard reply (FAIL/WARN/NOTE), per IRCv3 standard-replies. */
+  standardReply(type: 'FAIL' | 'WARN' | 'NOTE', params: string[]): void {
+    this.sendMessage({ source: this.server.name, command: type, params });
+  }
+
+  /**
+   * Something another user caused (a room message, a JOIN). Counted against SendQ: a client that
+   * does not read is dropped instead of growing the server's memory.
+   */
+  deliver(out: Outgoing): void {
+    if (this.state === 'closing') return;
+    if (out.needsMessageTags && (this.view & VIEW_MESSAGE_TAGS) === 0) return;
+    const bytes = out.encode(this.view);
+    if (this.conn.queuedBytes + bytes.length > this.server.config.limits.sendq_bytes) {
+      this.server.drop(this, 'SendQ exceeded');
+      return;
+    }
+    this.conn.write(bytes);
+  }
+
+  /** The transport dropped a line longer than any valid message. */
+  lineTooLong(): void {
+    this.numeric(ERR_INPUTTOOLONG, 'Input line was too long');
+  }
+
+  /** Entry point for the transport: one line of bytes, without CR/LF. */
+  handleLine(line: Buffer): void {
+    if (this.state === 'closing') return;
+    this.lastActivity = Date.now();
+    this.pingSent = false;
+    if (!withinLengthLimits(line)) {
+      this.lineTooLong();
+      return;
+    }
+    const text = line.toString('utf8');
+    // Policy (docs/architecture.md): invalid UTF-8 is rejected, never relayed or repaired.
+    if (!isUtf8(line)) {
+      const command = (text.startsWith('@') ? text.split(' ')[1] : text.split(' ')[0]) ?? '*';
+      this.standardReply('FAIL', [
+        /^[A-Za-z]+$/.test(command) ? command.toUpperCase() : '*',
+        'INVALID_UTF8',
+        'Message rejected: it contains invalid UTF-8',
+      ]);
+      return;
+    }
+    let message: IrcMessage | null;
+    try {
+      message = parseMessage(text);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      this.standardReply('FAIL', ['*', 'INVALID_MESSAGE', `Message could not be parsed: ${err.message}`]);
+      return;
+    }
+    if (message) this.server.dispatch(this, message);
+  }
+
+  /**
+   * labeled-response: collect everything sent to this client while its command runs, then send it
+   * with the label (one message), as an ACK (none), or in a labeled-response batch (several).
+   */
+  runLabeled(label: string | undefined, run: () => void): void {
+    if (label === undefined || !this.caps.has('labeled-response')) {
+      run();
+      return;
+    }
+    const captured: Outgoing[] = [];
+    this.captured = captured;
+    try {
+      run();
+    } finally {
+      this.captured = null;
+      this.sendLabeled(label, captured);
+    }
+  }
+
+  private sendLabeled(label: string, replies: Outgoing[]): void {
+    const server = this.server.name;
+    if (replies.length === 0) {
+      this.sendMessage({ tags: { label }, source: server, command: 'ACK', params: [] });
+    } else if (replies.length === 1 || !this.caps.has('batch')) {
+      const [first, ...rest] = replies;
+      this.sendMessage(first!.withExtraTags(this.view, { label }));
+      for (const reply of rest) this.send(reply);
+    } else {
+      const id = this.server.nextBatchId();
+      this.sendMessage({ tags: { label }, source: server, command: 'BATCH', params: [`+${id}`, 'labeled-response'] });
+      const batchTag: Tags = { batch: id };
+      for (const reply of replies) this.sendMessage(reply.withExtraTags(this.view, batchTag));
+      this.sendMessage({ source: server, command: 'BATCH', params: [`-${id}`] });
+    }
+  }
+}
+
+/** Tags may take 8191 bytes (4094 from a client), the rest 512 with CRLF (IRCv3 message-tags). */
+function withinLengthLimits(line: Buffer): boolean {
+  let rest = line.length;
+  if (line[0] === 64 /* @ */) {
+    const space = line.indexOf(32);
+    if (space === -1) return rest <= MAX_TAGS_BYTES;
+    if (space > MAX_CLIENT_TAGS_BYTES + 1) return false;
+    rest -= space + 1;
+  }
+  return rest <= MAX_LINE_BYTES - 2;
+}

@@ -1,0 +1,4 @@
+export * from './message.js';
+export * from './casemap.js';
+export * from './names.js';
+export * as numerics from './numerics.js';
