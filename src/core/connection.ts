@@ -12,6 +12,9 @@ export interface Connection {
   write(data: Buffer): void;
   /** Flush what is queued, then close. */
   close(): void;
+  /** Stop reading input (back-pressure while commands are queued), and start again. */
+  pauseReading(): void;
+  resumeReading(): void;
   /** Close now, dropping whatever is queued. */
   destroy(): void;
 }

@@ -15,6 +15,9 @@ function tagsForView(tags: Tags, view: number): Tags | undefined {
     const allowed =
       key === 'time' ? (view & VIEW_SERVER_TIME) !== 0
       : key === 'account' ? (view & VIEW_ACCOUNT_TAG) !== 0
+      // label and batch are added by the session only for a client that negotiated
+      // labeled-response / batch; those caps enable them, message-tags is not needed.
+      : key === 'label' || key === 'batch' ? true
       : (view & VIEW_MESSAGE_TAGS) !== 0;
     if (allowed) (out ??= {})[key] = tags[key]!;
   }

@@ -11,6 +11,9 @@ import type { Room } from './room.js';
 import { Session } from './session.js';
 import { COMMANDS } from './commands/index.js';
 
+/** Lines queued behind a command that waits on storage before reading from the socket pauses. */
+const MAX_BACKLOG = 64;
+
 export interface ServerOptions {
   config: Config;
   logger: Logger;
@@ -79,30 +82,61 @@ export class Server {
     return (this.batchCounter++).toString(36);
   }
 
-  /** Run one command: the single place for ERR_NOTREGISTERED, ERR_NEEDMOREPARAMS and errors. */
+  /**
+   * Run one command: the single place for ERR_NOTREGISTERED, ERR_NEEDMOREPARAMS and errors.
+   * A handler may return a promise (rare paths: login, history); until it settles the session's
+   * later lines wait in its backlog, and reading pauses if the backlog grows.
+   */
   dispatch(session: Session, message: IrcMessage): void {
-    const label = message.tags?.label;
-    session.runLabeled(label, () => {
-      const spec = COMMANDS.get(message.command);
-      if (!spec) {
-        if (session.registered) session.numeric(N.ERR_UNKNOWNCOMMAND, message.command, 'Unknown command');
-        else session.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
-        return;
-      }
-      if (!session.registered && !spec.beforeRegistration) {
-        session.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
-        return;
-      }
-      if (message.params.length < spec.minParams) {
-        session.numeric(N.ERR_NEEDMOREPARAMS, message.command, 'Not enough parameters');
-        return;
-      }
-      try {
-        spec.handler({ server: this, session, message, params: message.params });
-      } catch (err) {
-        this.replyError(session, message.command, err);
-      }
-    });
+    if (session.busy) {
+      session.backlog.push(message);
+      if (session.backlog.length >= MAX_BACKLOG) session.conn.pauseReading();
+      return;
+    }
+    const endLabeled = session.beginLabeled(message.tags?.label);
+    let pending: Promise<void> | void = undefined;
+    try {
+      pending = this.runCommand(session, message);
+    } catch (err) {
+      this.replyError(session, message.command, err);
+    }
+    if (!(pending instanceof Promise)) {
+      endLabeled();
+      return;
+    }
+    session.busy = true;
+    pending
+      .catch((err: unknown) => this.replyError(session, message.command, err))
+      .finally(() => {
+        endLabeled();
+        session.busy = false;
+        this.drainBacklog(session);
+      });
+  }
+
+  private runCommand(session: Session, message: IrcMessage): Promise<void> | void {
+    const spec = COMMANDS.get(message.command);
+    if (!spec) {
+      if (session.registered) session.numeric(N.ERR_UNKNOWNCOMMAND, message.command, 'Unknown command');
+      else session.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
+      return;
+    }
+    if (!session.registered && !spec.beforeRegistration) {
+      session.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
+      return;
+    }
+    if (message.params.length < spec.minParams) {
+      session.numeric(N.ERR_NEEDMOREPARAMS, message.command, 'Not enough parameters');
+      return;
+    }
+    return spec.handler({ server: this, session, message, params: message.params });
+  }
+
+  private drainBacklog(session: Session): void {
+    while (!session.busy && session.backlog.length > 0 && session.state !== 'closing') {
+      this.dispatch(session, session.backlog.shift()!);
+    }
+    if (!session.busy) session.conn.resumeReading();
   }
 
   /** Answer an IrcError as itself; anything else is a bug: logged, answered generically. */

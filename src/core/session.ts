@@ -46,6 +46,12 @@ export class Session {
   readonly invitedTo = new Set<string>();
 
   private captured: Outgoing[] | null = null;
+  /**
+   * While a command waits on storage (login, history), later lines wait here so commands run in
+   * the order they were sent. See Server.dispatch.
+   */
+  busy = false;
+  readonly backlog: IrcMessage[] = [];
 
   constructor(
     readonly id: number,
@@ -154,20 +160,16 @@ export class Session {
   /**
    * labeled-response: collect everything sent to this client while its command runs, then send it
    * with the label (one message), as an ACK (none), or in a labeled-response batch (several).
+   * Returns the function that ends the capture; the command may finish asynchronously.
    */
-  runLabeled(label: string | undefined, run: () => void): void {
-    if (label === undefined || !this.caps.has('labeled-response')) {
-      run();
-      return;
-    }
+  beginLabeled(label: string | undefined): () => void {
+    if (label === undefined || !this.caps.has('labeled-response')) return noop;
     const captured: Outgoing[] = [];
     this.captured = captured;
-    try {
-      run();
-    } finally {
+    return () => {
       this.captured = null;
       this.sendLabeled(label, captured);
-    }
+    };
   }
 
   private sendLabeled(label: string, replies: Outgoing[]): void {
@@ -187,6 +189,8 @@ export class Session {
     }
   }
 }
+
+const noop = () => {};
 
 /** Tags may take 8191 bytes (4094 from a client), the rest 512 with CRLF (IRCv3 message-tags). */
 function withinLengthLimits(line: Buffer): boolean {

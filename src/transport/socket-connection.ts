@@ -63,6 +63,14 @@ export class SocketConnection implements Connection {
     if (this.closing) this.socket.end();
   }
 
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (this.socket.isPaused()) this.socket.resume();
+  }
+
   close(): void {
     if (this.closing) return;
     this.closing = true;

@@ -11,7 +11,8 @@ export interface CommandContext {
 
 /** One row of the dispatch table. */
 export interface CommandSpec {
-  handler: (ctx: CommandContext) => void;
+  /** May return a promise on rare paths that need storage; the session's next lines wait for it. */
+  handler: (ctx: CommandContext) => void | Promise<void>;
   /** Fewer params than this is answered with ERR_NEEDMOREPARAMS before the handler runs. */
   minParams: number;
   /** May run before the client is registered (CAP, NICK, USER, PASS, PING, PONG, QUIT). */

@@ -12,7 +12,8 @@ export type { CommandContext, CommandSpec } from './context.js';
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, CommandSpec>([
   ['CAP', { handler: CAP, minParams: 1, beforeRegistration: true }],
   ['PASS', { handler: PASS, minParams: 1, beforeRegistration: true }],
-  ['NICK', { handler: NICK, minParams: 1, beforeRegistration: true }],
+  // NICK without a parameter is ERR_NONICKNAMEGIVEN (modern.ircdocs.horse), not ERR_NEEDMOREPARAMS.
+  ['NICK', { handler: NICK, minParams: 0, beforeRegistration: true }],
   ['USER', { handler: USER, minParams: 4, beforeRegistration: true }],
   ['PING', { handler: PING, minParams: 1, beforeRegistration: true }],
   ['PONG', { handler: PONG, minParams: 0, beforeRegistration: true }],

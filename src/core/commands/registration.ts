@@ -15,7 +15,7 @@ export function PASS({ session, params }: CommandContext): void {
 
 // NICK <nickname>
 export function NICK({ server, session, params }: CommandContext): void {
-  const nick = params[0]!;
+  const nick = params[0] ?? '';
   const limit = server.config.limits.nick_length;
   if (nick === '') throw numericError(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
   if (!isValidNick(nick, limit)) throw numericError(N.ERR_ERRONEUSNICKNAME, nick, 'Erroneous nickname');
