@@ -1,0 +1,305 @@
+import type Database from 'better-sqlite3';
+import type { HistoryRef, HistoryStore, StoredMessage } from '../store.js';
+
+/**
+ * A point in a conversation's (time, msgid) order. Time refs become (time, '') — the empty
+ * msgid sorts before every real one — so both kinds of ref share the same row-value
+ * comparisons, and every query is one range scan of messages_position.
+ */
+interface Position {
+  time: number;
+  msgid: string;
+}
+
+/** A lower bound: rows with (time, msgid) > pos, or >= pos when inclusive. */
+interface Lower {
+  pos: Position;
+  inclusive: boolean;
+}
+
+interface MessageRow {
+  msgid: string;
+  time: number;
+  conversation: string;
+  source: string;
+  account: string | null;
+  command: string;
+  target: string;
+  text: string;
+  tags: string;
+}
+
+type Param = string | number;
+type RangeStatement = Database.Statement<Param[], MessageRow>;
+
+const SELECT = 'SELECT msgid, time, conversation, source, account, command, target, text, tags FROM messages';
+
+function fromRow(row: MessageRow): StoredMessage {
+  return {
+    msgid: row.msgid,
+    time: row.time,
+    conversation: row.conversation,
+    source: row.source,
+    account: row.account,
+    command: row.command as StoredMessage['command'],
+    target: row.target,
+    text: row.text,
+    tags: JSON.parse(row.tags) as Record<string, string>,
+  };
+}
+
+function encodeTags(tags: Record<string, string> | undefined): string {
+  for (const _ in tags) return JSON.stringify(tags);
+  return '{}';
+}
+
+/** A usable LIMIT, or null when nothing may be returned. */
+function rowLimit(limit: number): number | null {
+  if (limit === Infinity) return -1; // SQLite: negative LIMIT means none
+  const n = Math.floor(limit);
+  return n > 0 ? n : null;
+}
+
+function comparePositions(a: Position, b: Position): number {
+  if (a.time !== b.time) return a.time < b.time ? -1 : 1;
+  return a.msgid === b.msgid ? 0 : a.msgid < b.msgid ? -1 : 1;
+}
+
+/** "Strictly after ref", given the ref's resolved position. */
+function lowerAfter(ref: HistoryRef, pos: Position): Lower {
+  if ('msgid' in ref) return { pos, inclusive: false };
+  // Times are integers: time > t  <=>  (time, msgid) >= (floor(t) + 1, '').
+  return { pos: { time: Math.floor(ref.time) + 1, msgid: '' }, inclusive: true };
+}
+
+/** The two accounts of a `dmKey` conversation, or null for any other key. */
+function dmParticipants(conversation: string): [string, string] | null {
+  if (!conversation.startsWith('@')) return null;
+  const colon = conversation.indexOf(':', 1);
+  if (colon < 0) return null;
+  return [conversation.slice(1, colon), conversation.slice(colon + 1)];
+}
+
+export class SqliteHistoryStore implements HistoryStore {
+  /** Keyed by `${lower}|${upper}|${order}`: lower none|gt|ge, upper none|lt, order asc|desc. */
+  private readonly ranges = new Map<string, RangeStatement>();
+  private readonly insertMessage: Database.Statement<[string, string, number, string, string | null, string, string, string, string]>;
+  private readonly insertParticipant: Database.Statement<[string, string]>;
+  private readonly selectTime: Database.Statement<[string, string], { time: number }>;
+  private readonly targetsAsc: Database.Statement<[number, number, string, number], { conversation: string; latest: number }>;
+  private readonly targetsDesc: Database.Statement<[number, number, string, number], { conversation: string; latest: number }>;
+  private readonly selectDirect: Database.Statement<[string], { conversation: string }>;
+  private readonly selectConversations: Database.Statement<[], { conversation: string }>;
+  private readonly appendBatch: (messages: readonly StoredMessage[]) => void;
+  private readonly pruneConversation: (conversation: string, olderThan?: number, keep?: number) => number;
+
+  constructor(db: Database.Database) {
+    for (const lower of ['none', 'gt', 'ge'] as const) {
+      for (const upper of ['none', 'lt'] as const) {
+        for (const order of ['asc', 'desc'] as const) {
+          const where = ['conversation = ?'];
+          if (lower !== 'none') where.push(`(time, msgid) ${lower === 'gt' ? '>' : '>='} (?, ?)`);
+          if (upper === 'lt') where.push('(time, msgid) < (?, ?)');
+          const dir = order === 'asc' ? 'ASC' : 'DESC';
+          const sql = `${SELECT} WHERE ${where.join(' AND ')} ORDER BY time ${dir}, msgid ${dir} LIMIT ?`;
+          this.ranges.set(`${lower}|${upper}|${order}`, db.prepare(sql));
+        }
+      }
+    }
+    this.insertMessage = db.prepare(
+      `INSERT INTO messages (msgid, conversation, time, source, account, command, target, text, tags)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (msgid) DO NOTHING`, // positional binding: ~1.5x faster than named here
+    );
+    this.insertParticipant = db.prepare(
+      'INSERT INTO dm_participants (account, conversation) VALUES (?, ?) ON CONFLICT DO NOTHING',
+    );
+    this.selectTime = db.prepare('SELECT time FROM messages WHERE msgid = ? AND conversation = ?');
+    const targets = (order: 'ASC' | 'DESC') =>
+      db.prepare<[number, number, string, number], { conversation: string; latest: number }>(
+        `WITH t AS MATERIALIZED (
+           SELECT c.value AS conversation,
+                  (SELECT m.time FROM messages AS m
+                    WHERE m.conversation = c.value AND m.time > ? AND m.time < ?
+                    ORDER BY m.time DESC LIMIT 1) AS latest
+             FROM (SELECT DISTINCT value FROM json_each(?)) AS c)
+         SELECT conversation, latest FROM t WHERE latest IS NOT NULL
+         ORDER BY latest ${order}, conversation ${order} LIMIT ?`,
+      );
+    this.targetsAsc = targets('ASC');
+    this.targetsDesc = targets('DESC');
+    this.selectDirect = db.prepare(
+      'SELECT conversation FROM dm_participants WHERE account = ? ORDER BY conversation',
+    );
+    // Distinct conversations by skip-scan: one index seek per conversation, not per message.
+    this.selectConversations = db.prepare(
+      `WITH RECURSIVE c(k) AS (
+         SELECT (SELECT min(conversation) FROM messages)
+         UNION ALL
+         SELECT (SELECT min(conversation) FROM messages WHERE conversation > c.k) FROM c WHERE c.k IS NOT NULL)
+       SELECT k AS conversation FROM c WHERE k IS NOT NULL`,
+    );
+
+    this.appendBatch = db.transaction((messages: readonly StoredMessage[]) => {
+      for (const m of messages) {
+        const inserted = this.insertMessage.run(
+          m.msgid,
+          m.conversation,
+          m.time,
+          m.source,
+          m.account,
+          m.command,
+          m.target,
+          m.text,
+          encodeTags(m.tags),
+        ).changes;
+        if (inserted === 0) continue; // duplicate msgid: idempotent retry
+        const pair = dmParticipants(m.conversation);
+        if (pair) {
+          this.insertParticipant.run(pair[0], m.conversation);
+          this.insertParticipant.run(pair[1], m.conversation);
+        }
+      }
+    });
+
+    const deleteOlder = db.prepare<[string, number]>('DELETE FROM messages WHERE conversation = ? AND time < ?');
+    const keepBoundary = db.prepare<[string, number], Position>(
+      `SELECT time, msgid FROM messages WHERE conversation = ?
+       ORDER BY time DESC, msgid DESC LIMIT 1 OFFSET ?`,
+    );
+    const deleteUpTo = db.prepare<[string, number, string]>(
+      'DELETE FROM messages WHERE conversation = ? AND (time, msgid) <= (?, ?)',
+    );
+    const forgetParticipants = db.prepare<[string, string]>(
+      `DELETE FROM dm_participants WHERE conversation = ?
+         AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation = ?)`,
+    );
+    this.pruneConversation = db.transaction((conversation: string, olderThan?: number, keep?: number) => {
+      let deleted = 0;
+      if (olderThan !== undefined) deleted += deleteOlder.run(conversation, olderThan).changes;
+      if (keep !== undefined && Number.isFinite(keep)) {
+        const boundary = keepBoundary.get(conversation, Math.max(0, Math.floor(keep)));
+        if (boundary) deleted += deleteUpTo.run(conversation, boundary.time, boundary.msgid).changes;
+      }
+      if (deleted > 0 && dmParticipants(conversation)) forgetParticipants.run(conversation, conversation);
+      return deleted;
+    });
+  }
+
+  /**
+   * Synchronous append, for the server's history writer: commits the batch (one transaction)
+   * before returning, so the caller can flush socket output knowing the messages are durable.
+   */
+  appendSync(messages: readonly StoredMessage[]): void {
+    if (messages.length > 0) this.appendBatch(messages);
+  }
+
+  async append(messages: StoredMessage[]): Promise<void> {
+    this.appendSync(messages);
+  }
+
+  async latest(conversation: string, limit: number, after?: HistoryRef): Promise<StoredMessage[]> {
+    const n = rowLimit(limit);
+    if (n === null) return [];
+    if (after === undefined) return this.range(conversation, null, null, 'desc', n);
+    const lower = this.afterRef(conversation, after);
+    return lower ? this.range(conversation, lower, null, 'desc', n) : [];
+  }
+
+  async before(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]> {
+    const n = rowLimit(limit);
+    const upper = n === null ? null : this.beforeRef(conversation, ref);
+    return upper ? this.range(conversation, null, upper, 'desc', n!) : [];
+  }
+
+  async after(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]> {
+    const n = rowLimit(limit);
+    const lower = n === null ? null : this.afterRef(conversation, ref);
+    return lower ? this.range(conversation, lower, null, 'asc', n!) : [];
+  }
+
+  /**
+   * floor(limit / 2) messages strictly before `ref`, the rest from `ref` on: for a msgid that
+   * is the message itself and those after it; for a time, messages at that time and later.
+   */
+  async around(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]> {
+    const n = rowLimit(limit);
+    const pos = n === null ? null : this.beforeRef(conversation, ref);
+    if (!pos) return [];
+    if (n === -1) return this.range(conversation, null, null, 'asc', -1);
+    const nBefore = Math.floor(n! / 2);
+    const earlier = nBefore > 0 ? this.range(conversation, null, pos, 'desc', nBefore) : [];
+    const later = this.range(conversation, { pos, inclusive: true }, null, 'asc', n! - nBefore);
+    return earlier.concat(later);
+  }
+
+  async between(conversation: string, start: HistoryRef, end: HistoryRef, limit: number): Promise<StoredMessage[]> {
+    const n = rowLimit(limit);
+    if (n === null) return [];
+    const startPos = this.beforeRef(conversation, start);
+    const endPos = startPos && this.beforeRef(conversation, end);
+    if (!startPos || !endPos) return [];
+    const forward = comparePositions(startPos, endPos) <= 0;
+    const lower = forward ? lowerAfter(start, startPos) : lowerAfter(end, endPos);
+    const upper = forward ? endPos : startPos;
+    return this.range(conversation, lower, upper, forward ? 'asc' : 'desc', n);
+  }
+
+  async targets(
+    conversations: string[],
+    start: number,
+    end: number,
+    limit: number,
+  ): Promise<{ conversation: string; latest: number }[]> {
+    const n = rowLimit(limit);
+    if (n === null || conversations.length === 0) return [];
+    const list = JSON.stringify(conversations);
+    if (start <= end) return this.targetsAsc.all(start, end, list, n);
+    // Reversed window: the conversations closest to `start` (the latest), still ascending.
+    return this.targetsDesc.all(end, start, list, n).reverse();
+  }
+
+  async directConversationsOf(account: string): Promise<string[]> {
+    return this.selectDirect.all(account).map((r) => r.conversation);
+  }
+
+  async prune(conversation: string, options: { olderThan?: number; keep?: number }): Promise<number> {
+    return this.pruneConversation(conversation, options.olderThan, options.keep);
+  }
+
+  async conversations(): Promise<string[]> {
+    return this.selectConversations.all().map((r) => r.conversation);
+  }
+
+  /** Where "strictly before ref" ends (exclusive upper bound), or null for an unknown msgid. */
+  private beforeRef(conversation: string, ref: HistoryRef): Position | null {
+    if ('msgid' in ref) {
+      const row = this.selectTime.get(ref.msgid, conversation);
+      return row ? { time: row.time, msgid: ref.msgid } : null;
+    }
+    return { time: Math.ceil(ref.time), msgid: '' };
+  }
+
+  /** Where "strictly after ref" starts, or null for an unknown msgid. */
+  private afterRef(conversation: string, ref: HistoryRef): Lower | null {
+    const pos = this.beforeRef(conversation, ref);
+    return pos && lowerAfter(ref, pos);
+  }
+
+  /** One index range scan; the result is always ascending. */
+  private range(
+    conversation: string,
+    lower: Lower | null,
+    upper: Position | null,
+    order: 'asc' | 'desc',
+    limit: number,
+  ): StoredMessage[] {
+    const key = `${lower ? (lower.inclusive ? 'ge' : 'gt') : 'none'}|${upper ? 'lt' : 'none'}|${order}`;
+    const params: Param[] = [conversation];
+    if (lower) params.push(lower.pos.time, lower.pos.msgid);
+    if (upper) params.push(upper.time, upper.msgid);
+    params.push(limit);
+    const rows = this.ranges.get(key)!.all(...params).map(fromRow);
+    return order === 'desc' ? rows.reverse() : rows;
+  }
+}

@@ -1,0 +1,113 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema migrations, applied in order. The database's `PRAGMA user_version` is the number of
+ * steps already applied; opening a store applies the rest, each step in its own transaction
+ * together with the user_version bump, so a failing step leaves the database as it was.
+ *
+ * APPEND-ONLY: a step that has shipped is frozen. Never edit, reorder or remove one (databases
+ * in the field have already run it); change the schema by appending a new step.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: initial schema. FROZEN — shipped; do not edit.
+  `
+  CREATE TABLE accounts (
+    key              TEXT PRIMARY KEY,
+    name             TEXT NOT NULL,
+    password_hash    TEXT NOT NULL,
+    scram_salt       TEXT NOT NULL,
+    scram_iterations INTEGER NOT NULL,
+    scram_stored_key TEXT NOT NULL,
+    scram_server_key TEXT NOT NULL,
+    email            TEXT,
+    created_at       INTEGER NOT NULL
+  ) STRICT;
+
+  -- topic_* are all NULL or all set; bans and operators are JSON arrays (order kept).
+  CREATE TABLE rooms (
+    key          TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    founder      TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    topic_text   TEXT,
+    topic_set_by TEXT,
+    topic_set_at INTEGER,
+    mode_flags   TEXT NOT NULL,
+    mode_key     TEXT,
+    mode_limit   INTEGER,
+    bans         TEXT NOT NULL,
+    operators    TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX rooms_founder ON rooms (founder);
+
+  -- History. Order within a conversation is (time, msgid); msgid compares bytewise (BINARY).
+  CREATE TABLE messages (
+    id           INTEGER PRIMARY KEY,
+    msgid        TEXT NOT NULL UNIQUE,
+    conversation TEXT NOT NULL,
+    time         INTEGER NOT NULL,
+    source       TEXT NOT NULL,
+    account      TEXT,
+    command      TEXT NOT NULL CHECK (command IN ('PRIVMSG', 'NOTICE')),
+    target       TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    tags         TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX messages_position ON messages (conversation, time, msgid);
+
+  -- Both participants of every direct-message conversation with stored messages.
+  CREATE TABLE dm_participants (
+    account      TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    PRIMARY KEY (account, conversation)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX dm_participants_conversation ON dm_participants (conversation);
+
+  CREATE TABLE read_markers (
+    account TEXT NOT NULL,
+    target  TEXT NOT NULL,
+    time    INTEGER NOT NULL,
+    PRIMARY KEY (account, target)
+  ) STRICT, WITHOUT ROWID;
+  `,
+];
+
+/** The user_version of a fully migrated database. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+/**
+ * Brings the database up to `migrations.length` (default: every step above). Returns the number
+ * of steps applied. Refuses a database written by a newer version of the server.
+ */
+export function migrate(db: Database.Database, migrations: readonly string[] = MIGRATIONS): number {
+  let applied = 0;
+  // Each step reads user_version inside its own IMMEDIATE (write-locked) transaction, so two
+  // processes opening the same file at once cannot both apply a step.
+  const step = db.transaction((): boolean => {
+    const current = userVersion(db);
+    if (current > migrations.length) {
+      throw new MigrationError(
+        `database schema version ${current} is newer than this server supports (${migrations.length})`,
+      );
+    }
+    if (current === migrations.length) return false;
+    try {
+      db.exec(migrations[current]!);
+    } catch (err) {
+      throw new MigrationError(`migration ${current + 1} failed: ${(err as Error).message}`, { cause: err });
+    }
+    // PRAGMA takes no bound parameters; `current + 1` is an integer computed here.
+    db.pragma(`user_version = ${current + 1}`);
+    return true;
+  });
+  while (step.immediate()) applied++;
+  return applied;
+}
+
+export function userVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}

@@ -1,0 +1,148 @@
+/**
+ * Durable storage: accounts, room registrations, message history, read markers.
+ *
+ * Every method is async so a networked implementation (PostgreSQL) fits the same shape; the
+ * SQLite implementation resolves immediately. Names given to the store are already case-folded
+ * by the caller (`foldCase`, casemapping ascii) where a parameter says `key`.
+ *
+ * Contract (test/contract/store.contract.ts checks it against every implementation):
+ * - Writes are atomic per call; `appendMessages` writes the whole batch or nothing.
+ * - Times are integers in milliseconds since the epoch (UTC).
+ * - History queries return messages in ascending (time, msgid) order, whatever the direction
+ *   of the query, and never more than `limit`.
+ */
+export interface Store {
+  readonly accounts: AccountStore;
+  readonly rooms: RoomRegistrationStore;
+  readonly history: HistoryStore;
+  readonly readMarkers: ReadMarkerStore;
+  /** Flush and release resources. The store is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+export interface ScramCredentials {
+  /** Base64 salt. */
+  salt: string;
+  iterations: number;
+  /** Base64 StoredKey and ServerKey (RFC 5802); the password itself is never kept. */
+  storedKey: string;
+  serverKey: string;
+}
+
+export interface AccountRecord {
+  /** Display form, as registered. */
+  name: string;
+  /** Case-folded name: the primary key. */
+  key: string;
+  /** Encoded password hash (see auth/password.ts); includes algorithm and parameters. */
+  passwordHash: string;
+  scram: ScramCredentials;
+  email: string | null;
+  createdAt: number;
+}
+
+export interface AccountStore {
+  /** Returns false (and changes nothing) if an account with this key exists. */
+  create(account: AccountRecord): Promise<boolean>;
+  get(key: string): Promise<AccountRecord | null>;
+  /** Returns false if there is no such account. */
+  setPassword(key: string, passwordHash: string, scram: ScramCredentials): Promise<boolean>;
+  /** Deletes the account, its read markers and its room foundership. Returns false if absent. */
+  delete(key: string): Promise<boolean>;
+  /** All accounts ordered by key. */
+  list(): Promise<AccountRecord[]>;
+}
+
+export interface RoomRegistration {
+  /** Display name (e.g. `#Lobby`). */
+  name: string;
+  /** Case-folded name: the primary key. */
+  key: string;
+  /** Account key of the founder. */
+  founder: string;
+  createdAt: number;
+  topic: { text: string; setBy: string; setAt: number } | null;
+  /** Flag modes such as `nt`, and the key and limit if set. */
+  modes: { flags: string; key: string | null; limit: number | null };
+  bans: { mask: string; setBy: string; setAt: number }[];
+  /** Account keys that get +o on join. */
+  operators: string[];
+}
+
+export interface RoomRegistrationStore {
+  /** Insert or replace the whole registration. */
+  save(registration: RoomRegistration): Promise<void>;
+  get(key: string): Promise<RoomRegistration | null>;
+  delete(key: string): Promise<boolean>;
+  list(): Promise<RoomRegistration[]>;
+}
+
+export interface StoredMessage {
+  /** Unique across the store; duplicates are ignored on append (idempotent retries). */
+  msgid: string;
+  time: number;
+  /**
+   * The conversation this message belongs to: a folded room name (`#lobby`), or for direct
+   * messages between accounts `dmKey(a, b)` so both sides find the same history.
+   */
+  conversation: string;
+  /** `nick!user@host` of the sender. */
+  source: string;
+  /** Sender's account key, or null. */
+  account: string | null;
+  command: 'PRIVMSG' | 'NOTICE';
+  /** The target as sent (`#Lobby` or a nick). */
+  target: string;
+  text: string;
+  /** Client-only tags (`+...`) that travelled with the message. */
+  tags: Record<string, string>;
+}
+
+/** A point in a conversation: a message id, or a time. */
+export type HistoryRef = { msgid: string } | { time: number };
+
+export interface HistoryStore {
+  /** Store a batch in one transaction. */
+  append(messages: StoredMessage[]): Promise<void>;
+  /** The newest `limit` messages, optionally only those strictly after `after`. */
+  latest(conversation: string, limit: number, after?: HistoryRef): Promise<StoredMessage[]>;
+  /** Up to `limit` messages strictly before `ref`, the closest ones. */
+  before(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]>;
+  /** Up to `limit` messages strictly after `ref`, the closest ones. */
+  after(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]>;
+  /** Up to `limit` messages around `ref`: about half before, half after, the message itself if it exists. */
+  around(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Messages strictly between two refs (either order). If `start` is later than `end`, the ones
+   * closest to `start` are returned (newest first by selection, still ascending in the result).
+   */
+  between(conversation: string, start: HistoryRef, end: HistoryRef, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Conversations among `conversations` with messages strictly between two times, with the time
+   * of the latest message in that window; ordered by that time, ascending; at most `limit`.
+   */
+  targets(conversations: string[], start: number, end: number, limit: number): Promise<{ conversation: string; latest: number }[]>;
+  /** Direct-message conversation keys that involve this account. */
+  directConversationsOf(account: string): Promise<string[]>;
+  /**
+   * Retention: delete messages of `conversation` older than `olderThan` (if given) and all but
+   * the newest `keep` (if given). Returns how many were deleted.
+   */
+  prune(conversation: string, options: { olderThan?: number; keep?: number }): Promise<number>;
+  /** Every conversation key with stored messages (for retention sweeps). */
+  conversations(): Promise<string[]>;
+}
+
+/** The conversation key of a direct message between two accounts, the same from both sides. */
+export function dmKey(accountA: string, accountB: string): string {
+  return accountA < accountB ? `@${accountA}:${accountB}` : `@${accountB}:${accountA}`;
+}
+
+export interface ReadMarkerStore {
+  /**
+   * Move the marker forward: the stored time becomes max(stored, time). Returns the stored
+   * time after the call, so callers can tell every connection the true marker.
+   */
+  set(account: string, target: string, time: number): Promise<number>;
+  get(account: string, target: string): Promise<number | null>;
+}

@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, MigrationError, SCHEMA_VERSION, migrate, userVersion } from '../../src/store/sqlite/migrations.js';
+import { openSqliteStore, SQLITE_FILE_NAME } from '../../src/store/sqlite/store.js';
+import { dmKey, type StoredMessage } from '../../src/store/store.js';
+import { storeContract } from '../contract/store.contract.js';
+
+const contractDir = mkdtempSync(join(tmpdir(), 'parley-sqlite-contract-'));
+storeContract(
+  'SqliteStore',
+  async () => openSqliteStore(contractDir),
+  async () => rmSync(contractDir, { recursive: true, force: true }),
+);
+
+const BASE = 1_767_225_600_000;
+const msg = (conversation: string, msgid: string, time: number): StoredMessage => ({
+  msgid,
+  time,
+  conversation,
+  source: 'n!u@h',
+  account: null,
+  command: 'PRIVMSG',
+  target: conversation,
+  text: msgid,
+  tags: { '+k': 'v' },
+});
+
+describe('SqliteStore specifics', () => {
+  const root = mkdtempSync(join(tmpdir(), 'parley-sqlite-'));
+  let n = 0;
+  const freshDir = () => join(root, `db${n++}`);
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('creates a missing directory and parley.sqlite3 in it, with the documented pragmas', async () => {
+    const dir = join(freshDir(), 'nested', 'deeper');
+    assert.equal(existsSync(dir), false);
+    const store = openSqliteStore(dir);
+    try {
+      assert.equal(store.path, join(dir, SQLITE_FILE_NAME));
+      assert.ok(existsSync(join(dir, SQLITE_FILE_NAME)));
+      assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(store.db.pragma('synchronous', { simple: true }), 1); // NORMAL
+      assert.equal(store.db.pragma('foreign_keys', { simple: true }), 1);
+      assert.ok((store.db.pragma('busy_timeout', { simple: true }) as number) > 0);
+      assert.ok((store.db.pragma('cache_size', { simple: true }) as number) < -2000, 'a cache above the 2 MiB default');
+      assert.equal(userVersion(store.db), SCHEMA_VERSION);
+    } finally {
+      await store.close();
+    }
+    await store.close(); // closing twice is harmless
+  });
+
+  it('keeps everything across close and reopen', async () => {
+    const dir = freshDir();
+    const first = openSqliteStore(dir);
+    const account = {
+      name: 'Alice',
+      key: 'alice',
+      passwordHash: 'hash',
+      scram: { salt: 's', iterations: 4096, storedKey: 'sk', serverKey: 'svk' },
+      email: null,
+      createdAt: BASE,
+    };
+    const room = {
+      name: '#Lobby',
+      key: '#lobby',
+      founder: 'alice',
+      createdAt: BASE,
+      topic: { text: 'hi', setBy: 'alice', setAt: BASE },
+      modes: { flags: 'nt', key: null, limit: 10 },
+      bans: [{ mask: 'x!*@*', setBy: 'alice', setAt: BASE }],
+      operators: ['alice'],
+    };
+    const messages = [msg('#lobby', 'm1', BASE + 1), msg(dmKey('alice', 'bob'), 'm2', BASE + 2)];
+    await first.accounts.create(account);
+    await first.rooms.save(room);
+    await first.history.append(messages);
+    await first.readMarkers.set('alice', '#lobby', BASE + 5);
+    await first.close();
+
+    const second = openSqliteStore(dir);
+    try {
+      assert.deepEqual(await second.accounts.get('alice'), account);
+      assert.deepEqual(await second.rooms.get('#lobby'), room);
+      assert.deepEqual(await second.history.latest('#lobby', 10), [messages[0]]);
+      assert.deepEqual(await second.history.directConversationsOf('bob'), [dmKey('alice', 'bob')]);
+      assert.equal(await second.readMarkers.get('alice', '#lobby'), BASE + 5);
+      assert.deepEqual((await second.history.conversations()).sort(), [dmKey('alice', 'bob'), '#lobby'].sort());
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('migrates a database at user_version 0 to the latest, and reopening is a no-op', async () => {
+    const dir = freshDir();
+    const first = openSqliteStore(dir);
+    assert.equal(userVersion(first.db), MIGRATIONS.length);
+    await first.history.append([msg('#a', 'keep-me', BASE)]);
+    await first.close();
+
+    const raw = new Database(join(dir, SQLITE_FILE_NAME));
+    try {
+      assert.equal(migrate(raw), 0, 'nothing left to apply');
+      assert.equal(userVersion(raw), SCHEMA_VERSION);
+      const tables = raw
+        .prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .all()
+        .map((r) => r.name);
+      for (const t of ['accounts', 'dm_participants', 'messages', 'read_markers', 'rooms']) assert.ok(tables.includes(t), t);
+    } finally {
+      raw.close();
+    }
+    const again = openSqliteStore(dir);
+    try {
+      assert.equal(userVersion(again.db), SCHEMA_VERSION);
+      assert.deepEqual((await again.history.latest('#a', 10)).map((m) => m.msgid), ['keep-me']);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('applies only the steps a database lacks, each once, in order', () => {
+    const db = new Database(':memory:');
+    try {
+      assert.equal(userVersion(db), 0);
+      assert.equal(migrate(db, MIGRATIONS), MIGRATIONS.length);
+      const extended = [
+        ...MIGRATIONS,
+        'CREATE TABLE extra_one (x INTEGER)',
+        "CREATE TABLE extra_two (y TEXT); INSERT INTO extra_two VALUES ('seeded')",
+      ];
+      assert.equal(migrate(db, extended), 2);
+      assert.equal(userVersion(db), MIGRATIONS.length + 2);
+      assert.equal(migrate(db, extended), 0);
+      assert.deepEqual(db.prepare('SELECT y FROM extra_two').all(), [{ y: 'seeded' }]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a failing step rolls back entirely and leaves user_version alone', () => {
+    const db = new Database(':memory:');
+    try {
+      migrate(db);
+      const broken = [...MIGRATIONS, 'CREATE TABLE half_done (x INTEGER); CREATE TABLE broken ('];
+      assert.throws(() => migrate(db, broken), MigrationError);
+      assert.equal(userVersion(db), SCHEMA_VERSION);
+      const half = db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'half_done'").get() as { n: number };
+      assert.equal(half.n, 0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a database from a newer schema version', async () => {
+    const dir = freshDir();
+    (await openSqliteStore(dir).close());
+    const raw = new Database(join(dir, SQLITE_FILE_NAME));
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    assert.throws(() => openSqliteStore(dir), MigrationError);
+  });
+
+  it('appendSync has committed when it returns: another connection sees the batch', async () => {
+    const dir = freshDir();
+    const store = openSqliteStore(dir);
+    const reader = new Database(join(dir, SQLITE_FILE_NAME), { readonly: true });
+    try {
+      const result = store.history.appendSync([msg('#sync', 's1', BASE), msg('#sync', 's2', BASE + 1)]);
+      assert.equal(result, undefined);
+      const n = reader.prepare("SELECT count(*) AS n FROM messages WHERE conversation = '#sync'").get() as { n: number };
+      assert.equal(n.n, 2);
+    } finally {
+      reader.close();
+      await store.close();
+    }
+  });
+
+  it('a committed batch survives the process being killed with SIGKILL', async () => {
+    const dir = freshDir();
+    const fixture = fileURLToPath(new URL('./fixtures/append-then-hang.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, dir, '250', '#killed'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('committed\n')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
+      });
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)));
+    assert.equal(child.signalCode, 'SIGKILL');
+    assert.ok(existsSync(join(dir, `${SQLITE_FILE_NAME}-wal`)), 'the batch was still in the WAL');
+    const store = openSqliteStore(dir);
+    try {
+      const got = await store.history.latest('#killed', 1000);
+      assert.equal(got.length, 250);
+      assert.equal(got[249]!.msgid, '#killed/249');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('forgets a DM conversation for directConversationsOf once it is pruned empty', async () => {
+    const store = openSqliteStore(freshDir());
+    try {
+      const key = dmKey('x', 'y');
+      await store.history.append([msg(key, 'd1', BASE)]);
+      assert.deepEqual(await store.history.directConversationsOf('y'), [key]);
+      assert.equal(await store.history.prune(key, { keep: 0 }), 1);
+      assert.deepEqual(await store.history.directConversationsOf('x'), []);
+      assert.deepEqual(await store.history.directConversationsOf('y'), []);
+    } finally {
+      await store.close();
+    }
+  });
+});
