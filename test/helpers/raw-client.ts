@@ -17,11 +17,15 @@ export class RawClient {
   readonly lines: string[] = [];
   nick = '*';
   closed = false;
+  /** Answer server PINGs automatically (for peers in tests where the server's own timers run). */
+  answerPings = false;
   private buffer = '';
   private waiters: (() => void)[] = [];
   private syncCounter = 0;
 
   private constructor(readonly socket: net.Socket) {
+    // Without this, Nagle plus delayed ACKs add ~40 ms to a send followed by sync().
+    socket.setNoDelay(true);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       this.buffer += chunk;
@@ -31,7 +35,8 @@ export class RawClient {
         this.buffer = this.buffer.slice(index + 2);
         this.lines.push(line);
         const message = parseMessage(line);
-        if (message) this.received.push(message);
+        if (message?.command === 'PING' && this.answerPings) this.send(`PONG :${message.params[0] ?? ''}`);
+        else if (message) this.received.push(message);
       }
       this.wake();
     });
