@@ -1,9 +1,13 @@
+import { hashPasswordCommand } from './hash-password.js';
 import { serve } from './serve.js';
+import { user } from './user.js';
 
 const USAGE = `Usage: parley <command> [options]
 
 Commands:
-  serve     run the chat server (parley serve --help for its options)
+  serve           run the chat server (parley serve --help for its options)
+  user            manage accounts: add, passwd, del, list
+  hash-password   hash an operator password for the config file
 
 Run 'parley <command> --help' for more.
 `;
@@ -14,6 +18,10 @@ export async function main(argv: string[]): Promise<number | undefined> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'user':
+      return user(rest);
+    case 'hash-password':
+      return hashPasswordCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,148 @@
+import { hashPassword, verifyPassword } from '../auth/password.js';
+import { deriveScramCredentials } from '../auth/scram.js';
+import type { Config } from '../config/schema.js';
+import { FailureThrottle } from '../limits/failure-throttle.js';
+import { foldCase, isValidNick } from '../protocol/index.js';
+import * as N from '../protocol/numerics.js';
+import type { AccountRecord, ScramCredentials, Store } from '../store/store.js';
+import type { Server } from './server.js';
+import type { Session } from './session.js';
+
+export type RegisterResult = { ok: true; account: AccountRecord } | { ok: false; code: 'ACCOUNT_EXISTS' | 'WEAK_PASSWORD' | 'BAD_ACCOUNT_NAME' };
+
+/** Why a login attempt was refused; the throttle case carries how long to wait. */
+export type LoginFailure = { reason: 'invalid' } | { reason: 'throttled'; retryAfterMs: number };
+
+/**
+ * Accounts: creating them, checking passwords (throttled per account and per address), and who
+ * is logged in where. Storage is behind the Store interface; hashing is in auth/.
+ */
+export class Accounts {
+  /** Sessions logged in to each account (folded name): one account, many devices. */
+  readonly sessionsByAccount = new Map<string, Set<Session>>();
+  private readonly accountFailures: FailureThrottle;
+  private readonly addressFailures: FailureThrottle;
+
+  constructor(
+    private readonly store: Store,
+    private readonly config: Config['accounts'],
+  ) {
+    const windowMs = config.failed_login_window_seconds * 1000;
+    this.accountFailures = new FailureThrottle(config.max_failed_logins, windowMs);
+    this.addressFailures = new FailureThrottle(config.max_failed_logins_per_address, windowMs);
+  }
+
+  get(name: string): Promise<AccountRecord | null> {
+    return this.store.accounts.get(foldCase(name));
+  }
+
+  /** Account names follow the nick grammar, so an account can always be used as a nick. */
+  isValidName(name: string, nickLength: number): boolean {
+    return isValidNick(name, nickLength) && !isServiceName(name);
+  }
+
+  async register(name: string, password: string, email: string | null, nickLength: number): Promise<RegisterResult> {
+    if (!this.isValidName(name, nickLength)) return { ok: false, code: 'BAD_ACCOUNT_NAME' };
+    if (password.length < this.config.password_min_length) return { ok: false, code: 'WEAK_PASSWORD' };
+    const account: AccountRecord = {
+      name,
+      key: foldCase(name),
+      ...(await this.credentials(password)),
+      email,
+      createdAt: Date.now(),
+    };
+    const created = await this.store.accounts.create(account);
+    return created ? { ok: true, account } : { ok: false, code: 'ACCOUNT_EXISTS' };
+  }
+
+  async setPassword(name: string, password: string): Promise<boolean> {
+    const { passwordHash, scram } = await this.credentials(password);
+    return this.store.accounts.setPassword(foldCase(name), passwordHash, scram);
+  }
+
+  async credentials(password: string): Promise<{ passwordHash: string; scram: ScramCredentials }> {
+    const passwordHash = await hashPassword(password, { N: 2 ** this.config.scrypt_log_n });
+    return { passwordHash, scram: deriveScramCredentials(password, this.config.scram_iterations) };
+  }
+
+  /** Check a password. Failures count against both the account and the address. */
+  async checkPassword(name: string, password: string, address: string): Promise<AccountRecord | LoginFailure> {
+    const refused = this.refusal(name, address);
+    if (refused) return refused;
+    const account = await this.get(name);
+    // Unknown accounts cost the same hashing work, so timing does not tell which exist.
+    const ok = account
+      ? await verifyPassword(password, account.passwordHash)
+      : await hashPassword(password, { N: 2 ** this.config.scrypt_log_n }).then(() => false);
+    if (account && ok) {
+      this.accountFailures.reset(account.key);
+      return account;
+    }
+    this.recordFailure(name, address);
+    return { reason: 'invalid' };
+  }
+
+  /** A throttle refusal, or null if this account and address may try to log in now. */
+  refusal(name: string, address: string): LoginFailure | null {
+    const wait = Math.max(this.accountFailures.retryAfter(foldCase(name)), this.addressFailures.retryAfter(address));
+    return wait > 0 ? { reason: 'throttled', retryAfterMs: wait } : null;
+  }
+
+  recordFailure(name: string, address: string): void {
+    this.accountFailures.recordFailure(foldCase(name));
+    this.addressFailures.recordFailure(address);
+  }
+
+  /** Log `session` in: 900 to it, ACCOUNT to those who share a room and asked (account-notify). */
+  login(server: Server, session: Session, account: AccountRecord): void {
+    session.account = account.name;
+    session.accountKey = account.key;
+    let sessions = this.sessionsByAccount.get(account.key);
+    if (!sessions) this.sessionsByAccount.set(account.key, (sessions = new Set()));
+    sessions.add(session);
+    if (session.protectedNick?.key === account.key) session.protectedNick = null;
+    const prefix = session.nickKey ? session.prefix : `*!${session.user || '*'}@${session.host}`;
+    session.numeric(N.RPL_LOGGEDIN, prefix, account.name, `You are now logged in as ${account.name}`);
+    if (session.registered) {
+      const out = server.event(session.prefix, 'ACCOUNT', [account.name]);
+      for (const member of server.audienceOf(session)) if (member.has('account-notify')) member.deliver(out);
+    }
+  }
+
+  /** Delete an account; every session logged in to it is logged out first. */
+  async drop(server: Server, key: string): Promise<void> {
+    for (const session of [...(this.sessionsByAccount.get(key) ?? [])]) this.logout(server, session);
+    await this.store.accounts.delete(key);
+    server.roomRegistry.forgetFounder(key);
+  }
+
+  logout(server: Server, session: Session): void {
+    if (!session.account) return;
+    this.forget(session);
+    session.account = null;
+    session.accountKey = null;
+    session.numeric(N.RPL_LOGGEDOUT, session.prefix, 'You are now logged out');
+    const out = server.event(session.prefix, 'ACCOUNT', ['*']);
+    for (const member of server.audienceOf(session)) if (member.has('account-notify')) member.deliver(out);
+  }
+
+  /** Forget a session that ended or logged out. */
+  forget(session: Session): void {
+    if (!session.accountKey) return;
+    const sessions = this.sessionsByAccount.get(session.accountKey);
+    sessions?.delete(session);
+    if (sessions?.size === 0) this.sessionsByAccount.delete(session.accountKey);
+  }
+
+  pruneThrottle(): void {
+    this.accountFailures.prune();
+    this.addressFailures.prune();
+  }
+}
+
+const SERVICE_NAMES = new Set(['nickserv', 'chanserv']);
+
+/** Service nicks are reserved: nobody may take them as a nick or an account. */
+export function isServiceName(name: string): boolean {
+  return SERVICE_NAMES.has(foldCase(name));
+}

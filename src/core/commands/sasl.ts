@@ -1,0 +1,125 @@
+import { AuthenticateAssembler, parsePlain, SASL_MECHANISMS, ScramServer, splitAuthenticate } from '../../auth/index.js';
+import * as N from '../../protocol/numerics.js';
+import type { AccountRecord } from '../../store/store.js';
+import type { LoginFailure } from '../accounts.js';
+import type { Server } from '../server.js';
+import type { Session } from '../session.js';
+import type { CommandContext } from './context.js';
+
+/** One AUTHENTICATE exchange (IRCv3 sasl-3.1/3.2). */
+export interface SaslExchange {
+  mechanism: 'PLAIN' | 'SCRAM-SHA-256';
+  assembler: AuthenticateAssembler;
+  scram: ScramServer | null;
+}
+
+// AUTHENTICATE <mechanism> | AUTHENTICATE <base64 chunk> | AUTHENTICATE *
+export async function AUTHENTICATE({ server, session, params }: CommandContext): Promise<void> {
+  const arg = params[0]!;
+  if (arg === '*') {
+    if (session.sasl) {
+      session.sasl = null;
+      session.numeric(N.ERR_SASLABORTED, 'SASL authentication aborted');
+    }
+    return;
+  }
+  if (session.account) {
+    session.numeric(N.ERR_SASLALREADY, 'You have already authenticated using SASL');
+    return;
+  }
+  if (!session.sasl) {
+    startExchange(server, session, arg.toUpperCase());
+    return;
+  }
+  const exchange = session.sasl;
+  const assembled = exchange.assembler.push(arg);
+  if ('error' in assembled) {
+    session.sasl = null;
+    if (assembled.error === 'too-long') session.numeric(N.ERR_SASLTOOLONG, 'SASL message too long');
+    else fail(session, 'SASL authentication failed: invalid base64');
+    return;
+  }
+  if (!assembled.done) return;
+  exchange.assembler = new AuthenticateAssembler();
+  if (exchange.mechanism === 'PLAIN') await finishPlain(server, session, assembled.payload);
+  else await stepScram(server, session, exchange, assembled.payload);
+}
+
+function startExchange(server: Server, session: Session, mechanism: string): void {
+  if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) {
+    session.numeric(N.RPL_SASLMECHS, SASL_MECHANISMS.join(','), 'are available SASL mechanisms');
+    fail(session, 'SASL authentication failed');
+    return;
+  }
+  const scram =
+    mechanism === 'SCRAM-SHA-256'
+      ? new ScramServer(async (username) => (await server.accounts.get(username))?.scram ?? null, {
+          fakeIterations: server.config.accounts.scram_iterations,
+        })
+      : null;
+  session.sasl = { mechanism: mechanism as SaslExchange['mechanism'], assembler: new AuthenticateAssembler(), scram };
+  session.sendMessage({ command: 'AUTHENTICATE', params: ['+'] });
+}
+
+async function finishPlain(server: Server, session: Session, payload: Buffer): Promise<void> {
+  session.sasl = null;
+  const credentials = parsePlain(payload);
+  // An authorization identity other than the account itself would mean acting as someone else.
+  if (!credentials || (credentials.authzid !== '' && credentials.authzid !== credentials.authcid)) {
+    fail(session, 'SASL authentication failed');
+    return;
+  }
+  const result = await server.accounts.checkPassword(credentials.authcid, credentials.password, session.host);
+  if ('reason' in result) {
+    failLogin(session, result);
+    return;
+  }
+  succeed(server, session, result);
+}
+
+async function stepScram(server: Server, session: Session, exchange: SaslExchange, payload: Buffer): Promise<void> {
+  const refusal = server.accounts.refusal('', session.host);
+  if (refusal) {
+    session.sasl = null;
+    failLogin(session, refusal);
+    return;
+  }
+  const result = await exchange.scram!.step(payload.toString('utf8'));
+  if (result.error) {
+    session.sasl = null;
+    const username = /(?:^|,)n=([^,]*)/.exec(payload.toString('utf8'))?.[1] ?? '';
+    server.accounts.recordFailure(username, session.host);
+    fail(session, 'SASL authentication failed');
+    return;
+  }
+  if (result.reply !== undefined) {
+    for (const chunk of splitAuthenticate(Buffer.from(result.reply).toString('base64'))) {
+      session.sendMessage({ command: 'AUTHENTICATE', params: [chunk] });
+    }
+    return;
+  }
+  session.sasl = null;
+  const account = await server.accounts.get(result.done!.authcid);
+  if (!account) {
+    fail(session, 'SASL authentication failed');
+    return;
+  }
+  succeed(server, session, account);
+}
+
+function succeed(server: Server, session: Session, account: AccountRecord): void {
+  if (session.state === 'closing') return;
+  server.accounts.login(server, session, account);
+  session.numeric(N.RPL_SASLSUCCESS, 'SASL authentication successful');
+}
+
+function failLogin(session: Session, failure: LoginFailure): void {
+  if (failure.reason === 'throttled') {
+    const seconds = Math.ceil(failure.retryAfterMs / 1000);
+    fail(session, `SASL authentication failed: too many failed attempts, try again in ${seconds} seconds`);
+  } else fail(session, 'SASL authentication failed');
+}
+
+function fail(session: Session, text: string): void {
+  session.numeric(N.ERR_SASLFAIL, text);
+}
