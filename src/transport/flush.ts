@@ -8,6 +8,7 @@ export interface Flushable {
 
 let dirty: Flushable[] = [];
 let scheduled = false;
+const beforeFlush: (() => void)[] = [];
 
 export function scheduleFlush(target: Flushable): void {
   dirty.push(target);
@@ -17,7 +18,25 @@ export function scheduleFlush(target: Flushable): void {
   }
 }
 
+/**
+ * Run `fn` before any output of a turn reaches a socket. The history writer commits here, so
+ * nothing a client has seen can be missing from history after a crash. Returns the remover.
+ */
+export function addBeforeFlush(fn: () => void): () => void {
+  beforeFlush.push(fn);
+  return () => {
+    const index = beforeFlush.indexOf(fn);
+    if (index !== -1) beforeFlush.splice(index, 1);
+  };
+}
+
+/** The hooks alone, for a connection that must write outside flushAll (destroy). */
+export function runBeforeFlush(): void {
+  for (const fn of beforeFlush) fn();
+}
+
 function flushAll(): void {
+  runBeforeFlush();
   const batch = dirty;
   dirty = [];
   scheduled = false;

@@ -3,7 +3,7 @@ import { MAX_LINE_BYTES, MAX_TAGS_BYTES } from '../protocol/index.js';
 import type { Connection } from '../core/connection.js';
 import type { Server } from '../core/server.js';
 import type { Session } from '../core/session.js';
-import { scheduleFlush } from './flush.js';
+import { runBeforeFlush, scheduleFlush } from './flush.js';
 
 /** The longest incomplete line kept while waiting for its end: tags plus the 512-byte rest. */
 const MAX_PENDING_LINE = MAX_TAGS_BYTES + 1 + MAX_LINE_BYTES;
@@ -79,6 +79,8 @@ export class SocketConnection implements Connection {
   }
 
   destroy(): void {
+    // Output leaves here outside flushAll: what it carries must be in history first.
+    runBeforeFlush();
     this.flush();
     this.socket.destroy();
   }

@@ -1,0 +1,39 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** `npm run build`, so bin/parley.js runs the current sources. Throws with tsc's output. */
+export function buildDist(): void {
+  const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`npm run build failed:\n${result.stdout}\n${result.stderr}`);
+}
+
+export interface CliServer {
+  child: ChildProcess;
+  port: number;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
+}
+
+/** The real `parley serve` on 127.0.0.1 port 0; resolves once it printed where it listens. */
+export function startCliServer(dataDir: string, env: Record<string, string> = {}): Promise<CliServer> {
+  const child = spawn(process.execPath, ['bin/parley.js', 'serve', '--listen', '127.0.0.1:0', '--data', dataDir], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /IRC on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (match) resolve({ child, port: Number(match[1]), exited });
+    });
+    child.once('exit', (code) => reject(new Error(`parley serve exited (${code}): ${out}${err}`)));
+  });
+}
