@@ -2,9 +2,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { Config } from './config/schema.js';
 import { parseHostPort } from './config/load.js';
 import { Server } from './core/server.js';
+import { openStore } from './store/open.js';
 import { listenHttp, type HttpListener } from './http/server.js';
 import type { Logger } from './observability/logger.js';
 import { listenTcp, listenTls, type Listener, type TlsMaterial } from './transport/listeners.js';
+import { addBeforeFlush } from './transport/flush.js';
 
 /** A started server with its listeners; what `parley serve` and the tests hold on to. */
 export interface RunningServer {
@@ -19,7 +21,11 @@ export interface RunningServer {
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   mkdirSync(config.data_dir, { recursive: true });
-  const server = new Server({ config, logger, motd: readMotd(config) });
+  const store = await openStore(config);
+  const server = new Server({ config, logger, motd: readMotd(config), store });
+  await server.roomRegistry.load();
+  // History is committed before any output of the same turn is written (see core/history).
+  const removeHistoryHook = addBeforeFlush(() => server.history.commit());
   const listeners: Listener[] = [];
   const tlsListeners: Awaited<ReturnType<typeof listenTls>>[] = [];
   let http: HttpListener | null = null;
@@ -46,6 +52,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await Promise.all(listeners.map((l) => l.close()));
     await http?.close();
     server.shutdown();
+    removeHistoryHook();
+    await server.history.flush();
+    await store.close();
     throw err;
   }
 
@@ -56,6 +65,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     // Closing listeners resolves once every connection is gone; don't wait past the deadline.
     await Promise.race([closed, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
     await http?.close();
+    removeHistoryHook();
+    await server.history.flush();
+    await store.close();
   };
 
   return {

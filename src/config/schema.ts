@@ -69,6 +69,53 @@ const limits = z
   })
   .strict();
 
+const accounts = z
+  .object({
+    // Clients may create accounts themselves (REGISTER, NickServ REGISTER).
+    registration: z.boolean().default(true),
+    password_min_length: int(1, 256).default(8),
+    // scrypt cost: N = 2^scrypt_log_n. 15 costs about 32 MiB and 50-100 ms per hash.
+    scrypt_log_n: int(10, 20).default(15),
+    scram_iterations: int(4096, 1000000).default(4096),
+    // Who holds a registered nick without logging in is renamed after this long.
+    nick_protection_seconds: z.number().min(0).default(60),
+    // Failed logins allowed within the window per account, and per client address (higher:
+    // many people may share one address), then refused until the window passes.
+    max_failed_logins: int(1).default(5),
+    max_failed_logins_per_address: int(1).default(20),
+    failed_login_window_seconds: seconds.default(300),
+  })
+  .strict();
+
+const oper = z
+  .object({
+    name: z.string().regex(/^\S+$/, 'must be one word'),
+    // An encoded hash from `parley hash-password`, never the password itself.
+    password_hash: z.string().startsWith('$scrypt$', 'must be a hash made by `parley hash-password`'),
+  })
+  .strict();
+
+const history = z
+  .object({
+    // Messages replayed on JOIN to clients that do not use CHATHISTORY.
+    replay_on_join: int(0, 1000).default(50),
+    // Most messages one CHATHISTORY request returns (ISUPPORT CHATHISTORY).
+    max_query: int(1, 1000).default(100),
+    // Retention: delete messages older than this many days (0 = keep forever) ...
+    max_age_days: z.number().min(0).default(0),
+    // ... and keep at most this many per conversation (0 = no limit).
+    max_messages_per_conversation: int(0).default(0),
+    // Per-room overrides, by room name: { '#lobby': { max_age_days: 7 } }.
+    rooms: z
+      .record(
+        z.string().startsWith('#'),
+        z.object({ max_age_days: z.number().min(0).optional(), max_messages_per_conversation: int(0).optional() }).strict(),
+      )
+      .default({}),
+    retention_sweep_minutes: seconds.default(60),
+  })
+  .strict();
+
 const log = z
   .object({
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -85,6 +132,9 @@ export const configSchema = z
     limits: limits.prefault({}),
     shutdown_timeout_seconds: seconds.default(5),
     log: log.prefault({}),
+    accounts: accounts.prefault({}),
+    opers: z.array(oper).default([]),
+    history: history.prefault({}),
   })
   .strict();
 

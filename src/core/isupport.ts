@@ -13,10 +13,13 @@ export function buildIsupport(config: Config): string[] {
     `CHANMODES=b,k,l,${ROOM_FLAG_MODES}`,
     `CHANNELLEN=${l.channel_length}`,
     `CHANTYPES=${CHANTYPES}`,
+    `CHATHISTORY=${config.history.max_query}`,
     'ELIST=U',
     `KICKLEN=${l.kick_length}`,
     `MAXLIST=b:${l.list_max_bans}`,
     'MODES=4',
+    // msgid first: it names one message exactly; two messages can share a millisecond.
+    'MSGREFTYPES=msgid,timestamp',
     `NAMELEN=${l.realname_length}`,
     `NETWORK=${config.server.network}`,
     `NICKLEN=${l.nick_length}`,

@@ -60,10 +60,10 @@ export class Room {
     return this.bans.some((ban) => ban.matcher.test(subject));
   }
 
-  addBan(mask: string, setBy: string): boolean {
+  addBan(mask: string, setBy: string, setAt = Math.floor(Date.now() / 1000)): boolean {
     const folded = foldCase(mask);
     if (this.bans.some((ban) => foldCase(ban.mask) === folded)) return false;
-    this.bans.push({ mask, setBy, setAt: Math.floor(Date.now() / 1000), matcher: globToRegExp(folded) });
+    this.bans.push({ mask, setBy, setAt, matcher: globToRegExp(folded) });
     return true;
   }
 

@@ -10,6 +10,11 @@ import { Outgoing } from './outgoing.js';
 import type { Room } from './room.js';
 import { Session } from './session.js';
 import { COMMANDS } from './commands/index.js';
+import { changeNick, guestNick } from './commands/registration.js';
+import { Accounts } from './accounts.js';
+import { RoomRegistry } from './room-registry.js';
+import type { Store } from '../store/store.js';
+import { History } from './history/history.js';
 
 /** Lines queued behind a command that waits on storage before reading from the socket pauses. */
 const MAX_BACKLOG = 64;
@@ -19,6 +24,7 @@ export interface ServerOptions {
   logger: Logger;
   /** MOTD lines, or null for ERR_NOMOTD. */
   motd: string[] | null;
+  store: Store;
 }
 
 /** The chat domain for one process: who is connected, which rooms exist, and the rules. */
@@ -33,6 +39,11 @@ export class Server {
   /** Registered and registering nicks, by folded nick. */
   readonly nicks = new Map<string, Session>();
   readonly rooms = new Map<string, Room>();
+  readonly store: Store;
+  readonly accounts: Accounts;
+  readonly roomRegistry: RoomRegistry;
+  /** Message history: the batched writer, retention; queries go through `history.read()`. */
+  readonly history: History;
 
   private nextSessionId = 1;
   private batchCounter = 0;
@@ -47,8 +58,18 @@ export class Server {
     this.motd = options.motd;
     this.name = options.config.server.name;
     this.isupport = buildIsupport(options.config);
-    const sweepMs = Math.min(5000, Math.max(25, (options.config.limits.ping_interval_seconds * 1000) / 4));
-    this.sweepTimer = setInterval(() => this.sweep(Date.now()), sweepMs);
+    this.store = options.store;
+    this.accounts = new Accounts(options.store, options.config.accounts);
+    this.roomRegistry = new RoomRegistry(options.store, options.logger);
+    this.history = new History(options.store.history, options.config.history, options.logger);
+    // One timer for all sessions: fine-grained enough for the shortest configured deadline.
+    const { limits, accounts } = options.config;
+    const shortest = Math.min(limits.ping_interval_seconds, limits.registration_timeout_seconds, accounts.nick_protection_seconds || Infinity);
+    const sweepMs = Math.min(1000, Math.max(25, (shortest * 1000) / 4));
+    this.sweepTimer = setInterval(() => {
+      this.sweep(Date.now());
+      this.accounts.pruneThrottle();
+    }, sweepMs);
     this.sweepTimer.unref();
   }
 
@@ -75,7 +96,9 @@ export class Server {
   }
 
   newMsgid(): string {
-    return `${this.msgidPrefix}${(this.msgidCounter++).toString(36)}`;
+    // Fixed width, so msgids of one process sort in the order they were made: history orders
+    // messages of the same millisecond by msgid.
+    return `${this.msgidPrefix}${(this.msgidCounter++).toString(36).padStart(8, '0')}`;
   }
 
   nextBatchId(): string {
@@ -213,6 +236,7 @@ export class Server {
   private announceDeparture(session: Session, reason: string): void {
     if (!this.sessions.delete(session)) return;
     if (session.nickKey && this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
+    this.accounts.forget(session);
     if (session.rooms.size > 0) {
       const quit = this.event(session.prefix, 'QUIT', [reason]);
       for (const member of this.audienceOf(session)) member.deliver(quit);
@@ -223,23 +247,36 @@ export class Server {
 
   /** Liveness: PING idle clients, drop the silent ones and those that never finish registering. */
   sweep(now: number): void {
-    const { ping_interval_seconds, ping_timeout_seconds, registration_timeout_seconds } = this.config.limits;
+    const registrationTimeout = this.config.limits.registration_timeout_seconds * 1000;
     for (const session of this.sessions) {
       if (session.state === 'closing') continue;
-      const idle = now - session.lastActivity;
       if (!session.registered) {
-        if (now - session.connectedAt > registration_timeout_seconds * 1000) {
-          this.quit(session, 'Registration timed out');
-        }
-      } else if (session.pingSent) {
-        if (idle > (ping_interval_seconds + ping_timeout_seconds) * 1000) {
-          this.quit(session, `Ping timeout: ${Math.round(idle / 1000)} seconds`);
-        }
-      } else if (idle > ping_interval_seconds * 1000) {
-        session.pingSent = true;
-        session.sendMessage({ command: 'PING', params: [this.name] });
+        if (now - session.connectedAt > registrationTimeout) this.quit(session, 'Registration timed out');
+        continue;
       }
+      if (session.protectedNick && now > session.protectedNick.deadline) this.enforceNickProtection(session);
+      this.checkLiveness(session, now);
     }
+  }
+
+  private checkLiveness(session: Session, now: number): void {
+    const { ping_interval_seconds, ping_timeout_seconds } = this.config.limits;
+    const idle = now - session.lastActivity;
+    if (session.pingSent) {
+      if (idle > (ping_interval_seconds + ping_timeout_seconds) * 1000) {
+        this.quit(session, `Ping timeout: ${Math.round(idle / 1000)} seconds`);
+      }
+    } else if (idle > ping_interval_seconds * 1000) {
+      session.pingSent = true;
+      session.sendMessage({ command: 'PING', params: [this.name] });
+    }
+  }
+
+  private enforceNickProtection(session: Session): void {
+    const protectedNick = session.protectedNick!;
+    session.protectedNick = null;
+    if (session.nickKey !== protectedNick.key || session.accountKey === protectedNick.key) return;
+    changeNick(this, session, guestNick(this));
   }
 
   /** Graceful end: every client is told why, then its connection is closed. */
@@ -247,5 +284,6 @@ export class Server {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
     for (const session of [...this.sessions]) this.quit(session, reason);
+    void this.history.stop(); // commits now; app.ts awaits history.flush() before closing the store
   }
 }

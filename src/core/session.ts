@@ -13,6 +13,7 @@ import type { Connection } from './connection.js';
 import { Outgoing, VIEW_ACCOUNT_TAG, VIEW_MESSAGE_TAGS, VIEW_SERVER_TIME } from './outgoing.js';
 import type { Room } from './room.js';
 import type { Server } from './server.js';
+import type { SaslExchange } from './commands/sasl.js';
 
 export type RegistrationState = 'connecting' | 'registered' | 'closing';
 
@@ -25,7 +26,18 @@ export class Session {
   realname = '';
   readonly host: string;
   state: RegistrationState = 'connecting';
+  /** Account name as registered (shown in tags and WHOIS), and its folded key. */
   account: string | null = null;
+  accountKey: string | null = null;
+  /** An AUTHENTICATE exchange in progress (commands/sasl.ts). */
+  sasl: SaslExchange | null = null;
+  /** Operator name from config once OPER succeeded. */
+  oper: string | null = null;
+  /**
+   * Nick protection: the folded registered nick this session holds without being logged in to
+   * it, and when it will be renamed unless it logs in (see Server.sweep).
+   */
+  protectedNick: { key: string; deadline: number } | null = null;
   away: string | null = null;
   invisible = false;
   /** Server password given with PASS before registration. */
@@ -144,6 +156,12 @@ export class Session {
         'INVALID_UTF8',
         'Message rejected: it contains invalid UTF-8',
       ]);
+      return;
+    }
+    // NUL and a bare CR are not allowed inside a message (modern.ircdocs.horse); relayed, a CR
+    // would let the sender forge a whole line at recipients that split on CR.
+    if (line.indexOf(0) !== -1 || line.indexOf(13) !== -1) {
+      this.standardReply('FAIL', ['*', 'INVALID_MESSAGE', 'Message rejected: it contains NUL or CR']);
       return;
     }
     let message: IrcMessage | null;

@@ -1,4 +1,9 @@
+import { REGISTER, VERIFY } from './account-registration.js';
 import { CAP } from './cap.js';
+import { CHATHISTORY } from './chathistory.js';
+import { MARKREAD } from './markread.js';
+import { OPER } from './oper.js';
+import { AUTHENTICATE } from './sasl.js';
 import type { CommandSpec } from './context.js';
 import { NOTICE, PRIVMSG, TAGMSG } from './messaging.js';
 import { MODE } from './modes.js';
@@ -18,6 +23,10 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['PING', { handler: PING, minParams: 1, beforeRegistration: true }],
   ['PONG', { handler: PONG, minParams: 0, beforeRegistration: true }],
   ['QUIT', { handler: QUIT, minParams: 0, beforeRegistration: true }],
+  ['AUTHENTICATE', { handler: AUTHENTICATE, minParams: 1, beforeRegistration: true }],
+  ['REGISTER', { handler: REGISTER, minParams: 3, beforeRegistration: true }],
+  ['VERIFY', { handler: VERIFY, minParams: 2, beforeRegistration: true }],
+  ['OPER', { handler: OPER, minParams: 2 }],
   ['JOIN', { handler: JOIN, minParams: 1 }],
   ['PART', { handler: PART, minParams: 1 }],
   ['TOPIC', { handler: TOPIC, minParams: 1 }],
@@ -35,4 +44,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['WHOIS', { handler: WHOIS, minParams: 1 }],
   ['LUSERS', { handler: LUSERS, minParams: 0 }],
   ['MOTD', { handler: MOTD, minParams: 0 }],
+  // Both answer missing parameters with FAIL ... NEED_MORE_PARAMS themselves, as their specs ask.
+  ['CHATHISTORY', { handler: CHATHISTORY, minParams: 0 }],
+  ['MARKREAD', { handler: MARKREAD, minParams: 0 }],
 ]);

@@ -1,15 +1,20 @@
-import { isRoomName, type Tags } from '../../protocol/index.js';
+import { foldCase, isRoomName, type Tags } from '../../protocol/index.js';
+import { SERVICES } from '../services/index.js';
 import * as N from '../../protocol/numerics.js';
 import { numericError } from '../errors.js';
 import { Outgoing } from '../outgoing.js';
 import { MEMBER_OP, MEMBER_VOICE, type Room } from '../room.js';
 import type { Session } from '../session.js';
+import { dmKey } from '../../store/store.js';
 import type { CommandContext } from './context.js';
 
 type RelayCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
 
-// PRIVMSG <target>{,<target>} <text>
-export const PRIVMSG = (ctx: CommandContext) => relay(ctx, 'PRIVMSG');
+// PRIVMSG <target>{,<target>} <text>   (a message to NickServ or ChanServ goes to the service)
+export function PRIVMSG(ctx: CommandContext): void | Promise<void> {
+  const service = ctx.params.length >= 2 ? SERVICES.get(foldCase(ctx.params[0]!)) : undefined;
+  return service ? service(ctx.server, ctx.session, ctx.params[1]!) : relay(ctx, 'PRIVMSG');
+}
 // NOTICE <target>{,<target>} <text>
 export const NOTICE = (ctx: CommandContext) => relay(ctx, 'NOTICE');
 // TAGMSG <target>{,<target>}   (IRCv3 message-tags: only client-only tags travel)
@@ -44,11 +49,17 @@ function relay({ server, session, message, params }: CommandContext, command: Re
       const room = server.findRoom(name);
       if (!room) throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
       sendToRoom(session, room, out, statusPrefix);
+      // History (batched, no I/O here). STATUSMSG stays out: replay would show it to everyone.
+      if (command !== 'TAGMSG' && statusPrefix === '') server.history.recordRelay(out, room.key, session.accountKey);
     } else {
       if (statusPrefix) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
       const recipient = server.findNick(target);
       if (!recipient) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
       recipient.deliver(out);
+      // Direct history exists between two accounts only; it is keyed so both sides find it.
+      if (command !== 'TAGMSG' && session.accountKey !== null && recipient.accountKey !== null) {
+        server.history.recordRelay(out, dmKey(session.accountKey, recipient.accountKey), session.accountKey);
+      }
       if (command === 'PRIVMSG' && recipient.away !== null) session.numeric(N.RPL_AWAY, recipient.nick, recipient.away);
     }
     if (session.has('echo-message')) session.send(out);

@@ -87,6 +87,7 @@ function roomMode({ server, session, params }: CommandContext): void {
     }
   }
   if (applied.length === 0) return;
+  if (applied.some((change) => change.mode !== 'o' && change.mode !== 'v')) server.roomRegistry.changed(room);
   const out = server.event(session.prefix, 'MODE', [room.name, ...formatChanges(applied)]);
   room.broadcast(out, session);
   session.send(out);

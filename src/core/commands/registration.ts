@@ -6,6 +6,7 @@ import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
 import { sendWelcome } from './welcome.js';
+import { isServiceName } from '../accounts.js';
 
 // PASS <password>
 export function PASS({ session, params }: CommandContext): void {
@@ -18,22 +19,53 @@ export function NICK({ server, session, params }: CommandContext): void {
   const nick = params[0] ?? '';
   const limit = server.config.limits.nick_length;
   if (nick === '') throw numericError(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
-  if (!isValidNick(nick, limit)) throw numericError(N.ERR_ERRONEUSNICKNAME, nick, 'Erroneous nickname');
+  if (!isValidNick(nick, limit) || isServiceName(nick)) throw numericError(N.ERR_ERRONEUSNICKNAME, nick, 'Erroneous nickname');
   if (nick === session.nick) return;
-  const key = foldCase(nick);
-  const holder = server.nicks.get(key);
+  const holder = server.nicks.get(foldCase(nick));
   if (holder && holder !== session) throw numericError(N.ERR_NICKNAMEINUSE, nick, 'Nickname is already in use');
+  changeNick(server, session, nick);
+  if (!session.registered) tryCompleteRegistration(server, session);
+}
 
+/** Take a nick that is known to be free and valid; tell everyone who shares a room. */
+export function changeNick(server: Server, session: Session, nick: string): void {
   if (session.registered) {
     const change = server.event(session.prefix, 'NICK', [nick]);
     for (const member of server.audienceOf(session)) member.deliver(change);
     session.send(change);
   }
   if (session.nickKey) server.nicks.delete(session.nickKey);
-  server.nicks.set(key, session);
   session.nick = nick;
-  session.nickKey = key;
-  if (!session.registered) tryCompleteRegistration(server, session);
+  session.nickKey = foldCase(nick);
+  server.nicks.set(session.nickKey, session);
+  if (session.registered) void protectNick(server, session);
+}
+
+/**
+ * Nick protection: whoever holds a registered nick without being logged in to that account is
+ * warned, and renamed once accounts.nick_protection_seconds have passed (Server.sweep).
+ */
+export async function protectNick(server: Server, session: Session): Promise<void> {
+  const key = session.nickKey;
+  session.protectedNick = null;
+  if (session.accountKey === key) return;
+  const account = await server.accounts.get(key).catch(() => null);
+  if (!account || session.nickKey !== key || session.accountKey === key || session.state === 'closing') return;
+  const seconds = server.config.accounts.nick_protection_seconds;
+  session.protectedNick = { key, deadline: Date.now() + seconds * 1000 };
+  session.sendMessage({
+    source: `NickServ!NickServ@services.${server.name}`,
+    command: 'NOTICE',
+    params: [session.nick, `This nick is registered. Log in within ${seconds} seconds (/msg NickServ IDENTIFY <password>) or your nick will be changed.`],
+  });
+}
+
+/** A free guest nick for someone who held a registered nick without logging in. */
+export function guestNick(server: Server): string {
+  for (;;) {
+    const nick = `Guest${Math.floor(10000 + Math.random() * 90000)}`;
+    if (!server.nicks.has(foldCase(nick))) return nick;
+  }
 }
 
 // USER <username> <mode> <unused> :<realname>
@@ -74,6 +106,7 @@ export function tryCompleteRegistration(server: Server, session: Session): void 
   session.password = null;
   server.logger.debug('registered', { session: session.id, nick: session.nick, address: session.host });
   sendWelcome(server, session);
+  void protectNick(server, session);
 }
 
 function passwordMatches(given: string | null, required: string): boolean {

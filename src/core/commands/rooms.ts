@@ -1,10 +1,11 @@
 import { foldCase, isValidRoomName } from '../../protocol/index.js';
 import * as N from '../../protocol/numerics.js';
 import { numericError } from '../errors.js';
-import { MEMBER_OP, Room } from '../room.js';
+import { Room } from '../room.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
+import { afterJoin, deferNames } from '../history/join.js';
 
 /** The room, or ERR_NOSUCHCHANNEL. */
 export function requireRoom(server: Server, name: string): Room {
@@ -25,30 +26,38 @@ export function requireOp(room: Room, session: Session): void {
 }
 
 // JOIN <room>{,<room>} [<key>{,<key>}]   |   JOIN 0
-export function JOIN({ server, session, params }: CommandContext): void {
+export function JOIN({ server, session, params }: CommandContext): void | Promise<void> {
   if (params[0] === '0') {
     for (const room of [...session.rooms]) leaveRoom(server, session, room, 'PART', [room.name]);
     return;
   }
   const keys = (params[1] ?? '').split(',');
-  server.forEachTarget(session, 'JOIN', params[0]!.split(','), (name, i) => joinRoom(server, session, name, keys[i]));
+  const joined: Room[] = [];
+  server.forEachTarget(session, 'JOIN', params[0]!.split(','), (name, i) => {
+    const room = joinRoom(server, session, name, keys[i]);
+    if (room) joined.push(room);
+  });
+  // History replay and read markers need the store: a promise, or nothing if neither applies.
+  return afterJoin(server, session, joined, sendNames);
 }
 
-function joinRoom(server: Server, session: Session, name: string, key: string | undefined): void {
+/** The room joined, or null if the session already was a member. */
+function joinRoom(server: Server, session: Session, name: string, key: string | undefined): Room | null {
   if (!isValidRoomName(name, server.config.limits.channel_length)) {
     throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
   }
   let room = server.findRoom(name);
-  if (room?.members.has(session)) return;
+  if (room?.members.has(session)) return null;
   if (session.rooms.size >= server.config.limits.channels_per_user) {
     throw numericError(N.ERR_TOOMANYCHANNELS, name, 'You have joined too many channels');
   }
   if (room) checkCanJoin(room, session, key);
   else {
     room = new Room(name);
+    server.roomRegistry.restore(room);
     server.rooms.set(room.key, room);
   }
-  room.members.set(session, room.members.size === 0 ? MEMBER_OP : 0);
+  room.members.set(session, server.roomRegistry.joinFlags(room, session));
   session.rooms.add(room);
   session.invitedTo.delete(room.key);
 
@@ -64,7 +73,8 @@ function joinRoom(server: Server, session: Session, name: string, key: string | 
     for (const member of room.members.keys()) if (member !== session && member.has('away-notify')) member.deliver(away);
   }
   if (room.topic) sendTopic(session, room);
-  sendNames(server, session, room);
+  if (!deferNames(server, session, room)) sendNames(server, session, room);
+  return room;
 }
 
 function checkCanJoin(room: Room, session: Session, key: string | undefined): void {
@@ -111,6 +121,7 @@ export function TOPIC({ server, session, params }: CommandContext): void {
   if (room.flags.has('t')) requireOp(room, session);
   const text = params[1]!.slice(0, server.config.limits.topic_length);
   room.topic = text === '' ? null : { text, setBy: session.prefix, setAt: Math.floor(Date.now() / 1000) };
+  server.roomRegistry.changed(room);
   const out = server.event(session.prefix, 'TOPIC', [room.name, text]);
   room.broadcast(out, session);
   session.send(out);
