@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config, DeepPartial } from '../../src/config/schema.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { silentLogger, type Logger } from '../../src/observability/logger.js';
 
 export interface TestServer extends RunningServer {
   /** Port of the first plain TCP listener. */
@@ -12,7 +12,7 @@ export interface TestServer extends RunningServer {
 }
 
 /** A real server on 127.0.0.1 port 0 with a throwaway data directory. */
-export async function startTestServer(overrides: DeepPartial<Config> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: DeepPartial<Config> = {}, logger: Logger = silentLogger): Promise<TestServer> {
   const config = loadConfig({
     env: {},
     overrides: {
@@ -21,7 +21,7 @@ export async function startTestServer(overrides: DeepPartial<Config> = {}): Prom
       ...overrides,
     },
   });
-  const running = await startServer(config, silentLogger);
+  const running = await startServer(config, logger);
   const tcp = running.listeners.find((l) => l.kind === 'tcp');
   return Object.assign(running, { port: tcp?.port ?? 0 });
 }
