@@ -1,3 +1,4 @@
+import { chat } from './chat.js';
 import { hashPasswordCommand } from './hash-password.js';
 import { serve } from './serve.js';
 import { user } from './user.js';
@@ -6,6 +7,7 @@ const USAGE = `Usage: parley <command> [options]
 
 Commands:
   serve           run the chat server (parley serve --help for its options)
+  chat            chat in the terminal (parley chat --help)
   user            manage accounts: add, passwd, del, list
   hash-password   hash an operator password for the config file
 
@@ -18,6 +20,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'chat':
+      return chat(rest);
     case 'user':
       return user(rest);
     case 'hash-password':

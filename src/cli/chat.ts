@@ -1,0 +1,112 @@
+/** `parley chat`: the terminal client. The parts live in ./chat/. */
+import { IrcClient } from '../client/client.js';
+import { nodeTransport } from '../client/node-transport.js';
+import { scramSha256 } from '../client/node-scram.js';
+import { isValidNick } from '../protocol/index.js';
+import { handleInput } from './chat/actions.js';
+import { encode } from './chat/ansi.js';
+import { CHAT_HELP, nickRules, NICK_MAX, parseChatArgs, type ChatArgs } from './chat/args.js';
+import { wireEvents } from './chat/events.js';
+import { renderEvent } from './chat/render.js';
+import { ChatSession } from './chat/session.js';
+import { Terminal } from './chat/terminal.js';
+import { UsageError } from './serve-args.js';
+
+/** Resolves with the exit code once the user has left: 0 after `.` or /quit, 2 for bad arguments. */
+export async function chat(argv: string[]): Promise<number> {
+  let args: ChatArgs;
+  try {
+    args = parseChatArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`parley chat: ${err.message}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(CHAT_HELP);
+    return 0;
+  }
+
+  let session: ChatSession | null = null;
+  // Piped input (not a terminal) arrives all at once: it waits until the first room is joined,
+  // and the end of it leaves only after that.
+  const piped = new PipedInput();
+  const terminal = new Terminal({
+    line: (line) => (session && (terminal.interactive || piped.flushed) ? handleInput(session, line) : piped.lines.push(line)),
+    // Before the session exists, an interrupt answers the pending question with null instead.
+    interrupt: () => {
+      if (!session) return;
+      if (!terminal.interactive && !piped.flushed) piped.ended = true;
+      else void session.quit();
+    },
+    switchKey: (to) => (session ? switchByKey(session, to) : undefined),
+    complete: (line) => (session ? session.complete(line) : [[], line]),
+  });
+  const say = (text: string) => terminal.print(encode(renderEvent('info', text).pieces));
+
+  const nick = args.nick ?? (await askName(terminal));
+  const password = nick !== null && args.login ? await terminal.ask(`Password for ${nick}: `, true) : '';
+  if (nick === null || password === null) {
+    terminal.close();
+    return 0;
+  }
+
+  return new Promise<number>((resolve) => {
+    const signals = ['SIGTERM', 'SIGHUP'] as const;
+    const onSignal = () => void session?.quit('Terminal closed');
+    const client = new IrcClient({
+      transport: nodeTransport({ host: args.host, port: args.port, tls: args.tls, insecure: args.insecure }),
+      nick,
+      rooms: args.rooms,
+      scram: scramSha256,
+      ...(password ? { sasl: { account: nick, password } } : {}),
+      onListenerError: (err) => say(`internal error: ${(err as Error).stack ?? String(err)}`),
+    });
+    session = new ChatSession(client, terminal, () => {
+      for (const signal of signals) process.off(signal, onSignal);
+      resolve(0);
+    });
+    session.switchOnJoin.add(client.isupport.fold(args.rooms[0]!));
+    for (const signal of signals) process.on(signal, onSignal);
+    wireEvents(session);
+    const chatSession = session;
+    const flush = () => piped.flush(chatSession);
+    client.once('join', flush);
+    client.once('connected', () => setTimeout(flush, 2000).unref());
+    say(`Connecting to ${client.options.transport.describe()} as ${nick}…`);
+    session.updatePrompt();
+    client.connect();
+  });
+}
+
+async function askName(terminal: Terminal): Promise<string | null> {
+  for (;;) {
+    const answer = await terminal.ask('Your name: ');
+    if (answer === null) return null;
+    const name = answer.trim();
+    if (isValidNick(name, NICK_MAX)) return name;
+    if (name !== '') terminal.print(nickRules(name));
+  }
+}
+
+function switchByKey(session: ChatSession, to: number | 'prev' | 'next'): void {
+  const { windows } = session;
+  const current = windows.current;
+  let index = typeof to === 'number' ? to - 1 : (current ? windows.list.indexOf(current) : 0) + (to === 'next' ? 1 : -1);
+  if (typeof to !== 'number') index = (index + windows.list.length) % Math.max(windows.list.length, 1);
+  const win = windows.list[index];
+  if (win) session.switchTo(win);
+}
+
+class PipedInput {
+  readonly lines: string[] = [];
+  flushed = false;
+  ended = false;
+
+  flush(session: ChatSession): void {
+    if (this.flushed) return;
+    this.flushed = true;
+    for (const line of this.lines.splice(0)) handleInput(session, line);
+    if (this.ended) void session.quit();
+  }
+}
