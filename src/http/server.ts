@@ -1,6 +1,8 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Server } from '../core/server.js';
+import { createWebSocketUpgrade, type WebSocketOptions } from './websocket.js';
 
 export interface HttpListener {
   readonly host: string;
@@ -8,9 +10,14 @@ export interface HttpListener {
   close(): Promise<void>;
 }
 
-/** The HTTP listener: health checks now; the web client and WebSocket transport build on it. */
-export function listenHttp(server: Server, host: string, port: number): Promise<HttpListener> {
-  const httpServer = http.createServer((req, res) => {
+export interface HttpOptions extends Omit<WebSocketOptions, 'secure'> {
+  /** Certificate and key for HTTPS/wss; plain HTTP without. */
+  tls: { cert: Buffer; key: Buffer } | null;
+}
+
+/** The HTTP listener: health checks and IRC over WebSocket on the same port. */
+export function listenHttp(server: Server, host: string, port: number, options: HttpOptions): Promise<HttpListener> {
+  const handler: http.RequestListener = (req, res) => {
     if (req.method === 'GET' && req.url === '/healthz') {
       const body = JSON.stringify({ status: 'ok', connections: server.sessions.size, rooms: server.rooms.size });
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -19,7 +26,11 @@ export function listenHttp(server: Server, host: string, port: number): Promise<
     }
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('not found\n');
-  });
+  };
+  const httpServer = options.tls
+    ? https.createServer({ ...options.tls, minVersion: 'TLSv1.2' }, handler)
+    : http.createServer(handler);
+  httpServer.on('upgrade', createWebSocketUpgrade(server, { ...options, secure: options.tls !== null }));
   return new Promise((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen({ host, port }, () => {
