@@ -3,9 +3,11 @@ import type { Config } from './config/schema.js';
 import { parseHostPort } from './config/load.js';
 import { Server } from './core/server.js';
 import { openStore } from './store/open.js';
+import { forwardedClientAddress } from './http/forwarded.js';
 import { listenHttp, type HttpListener } from './http/server.js';
+import { AddressSet } from './limits/cidr.js';
 import type { Logger } from './observability/logger.js';
-import { listenTcp, listenTls, type Listener, type TlsMaterial } from './transport/listeners.js';
+import { listenTcp, listenTls, type Listener, type TlsListener, type TlsMaterial } from './transport/listeners.js';
 import { addBeforeFlush } from './transport/flush.js';
 
 /** A started server with its listeners; what `parley serve` and the tests hold on to. */
@@ -19,34 +21,56 @@ export interface RunningServer {
   stop(reason?: string): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export interface StartOptions {
+  /** The clock for time rules (flood control, per-address limits, ban expiry); tests inject one. */
+  clock?: () => number;
+}
+
+export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
   mkdirSync(config.data_dir, { recursive: true });
   const store = await openStore(config);
-  const server = new Server({ config, logger, motd: readMotd(config), store });
+  const server = new Server({ config, logger, motd: readMotd(config), store, clock: options.clock });
   await server.roomRegistry.load();
+  await server.bans.load();
   // History is committed before any output of the same turn is written (see core/history).
   const removeHistoryHook = addBeforeFlush(() => server.history.commit());
   const listeners: Listener[] = [];
-  const tlsListeners: Awaited<ReturnType<typeof listenTls>>[] = [];
+  const tlsListeners: TlsListener[] = [];
   let http: HttpListener | null = null;
-  const readTls = (): TlsMaterial => ({ cert: readFileSync(config.tls.cert!), key: readFileSync(config.tls.key!) });
+  const readTls = (): TlsMaterial => ({
+    cert: readFileSync(config.tls.cert!),
+    key: readFileSync(config.tls.key!),
+    ciphers: config.tls.ciphers,
+  });
+  const proxied = { trustedProxies: config.proxy.trusted };
   try {
     for (const address of config.listen) {
       const { host, port } = parseHostPort(address);
       listeners.push(await listenTcp(server, host, port));
     }
-    if (config.tls.listen.length > 0) {
+    for (const address of config.proxy.listen) {
+      const { host, port } = parseHostPort(address);
+      listeners.push(await listenTcp(server, host, port, proxied));
+    }
+    const tlsAddresses = [...config.tls.listen.map((a) => ({ a, proxy: false })), ...config.proxy.tls_listen.map((a) => ({ a, proxy: true }))];
+    if (tlsAddresses.length > 0) {
       const material = readTls();
-      for (const address of config.tls.listen) {
-        const { host, port } = parseHostPort(address);
-        const listener = await listenTls(server, host, port, material);
+      for (const { a, proxy } of tlsAddresses) {
+        const { host, port } = parseHostPort(a);
+        const listener = await listenTls(server, host, port, material, proxy ? proxied : {});
         tlsListeners.push(listener);
         listeners.push(listener);
       }
+      server.tlsPort = tlsListeners[0]!.port;
     }
     if (config.http.listen) {
       const { host, port } = parseHostPort(config.http.listen);
-      http = await listenHttp(server, host, port);
+      const trusted = new AddressSet(config.proxy.trusted);
+      http = await listenHttp(server, host, port, {
+        tls: config.http.tls ? { cert: readFileSync(config.tls.cert!), key: readFileSync(config.tls.key!) } : null,
+        allowedOrigins: config.http.allowed_origins,
+        clientAddress: (req) => forwardedClientAddress(req.socket.remoteAddress ?? '0.0.0.0', req.headers['x-forwarded-for'], trusted),
+      });
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
@@ -63,7 +87,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     server.shutdown(reason);
     const deadline = Date.now() + config.shutdown_timeout_seconds * 1000;
     // Closing listeners resolves once every connection is gone; don't wait past the deadline.
-    await Promise.race([closed, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+    clearTimeout(timer);
     await http?.close();
     removeHistoryHook();
     await server.history.flush();

@@ -61,6 +61,11 @@ function readyMessage(running: RunningServer): string {
   const lines = ['Parley is running.'];
   for (const l of running.listeners) {
     const host = l.host.includes(':') ? `[${l.host}]` : l.host;
+    if (l.proxy) {
+      // Only the load balancers in proxy.trusted can connect here; no client instructions.
+      lines.push(`  IRC ${l.kind === 'tls' ? 'over TLS ' : ''}behind a PROXY-protocol load balancer, at ${host}:${l.port}`);
+      continue;
+    }
     const how = l.kind === 'tls' ? ` (TLS; irssi: /connect -tls ${l.host} ${l.port})` : ` (irssi: /connect ${l.host} ${l.port})`;
     lines.push(`  IRC ${l.kind === 'tls' ? 'over TLS ' : ''}on ${host}:${l.port}${how}`);
   }

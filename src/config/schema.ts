@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { checkHostPort } from './host-port.js';
+// The one import outside config/: a pure parser, so a bad CIDR is reported with its key.
+import { parseCidr } from '../limits/cidr.js';
 
 // Sections use .prefault({}) rather than .default(): prefault runs the
 // fallback through the schema, so an absent section still gets its inner
@@ -9,6 +11,27 @@ const hostPort = z.string().superRefine((s, ctx) => {
   const result = checkHostPort(s);
   if (typeof result === 'string') ctx.addIssue({ code: 'custom', message: result });
 });
+
+const cidr = z.string().refine((s) => parseCidr(s) !== null, 'must be an IP address or a CIDR network such as 10.0.0.0/8');
+
+/**
+ * Mozilla's "intermediate" list for TLS 1.2 (ECDHE/DHE with AES-GCM or ChaCha20-Poly1305: all
+ * forward secret, no CBC, no RSA key exchange) and the three TLS 1.3 suites.
+ */
+export const MODERN_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'DHE-RSA-AES128-GCM-SHA256',
+  'DHE-RSA-AES256-GCM-SHA384',
+  'DHE-RSA-CHACHA20-POLY1305',
+].join(':');
 
 const path = z.string().min(1);
 const int = (min: number, max?: number) => {
@@ -36,20 +59,32 @@ const tls = z
     listen: z.array(hostPort).default([]),
     cert: path.nullable().default(null),
     key: path.nullable().default(null),
+    // OpenSSL cipher string, TLS 1.3 suites included; the server's order wins.
+    ciphers: z.string().min(1).default(MODERN_CIPHERS),
+    // IRCv3 STS (ircv3.net/specs/extensions/sts): null = not advertised.
+    sts_duration_seconds: int(0).nullable().default(null),
+    // The port plain-text clients are told to reconnect to; null = the first TLS listener's.
+    sts_port: int(1, 65535).nullable().default(null),
+    sts_preload: z.boolean().default(false),
   })
-  .strict()
-  .superRefine((t, ctx) => {
-    if (t.listen.length === 0) return;
-    for (const k of ['cert', 'key'] as const) {
-      if (t[k] === null) ctx.addIssue({ code: 'custom', path: [k], message: 'is required when tls.listen is not empty' });
-    }
-  });
+  .strict();
 
 const http = z
   .object({
     listen: hostPort.nullable().default(null),
+    // Serve HTTPS and wss:// with tls.cert and tls.key instead of plain HTTP.
+    tls: z.boolean().default(false),
+    // Browser origins (e.g. "https://chat.example.org") allowed to open IRC WebSockets, besides
+    // pages served by this listener itself. Requests without an Origin (non-browser clients)
+    // are always allowed.
+    allowed_origins: z.array(z.string().url()).default([]),
   })
-  .strict();
+  .strict()
+  .superRefine((h, ctx) => {
+    if (h.allowed_origins.some((o) => new URL(o).origin !== o)) {
+      ctx.addIssue({ code: 'custom', path: ['allowed_origins'], message: 'each entry must be a bare origin like https://chat.example.org' });
+    }
+  });
 
 const limits = z
   .object({
@@ -66,6 +101,33 @@ const limits = z
     ping_interval_seconds: seconds.default(90),
     ping_timeout_seconds: seconds.default(120),
     registration_timeout_seconds: seconds.default(60),
+    // A line must end (LF) within this long of its first byte (slowloris).
+    incomplete_line_timeout_seconds: seconds.default(15),
+    // TLS handshake, and the PROXY header on proxy listeners, must be done within this long.
+    handshake_timeout_seconds: seconds.default(10),
+    // Flood control (fakelag): a burst of this many lines, then this many per second; lines
+    // over the rate wait, and more than recvq_bytes of waiting input is "Excess flood".
+    command_burst: int(1).default(16),
+    commands_per_second: z.number().positive().default(4),
+    recvq_bytes: int(8704).default(16384),
+    // Per address (an IPv6 /64 counts as one address).
+    max_connections_per_address: int(1).default(16),
+    connections_per_address_per_minute: int(1).default(30),
+    // Exempt from the per-address limits and from flood control (not from bans or SendQ).
+    exempt_addresses: z.array(cidr).default([]),
+    // Replies that could list the whole server are cut here (416 ERR_TOOMANYMATCHES).
+    who_max_results: int(1).default(200),
+    list_max_results: int(1).default(1000),
+  })
+  .strict();
+
+// Listeners behind a load balancer that sends a PROXY protocol header (v1 or v2) first.
+const proxy = z
+  .object({
+    listen: z.array(hostPort).default([]),
+    tls_listen: z.array(hostPort).default([]),
+    // Only peers in these networks may send a PROXY header (or X-Forwarded-For, for HTTP).
+    trusted: z.array(cidr).default([]),
   })
   .strict();
 
@@ -84,6 +146,8 @@ const accounts = z
     max_failed_logins: int(1).default(5),
     max_failed_logins_per_address: int(1).default(20),
     failed_login_window_seconds: seconds.default(300),
+    // Accounts created per client address per hour (REGISTER, NickServ REGISTER).
+    max_registrations_per_address_per_hour: int(1).default(5),
   })
   .strict();
 
@@ -127,6 +191,7 @@ export const configSchema = z
     server: server.prefault({}),
     listen: z.array(hostPort).default(['127.0.0.1:6667']),
     tls: tls.prefault({}),
+    proxy: proxy.prefault({}),
     http: http.prefault({}),
     data_dir: path.default('./data'),
     limits: limits.prefault({}),
@@ -136,7 +201,21 @@ export const configSchema = z
     opers: z.array(oper).default([]),
     history: history.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const tlsListeners = c.tls.listen.length + c.proxy.tls_listen.length;
+    if (tlsListeners > 0) {
+      for (const k of ['cert', 'key'] as const) {
+        if (c.tls[k] === null) ctx.addIssue({ code: 'custom', path: ['tls', k], message: 'is required when tls.listen or proxy.tls_listen is not empty' });
+      }
+    }
+    if (c.tls.sts_duration_seconds !== null && tlsListeners === 0 && c.tls.sts_port === null) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'sts_duration_seconds'], message: 'needs a TLS listener (tls.listen) or tls.sts_port' });
+    }
+    if (c.proxy.trusted.length === 0 && c.proxy.listen.length + c.proxy.tls_listen.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['proxy', 'trusted'], message: 'must name the load balancers when proxy listeners are configured' });
+    }
+  });
 
 /** The fully-defaulted configuration the server runs with. */
 export type Config = z.output<typeof configSchema>;

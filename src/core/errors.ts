@@ -31,4 +31,8 @@ export const DisconnectReason = {
   ServerShutdown: 'Server shutting down',
   ConnectionReset: 'Connection closed',
   BadPassword: 'Bad password',
+  ExcessFlood: 'Excess flood',
+  LineTimeout: 'Incomplete line timed out',
+  KLined: 'K-Lined',
+  DLined: 'D-Lined',
 } as const;

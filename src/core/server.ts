@@ -4,7 +4,7 @@ import * as N from '../protocol/numerics.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { Connection } from './connection.js';
-import { IrcError } from './errors.js';
+import { DisconnectReason, IrcError } from './errors.js';
 import { buildIsupport } from './isupport.js';
 import { Outgoing } from './outgoing.js';
 import type { Room } from './room.js';
@@ -15,9 +15,10 @@ import { Accounts } from './accounts.js';
 import { RoomRegistry } from './room-registry.js';
 import type { Store } from '../store/store.js';
 import { History } from './history/history.js';
-
-/** Lines queued behind a command that waits on storage before reading from the socket pauses. */
-const MAX_BACKLOG = 64;
+import { AddressLimits } from '../limits/address-limits.js';
+import { InputGate } from './input-gate.js';
+import { ServerBans } from './server-bans.js';
+import { checkText } from './commands/text-policy.js';
 
 export interface ServerOptions {
   config: Config;
@@ -25,6 +26,8 @@ export interface ServerOptions {
   /** MOTD lines, or null for ERR_NOMOTD. */
   motd: string[] | null;
   store: Store;
+  /** The clock time rules use (flood control, per-address limits, ban expiry); tests inject one. */
+  clock?: () => number;
 }
 
 /** The chat domain for one process: who is connected, which rooms exist, and the rules. */
@@ -44,6 +47,14 @@ export class Server {
   readonly roomRegistry: RoomRegistry;
   /** Message history: the batched writer, retention; queries go through `history.read()`. */
   readonly history: History;
+  /** Per-address connection and registration limits. */
+  readonly addressLimits: AddressLimits;
+  /** Flood control: when each session's lines run. */
+  readonly input: InputGate;
+  /** KLINE and DLINE. */
+  readonly bans: ServerBans;
+  /** The port of the first TLS listener, set once it listens (STS advertises it). */
+  tlsPort: number | null = null;
 
   private nextSessionId = 1;
   private batchCounter = 0;
@@ -62,15 +73,50 @@ export class Server {
     this.accounts = new Accounts(options.store, options.config.accounts);
     this.roomRegistry = new RoomRegistry(options.store, options.logger);
     this.history = new History(options.store.history, options.config.history, options.logger);
-    // One timer for all sessions: fine-grained enough for the shortest configured deadline.
+    const clock = options.clock ?? Date.now;
     const { limits, accounts } = options.config;
+    this.addressLimits = new AddressLimits(
+      {
+        maxConnections: limits.max_connections_per_address,
+        connectionsPerMinute: limits.connections_per_address_per_minute,
+        registrationsPerHour: accounts.max_registrations_per_address_per_hour,
+        exempt: limits.exempt_addresses,
+      },
+      clock,
+    );
+    this.input = new InputGate(this, clock);
+    this.bans = new ServerBans(options.store.bans, options.logger, clock);
+    // One timer for all sessions: fine-grained enough for the shortest configured deadline.
     const shortest = Math.min(limits.ping_interval_seconds, limits.registration_timeout_seconds, accounts.nick_protection_seconds || Infinity);
     const sweepMs = Math.min(1000, Math.max(25, (shortest * 1000) / 4));
     this.sweepTimer = setInterval(() => {
       this.sweep(Date.now());
       this.accounts.pruneThrottle();
+      this.addressLimits.prune();
+      this.bans.prune();
     }, sweepMs);
     this.sweepTimer.unref();
+  }
+
+  /**
+   * May a new connection from `address` go on (checked at accept, before TLS or any input)?
+   * Null if so, and it is counted against its address until `release`; else why not.
+   */
+  admit(address: string): string | null {
+    const dline = this.bans.dlineFor(address);
+    if (dline) {
+      this.logger.debug('connection refused', { address, reason: 'D-Lined', mask: dline.mask });
+      return `${DisconnectReason.DLined}: ${dline.reason}`;
+    }
+    const refusal = this.addressLimits.admit(address);
+    // Debug only: one line per refused attempt would let a connect loop fill the log.
+    if (refusal) this.logger.debug('connection refused', { address, reason: refusal });
+    return refusal;
+  }
+
+  /** A connection `admit` let in has closed. */
+  release(address: string): void {
+    this.addressLimits.closed(address);
   }
 
   /** A transport hands over a new connection. */
@@ -106,16 +152,11 @@ export class Server {
   }
 
   /**
-   * Run one command: the single place for ERR_NOTREGISTERED, ERR_NEEDMOREPARAMS and errors.
-   * A handler may return a promise (rare paths: login, history); until it settles the session's
-   * later lines wait in its backlog, and reading pauses if the backlog grows.
+   * Run one command: the single place for ERR_NOTREGISTERED, ERR_NOPRIVILEGES,
+   * ERR_NEEDMOREPARAMS and errors. A handler may return a promise (rare paths: login,
+   * history); until it settles the session's later lines wait in its backlog (input-gate.ts).
    */
   dispatch(session: Session, message: IrcMessage): void {
-    if (session.busy) {
-      session.backlog.push(message);
-      if (session.backlog.length >= MAX_BACKLOG) session.conn.pauseReading();
-      return;
-    }
     const endLabeled = session.beginLabeled(message.tags?.label);
     let pending: Promise<void> | void = undefined;
     try {
@@ -133,7 +174,7 @@ export class Server {
       .finally(() => {
         endLabeled();
         session.busy = false;
-        this.drainBacklog(session);
+        this.input.drain(session);
       });
   }
 
@@ -148,18 +189,16 @@ export class Server {
       session.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
       return;
     }
+    if (spec.oper && !session.oper) {
+      session.numeric(N.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator");
+      return;
+    }
     if (message.params.length < spec.minParams) {
       session.numeric(N.ERR_NEEDMOREPARAMS, message.command, 'Not enough parameters');
       return;
     }
+    checkText(message);
     return spec.handler({ server: this, session, message, params: message.params });
-  }
-
-  private drainBacklog(session: Session): void {
-    while (!session.busy && session.backlog.length > 0 && session.state !== 'closing') {
-      this.dispatch(session, session.backlog.shift()!);
-    }
-    if (!session.busy) session.conn.resumeReading();
   }
 
   /** Answer an IrcError as itself; anything else is a bug: logged, answered generically. */

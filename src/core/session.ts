@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import {
   MAX_CLIENT_TAGS_BYTES,
   MAX_LINE_BYTES,
+  MAX_PARAMS,
   MAX_TAGS_BYTES,
   ParseError,
   parseMessage,
@@ -9,6 +10,7 @@ import {
   type Tags,
 } from '../protocol/index.js';
 import { ERR_INPUTTOOLONG } from '../protocol/numerics.js';
+import type { TokenBucket } from '../limits/token-bucket.js';
 import type { Connection } from './connection.js';
 import { Outgoing, VIEW_ACCOUNT_TAG, VIEW_MESSAGE_TAGS, VIEW_SERVER_TIME } from './outgoing.js';
 import type { Room } from './room.js';
@@ -59,11 +61,18 @@ export class Session {
 
   private captured: Outgoing[] | null = null;
   /**
-   * While a command waits on storage (login, history), later lines wait here so commands run in
-   * the order they were sent. See Server.dispatch.
+   * While a command waits on storage (login, history), or the client is over its command rate
+   * or has not read its replies, later lines wait here so commands run in the order they were
+   * sent. See core/input-gate.ts.
    */
   busy = false;
-  readonly backlog: IrcMessage[] = [];
+  readonly backlog: Buffer[] = [];
+  /** Bytes waiting in the backlog, CRLF counted: what limits.recvq_bytes limits. */
+  backlogBytes = 0;
+  /** Flood control (fakelag); null for exempt addresses. */
+  readonly throttle: TokenBucket | null;
+  /** Set while the gate waits for a token or for output to drain. */
+  drainTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly id: number,
@@ -73,6 +82,7 @@ export class Session {
     // IPv6 addresses starting with ':' would read as a trailing parameter in a prefix.
     const address = conn.remoteAddress;
     this.host = address.startsWith(':') ? `0${address}` : address;
+    this.throttle = server.input.bucketFor(address);
   }
 
   get registered(): boolean {
@@ -138,11 +148,16 @@ export class Session {
     this.numeric(ERR_INPUTTOOLONG, 'Input line was too long');
   }
 
-  /** Entry point for the transport: one line of bytes, without CR/LF. */
+  /** Entry point for the transport: one line of bytes, without CR/LF. Flood control (input-gate.ts) runs it. */
   handleLine(line: Buffer): void {
     if (this.state === 'closing') return;
     this.lastActivity = Date.now();
     this.pingSent = false;
+    this.server.input.receive(this, line);
+  }
+
+  /** A line's turn has come: length limits, UTF-8 policy, parse, dispatch. */
+  processLine(line: Buffer): void {
     if (!withinLengthLimits(line)) {
       this.lineTooLong();
       return;
@@ -170,6 +185,11 @@ export class Session {
     } catch (err) {
       if (!(err instanceof ParseError)) throw err;
       this.standardReply('FAIL', ['*', 'INVALID_MESSAGE', `Message could not be parsed: ${err.message}`]);
+      return;
+    }
+    if (message && message.params.length > MAX_PARAMS) {
+      const command = /^[A-Z]+$/.test(message.command) ? message.command : '*';
+      this.standardReply('FAIL', [command, 'INVALID_MESSAGE', `Too many parameters (at most ${MAX_PARAMS})`]);
       return;
     }
     if (message) this.server.dispatch(this, message);

@@ -1,5 +1,5 @@
 /**
- * Durable storage: accounts, room registrations, message history, read markers.
+ * Durable storage: accounts, room registrations, message history, read markers, server bans.
  *
  * Every method is async so a networked implementation (PostgreSQL) fits the same shape; the
  * SQLite implementation resolves immediately. Names given to the store are already case-folded
@@ -16,6 +16,7 @@ export interface Store {
   readonly rooms: RoomRegistrationStore;
   readonly history: HistoryStore;
   readonly readMarkers: ReadMarkerStore;
+  readonly bans: ServerBanStore;
   /** Flush and release resources. The store is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -145,4 +146,34 @@ export interface ReadMarkerStore {
    */
   set(account: string, target: string, time: number): Promise<number>;
   get(account: string, target: string): Promise<number | null>;
+}
+
+/** A server-wide ban set by an operator: KLINE (a `user@host` mask) or DLINE (an IP or CIDR). */
+export interface ServerBan {
+  kind: 'kline' | 'dline';
+  /**
+   * The key together with `kind`, as the caller normalised it: a KLINE mask case-folded
+   * (`~bob@10.0.0.*`), a DLINE network in canonical form (`10.0.0.0/8`, `2001:db8::1`).
+   */
+  mask: string;
+  reason: string;
+  /** Who set it (`oper name` or `nick!user@host`). */
+  setBy: string;
+  setAt: number;
+  /** When it stops applying (milliseconds since the epoch), or null for a permanent ban. */
+  expiresAt: number | null;
+}
+
+export interface ServerBanStore {
+  /** Insert, or replace the ban with the same kind and mask (a new reason or duration). */
+  save(ban: ServerBan): Promise<void>;
+  /** Returns false if there was no such ban. */
+  delete(kind: ServerBan['kind'], mask: string): Promise<boolean>;
+  /**
+   * Every ban still in force at `now` (expiresAt null or > now), ordered by kind, then mask
+   * (code point order). Expired bans are never returned, whether or not they were pruned.
+   */
+  list(now: number): Promise<ServerBan[]>;
+  /** Delete the bans expired at `now` (expiresAt <= now); returns how many. */
+  prune(now: number): Promise<number>;
 }

@@ -1,45 +1,71 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Server } from '../core/server.js';
-import { SocketConnection } from './socket-connection.js';
+import { AddressSet } from '../limits/cidr.js';
+import { acceptSocket } from './accept.js';
 
 export interface Listener {
   readonly kind: 'tcp' | 'tls';
+  /** True if it expects a PROXY protocol header before anything else. */
+  readonly proxy: boolean;
   readonly host: string;
   readonly port: number;
   close(): Promise<void>;
 }
 
+export interface TlsListener extends Listener {
+  /** Swap the certificate: new connections use it; open ones keep theirs. */
+  setCertificate(material: TlsMaterial): void;
+}
+
 export interface TlsMaterial {
   cert: string | Buffer;
   key: string | Buffer;
+  /** OpenSSL cipher string (config tls.ciphers). */
+  ciphers: string;
+}
+
+export interface ListenOptions {
+  /** Peers allowed to send a PROXY header; set for proxy listeners only. */
+  trustedProxies?: readonly string[];
 }
 
 /** Plain IRC over TCP. */
-export function listenTcp(server: Server, host: string, port: number): Promise<Listener> {
-  const netServer = net.createServer((socket) => new SocketConnection(socket, false, server));
-  return start(netServer, 'tcp', host, port);
+export function listenTcp(server: Server, host: string, port: number, options: ListenOptions = {}): Promise<Listener> {
+  const trustedProxies = options.trustedProxies ? new AddressSet(options.trustedProxies) : null;
+  const netServer = net.createServer((socket) => acceptSocket(server, socket, { trustedProxies, secureContext: null }));
+  return start(netServer, 'tcp', trustedProxies !== null, host, port);
 }
 
-/** IRC over TLS 1.2 or newer; `setCertificate` swaps the certificate for new connections. */
-export function listenTls(
-  server: Server,
-  host: string,
-  port: number,
-  material: TlsMaterial,
-): Promise<Listener & { setCertificate(material: TlsMaterial): void }> {
-  const tlsServer = tls.createServer({ ...material, minVersion: 'TLSv1.2' }, (socket) => {
-    new SocketConnection(socket, true, server);
-  });
-  // A failed handshake is the peer's problem, not the server's.
-  tlsServer.on('tlsClientError', () => {});
-  return start(tlsServer, 'tls', host, port).then((listener) => ({
+/**
+ * IRC over TLS 1.2 or newer, modern ciphers only, the server's preference first. The TLS layer
+ * is put on each accepted socket (accept.ts) rather than by tls.Server, so the PROXY header
+ * and the admission checks come before the handshake.
+ */
+export async function listenTls(server: Server, host: string, port: number, material: TlsMaterial, options: ListenOptions = {}): Promise<TlsListener> {
+  const trustedProxies = options.trustedProxies ? new AddressSet(options.trustedProxies) : null;
+  let context = secureContext(material);
+  const netServer = net.createServer((socket) => acceptSocket(server, socket, { trustedProxies, secureContext: () => context }));
+  const listener = await start(netServer, 'tls', trustedProxies !== null, host, port);
+  return {
     ...listener,
-    setCertificate: (next: TlsMaterial) => tlsServer.setSecureContext({ ...next, minVersion: 'TLSv1.2' }),
-  }));
+    setCertificate: (next: TlsMaterial) => {
+      context = secureContext(next);
+    },
+  };
 }
 
-function start(netServer: net.Server, kind: 'tcp' | 'tls', host: string, port: number): Promise<Listener> {
+function secureContext(material: TlsMaterial): tls.SecureContext {
+  return tls.createSecureContext({
+    cert: material.cert,
+    key: material.key,
+    ciphers: material.ciphers,
+    honorCipherOrder: true,
+    minVersion: 'TLSv1.2',
+  });
+}
+
+function start(netServer: net.Server, kind: 'tcp' | 'tls', proxy: boolean, host: string, port: number): Promise<Listener> {
   return new Promise((resolve, reject) => {
     netServer.once('error', reject);
     netServer.listen({ host, port, backlog: 4096 }, () => {
@@ -47,6 +73,7 @@ function start(netServer: net.Server, kind: 'tcp' | 'tls', host: string, port: n
       const address = netServer.address() as net.AddressInfo;
       resolve({
         kind,
+        proxy,
         host: address.address,
         port: address.port,
         close: () => new Promise<void>((done) => netServer.close(() => done())),

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { MAX_LINE_BYTES, MAX_TAGS_BYTES } from '../protocol/index.js';
 import type { Connection } from '../core/connection.js';
+import { DisconnectReason } from '../core/errors.js';
 import type { Server } from '../core/server.js';
 import type { Session } from '../core/session.js';
 import { runBeforeFlush, scheduleFlush } from './flush.js';
@@ -23,11 +24,16 @@ export class SocketConnection implements Connection {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private closing = false;
+  /** When the incomplete line now held began (slowloris: it must end in time); 0 if none. */
+  private partialSince = 0;
+  private partialTimer: NodeJS.Timeout | null = null;
 
+  /** `remoteAddress`: the client's address, from the socket or from a PROXY header. */
   constructor(
     private readonly socket: Socket,
     readonly secure: boolean,
-    server: Server,
+    private readonly server: Server,
+    readonly remoteAddress: string,
   ) {
     socket.setNoDelay(true);
     this.session = server.attach(this);
@@ -36,10 +42,6 @@ export class SocketConnection implements Connection {
     socket.on('close', (hadError) => {
       server.connectionClosed(this.session, hadError ? 'Connection reset by peer' : 'Connection closed');
     });
-  }
-
-  get remoteAddress(): string {
-    return this.socket.remoteAddress ?? '0.0.0.0';
   }
 
   get queuedBytes(): number {
@@ -68,12 +70,17 @@ export class SocketConnection implements Connection {
   }
 
   resumeReading(): void {
-    if (this.socket.isPaused()) this.socket.resume();
+    if (!this.socket.isPaused()) return;
+    // The client could not finish its line while we were not reading: its time starts again.
+    if (this.partialSince !== 0) this.partialSince = Date.now();
+    this.socket.resume();
   }
 
   close(): void {
     if (this.closing) return;
     this.closing = true;
+    // Paused (flood control, a busy command), the peer's FIN would never be read; what comes now is dropped.
+    this.socket.resume();
     if (this.pending.length === 0) this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
@@ -101,7 +108,10 @@ export class SocketConnection implements Connection {
       start = newline + 1;
       if (this.session.state === 'closing') return;
     }
-    if (start >= data.length) return;
+    if (start >= data.length) {
+      this.partialSince = 0;
+      return;
+    }
     if (data.length - start > MAX_PENDING_LINE) {
       if (!this.discarding) this.session.lineTooLong();
       this.discarding = true;
@@ -109,5 +119,28 @@ export class SocketConnection implements Connection {
       // Copy, so a large read buffer is not kept alive by a few trailing bytes.
       this.partial = Buffer.from(data.subarray(start));
     }
+    this.watchPartial(start > 0 || this.partialSince === 0);
+  }
+
+  /**
+   * An incomplete line must end within limits.incomplete_line_timeout_seconds of its first
+   * byte, however slowly the bytes come. One timer at most per connection; it re-arms itself
+   * for the line held when it fires instead of being reset on every read.
+   */
+  private watchPartial(newLine: boolean): void {
+    if (newLine) this.partialSince = Date.now();
+    if (this.partialTimer !== null) return;
+    const timeout = this.server.config.limits.incomplete_line_timeout_seconds * 1000;
+    const check = () => {
+      this.partialTimer = null;
+      if (this.partialSince === 0 || this.session.state === 'closing') return;
+      const left = this.socket.isPaused() ? timeout : this.partialSince + timeout - Date.now();
+      if (left <= 0) {
+        this.server.quit(this.session, DisconnectReason.LineTimeout);
+        return;
+      }
+      this.partialTimer = setTimeout(check, left).unref();
+    };
+    this.partialTimer = setTimeout(check, Math.max(0, this.partialSince + timeout - Date.now())).unref();
   }
 }

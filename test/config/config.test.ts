@@ -234,3 +234,24 @@ test('parseServeArgs: usage errors', () => {
   assert.throws(() => parseServeArgs(['extra']), /unexpected argument "extra"/);
   assert.throws(() => parseServeArgs(['--bogus']), UsageError);
 });
+
+test('abuse limits: defaults protect, addresses are checked, proxy and STS need their companions', () => {
+  const config = loadConfig({ env: {} });
+  assert.deepEqual(config.limits.exempt_addresses, []);
+  assert.equal(config.limits.command_burst, 16);
+  assert.equal(config.limits.max_connections_per_address, 16);
+  assert.equal(config.accounts.max_registrations_per_address_per_hour, 5);
+  assert.equal(config.tls.sts_duration_seconds, null);
+  assert.deepEqual(config.proxy, { listen: [], tls_listen: [], trusted: [] });
+
+  const fromEnv = loadConfig({ env: { PARLEY_LIMITS__EXEMPT_ADDRESSES: '127.0.0.1, 10.0.0.0/8,2001:db8::/32', PARLEY_PROXY__TRUSTED: '192.0.2.1' } });
+  assert.deepEqual(fromEnv.limits.exempt_addresses, ['127.0.0.1', '10.0.0.0/8', '2001:db8::/32']);
+  assert.deepEqual(fromEnv.proxy.trusted, ['192.0.2.1']);
+
+  assertInvalid({ env: { PARLEY_LIMITS__EXEMPT_ADDRESSES: '10.0.0.0/33' } }, /limits\.exempt_addresses\[0\]: must be an IP address or a CIDR network/);
+  assertInvalid({ env: {}, overrides: { proxy: { listen: ['0.0.0.0:6668'] } } }, /proxy\.trusted: must name the load balancers/);
+  assertInvalid({ env: {}, overrides: { proxy: { tls_listen: ['0.0.0.0:6698'], trusted: ['10.0.0.1'] } } }, /tls\.cert: is required/);
+  assertInvalid({ env: {}, overrides: { tls: { sts_duration_seconds: 60 } } }, /tls\.sts_duration_seconds: needs a TLS listener/);
+  assert.equal(loadConfig({ env: {}, overrides: { tls: { sts_duration_seconds: 60, sts_port: 6697 } } }).tls.sts_port, 6697);
+  assertInvalid({ env: {}, overrides: { limits: { recvq_bytes: 100 } } }, /limits\.recvq_bytes: must be at least 8704/);
+});

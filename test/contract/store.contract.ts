@@ -32,6 +32,7 @@ import {
   type AccountRecord,
   type HistoryRef,
   type RoomRegistration,
+  type ServerBan,
   type StoredMessage,
   type Store,
 } from '../../src/store/store.js';
@@ -809,6 +810,83 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
       });
     });
 
+    // ---- server bans -----------------------------------------------------------------------
+
+    describe('server bans', () => {
+      function ban(kind: ServerBan['kind'], mask: string, overrides: Partial<ServerBan> = {}): ServerBan {
+        return { kind, mask, reason: `reason for ${mask} ✓`, setBy: 'admin', setAt: BASE + 1, expiresAt: null, ...overrides };
+      }
+      /** This run's bans only: the database may hold other runs' too. */
+      const mine = (bans: ServerBan[], prefix: string) => bans.filter((b) => b.mask.includes(prefix));
+
+      it('save then list returns the ban unchanged; permanent and timed', async () => {
+        const tag = unique('ban');
+        const permanent = ban('kline', `~${tag}@*`);
+        const timed = ban('dline', `${tag}`, { expiresAt: BASE + 3_600_000 });
+        await store.bans.save(permanent);
+        await store.bans.save(timed);
+        assert.deepEqual(mine(await store.bans.list(BASE), tag), [timed, permanent]);
+      });
+
+      it('list orders by kind, then mask in code point order', async () => {
+        const tag = unique('order');
+        const masks = [`b${tag}`, `A${tag}`, `a${tag}`, `é${tag}`];
+        for (const mask of masks) await store.bans.save(ban('kline', mask));
+        await store.bans.save(ban('dline', `z${tag}`));
+        const listed = mine(await store.bans.list(BASE), tag).map((b) => `${b.kind} ${b.mask}`);
+        assert.deepEqual(listed, [`dline z${tag}`, `kline A${tag}`, `kline a${tag}`, `kline b${tag}`, `kline é${tag}`]);
+      });
+
+      it('save with the same kind and mask replaces reason, setter and expiry', async () => {
+        const tag = unique('replace');
+        await store.bans.save(ban('kline', `*@${tag}`, { expiresAt: BASE + 10 }));
+        const replacement = ban('kline', `*@${tag}`, { reason: 'second', setBy: 'other', setAt: BASE + 5, expiresAt: null });
+        await store.bans.save(replacement);
+        assert.deepEqual(mine(await store.bans.list(BASE + 100), tag), [replacement]);
+      });
+
+      it('the same mask as a KLINE and a DLINE are two bans', async () => {
+        const tag = unique('kinds');
+        await store.bans.save(ban('kline', tag));
+        await store.bans.save(ban('dline', tag));
+        assert.equal(mine(await store.bans.list(BASE), tag).length, 2);
+        assert.equal(await store.bans.delete('kline', tag), true);
+        assert.deepEqual(mine(await store.bans.list(BASE), tag).map((b) => b.kind), ['dline']);
+      });
+
+      it('delete returns whether there was such a ban', async () => {
+        const tag = unique('delete');
+        await store.bans.save(ban('dline', tag));
+        assert.equal(await store.bans.delete('dline', tag), true);
+        assert.equal(await store.bans.delete('dline', tag), false);
+        assert.equal(await store.bans.delete('kline', unique('never')), false);
+        assert.deepEqual(mine(await store.bans.list(BASE), tag), []);
+      });
+
+      it('list leaves out bans expired at `now` (expiresAt <= now), pruned or not', async () => {
+        const tag = unique('expiry');
+        const ends = ban('kline', `a${tag}`, { expiresAt: BASE + 1000 });
+        const later = ban('kline', `b${tag}`, { expiresAt: BASE + 2000 });
+        await store.bans.save(ends);
+        await store.bans.save(later);
+        assert.deepEqual(mine(await store.bans.list(BASE + 999), tag), [ends, later]);
+        assert.deepEqual(mine(await store.bans.list(BASE + 1000), tag), [later]);
+        assert.deepEqual(mine(await store.bans.list(BASE + 2000), tag), []);
+      });
+
+      it('prune deletes the bans expired at `now`, counts them, and keeps the rest', async () => {
+        const tag = unique('prune');
+        await store.bans.save(ban('dline', `a${tag}`, { expiresAt: BASE + 1000 }));
+        await store.bans.save(ban('dline', `b${tag}`, { expiresAt: BASE + 5000 }));
+        await store.bans.save(ban('dline', `c${tag}`));
+        const pruned = await store.bans.prune(BASE + 1000);
+        assert.ok(pruned >= 1, `pruned ${pruned}`);
+        // Still in force before their expiry: a list at an earlier time no longer sees the pruned one.
+        assert.deepEqual(mine(await store.bans.list(BASE), tag).map((b) => b.mask), [`b${tag}`, `c${tag}`]);
+        assert.equal(await store.bans.delete('dline', `a${tag}`), false);
+      });
+    });
+
     // ---- close and persistence ------------------------------------------------------------
 
     describe('close', () => {
@@ -820,10 +898,13 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
         await second.history.append([m]);
         await second.accounts.create(acct);
         await second.readMarkers.set(acct.key, conv, BASE + 9);
+        const kline: ServerBan = { kind: 'kline', mask: `*@${conv.slice(1)}`, reason: 'r', setBy: 'o', setAt: BASE, expiresAt: null };
+        await second.bans.save(kline);
         await second.close();
         assert.deepEqual(await store.history.latest(conv, 10), [m]);
         assert.deepEqual(await store.accounts.get(acct.key), acct);
         assert.equal(await store.readMarkers.get(acct.key, conv), BASE + 9);
+        assert.deepEqual((await store.bans.list(BASE)).filter((b) => b.mask === kline.mask), [kline]);
       });
     });
   });

@@ -21,7 +21,8 @@ export interface CliServer {
 export function startCliServer(dataDir: string, env: Record<string, string> = {}): Promise<CliServer> {
   const child = spawn(process.execPath, ['bin/parley.js', 'serve', '--listen', '127.0.0.1:0', '--data', dataDir], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    // Loopback is exempt from flood control and per-address limits, as in startTestServer.
+    env: { ...process.env, PARLEY_LIMITS__EXEMPT_ADDRESSES: '127.0.0.1/32,::1/128', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -6,6 +6,10 @@ export interface RawClientOptions {
   port: number;
   host?: string;
   tls?: boolean;
+  /** Local address to connect from, e.g. 127.0.0.2 to be a different (loopback) client address. */
+  localAddress?: string;
+  /** TLS: options for tls.connect (ciphers, versions, servername...). */
+  tlsOptions?: tls.ConnectionOptions;
 }
 
 /**
@@ -50,9 +54,12 @@ export class RawClient {
   static connect(options: RawClientOptions): Promise<RawClient> {
     const host = options.host ?? '127.0.0.1';
     return new Promise((resolve, reject) => {
+      const { localAddress } = options;
       const socket = options.tls
-        ? tls.connect({ host, port: options.port, rejectUnauthorized: false }, () => resolve(new RawClient(socket)))
-        : net.connect({ host, port: options.port }, () => resolve(new RawClient(socket)));
+        ? tls.connect({ host, port: options.port, rejectUnauthorized: false, ...options.tlsOptions, ...(localAddress ? { localAddress } : {}) } as tls.ConnectionOptions, () =>
+            resolve(new RawClient(socket)),
+          )
+        : net.connect({ host, port: options.port, localAddress }, () => resolve(new RawClient(socket)));
       socket.once('error', reject);
     });
   }

@@ -11,17 +11,43 @@ export interface TestServer extends RunningServer {
   readonly port: number;
 }
 
-/** A real server on 127.0.0.1 port 0 with a throwaway data directory. */
-export async function startTestServer(overrides: DeepPartial<Config> = {}, logger: Logger = silentLogger): Promise<TestServer> {
+export interface TestServerOptions {
+  logger?: Logger;
+  /** The clock for time rules (flood control, per-address limits, ban expiry). */
+  clock?: () => number;
+}
+
+/**
+ * 127.0.0.1 and ::1 are exempt from flood control and per-address limits, so tests can open
+ * many connections and send fast; tests of those limits connect from 127.0.0.2 and up (all
+ * loopback on Linux), or set limits.exempt_addresses themselves. Given as the environment
+ * layer, so `overrides` can still set other limits keys.
+ */
+const TEST_ENV = { PARLEY_LIMITS__EXEMPT_ADDRESSES: '127.0.0.1/32,::1/128' };
+
+/** A real server on 127.0.0.1 port 0 with a throwaway data directory. A logger alone may be given as `options`. */
+export async function startTestServer(overrides: DeepPartial<Config> = {}, loggerOrOptions: Logger | TestServerOptions = {}): Promise<TestServer> {
+  const options: TestServerOptions = 'error' in loggerOrOptions ? { logger: loggerOrOptions } : loggerOrOptions;
   const config = loadConfig({
-    env: {},
+    env: TEST_ENV,
     overrides: {
       listen: ['127.0.0.1:0'],
       data_dir: mkdtempSync(join(tmpdir(), 'parley-test-')),
       ...overrides,
     },
   });
-  const running = await startServer(config, logger);
-  const tcp = running.listeners.find((l) => l.kind === 'tcp');
+  const running = await startServer(config, options.logger ?? silentLogger, { clock: options.clock });
+  const tcp = running.listeners.find((l) => l.kind === 'tcp' && !l.proxy);
   return Object.assign(running, { port: tcp?.port ?? 0 });
+}
+
+/** A clock tests move by hand. */
+export function manualClock(start = Date.now()): { now: () => number; advance(ms: number): void } {
+  let time = start;
+  return {
+    now: () => time,
+    advance(ms: number) {
+      time += ms;
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -122,6 +122,28 @@ describe('SqliteStore specifics', () => {
       assert.deepEqual((await again.history.latest('#a', 10)).map((m) => m.msgid), ['keep-me']);
     } finally {
       await again.close();
+    }
+  });
+
+  it('upgrades a database made by the first schema, keeping its data; server bans work after', async () => {
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true });
+    const raw = new Database(join(dir, SQLITE_FILE_NAME));
+    try {
+      assert.equal(migrate(raw, MIGRATIONS.slice(0, 1)), 1);
+      raw.prepare("INSERT INTO read_markers (account, target, time) VALUES ('old', '#room', 42)").run();
+    } finally {
+      raw.close();
+    }
+    const store = openSqliteStore(dir);
+    try {
+      assert.equal(userVersion(store.db), SCHEMA_VERSION);
+      assert.equal(await store.readMarkers.get('old', '#room'), 42);
+      const ban = { kind: 'dline' as const, mask: '192.0.2.0/24', reason: 'r', setBy: 'o', setAt: BASE, expiresAt: null };
+      await store.bans.save(ban);
+      assert.deepEqual(await store.bans.list(BASE), [ban]);
+    } finally {
+      await store.close();
     }
   });
 

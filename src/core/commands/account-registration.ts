@@ -11,8 +11,15 @@ export async function REGISTER({ server, session, params }: CommandContext): Pro
   if (session.account) throw failError('REGISTER', 'ALREADY_AUTHENTICATED', session.account, 'You are already logged in');
   const name = requested === '*' ? session.nick : requested;
   if (name === '*' || name === '') throw failError('REGISTER', 'NEED_NICK', '*', 'Send NICK before REGISTER');
+  const address = session.conn.remoteAddress;
+  const wait = server.addressLimits.takeRegistration(address);
+  if (wait > 0) {
+    const minutes = Math.ceil(wait / 60_000);
+    throw failError('REGISTER', 'TEMPORARILY_UNAVAILABLE', name, `Too many accounts registered from your address; try again in ${minutes} minutes`);
+  }
   const result = await server.accounts.register(name, password, email === '*' ? null : email, server.config.limits.nick_length);
   if (!result.ok) {
+    server.addressLimits.refundRegistration(address);
     const text = {
       ACCOUNT_EXISTS: 'Account already exists',
       WEAK_PASSWORD: `Password too short: use at least ${server.config.accounts.password_min_length} characters`,

@@ -1,6 +1,7 @@
 import * as N from '../../protocol/numerics.js';
 import { SUPPORTED_CAPS, STICKY_CAPS } from '../caps.js';
 import type { Session } from '../session.js';
+import { stsPolicy } from '../sts.js';
 import type { CommandContext } from './context.js';
 import { tryCompleteRegistration } from './registration.js';
 
@@ -19,6 +20,9 @@ export function CAP(ctx: CommandContext): void {
       // CAP LS 302 implies cap-notify (IRCv3 capability negotiation, "cap-notify").
       if (version >= 302) session.caps.add('cap-notify');
       const names = [...SUPPORTED_CAPS].map(([name, value]) => (version >= 302 && value ? `${name}=${value}` : name));
+      // STS needs its value, which only CAP LS 302 carries.
+      const sts = version >= 302 ? stsPolicy(server, session) : null;
+      if (sts) names.push(`sts=${sts}`);
       sendCapList(ctx, 'LS', names);
       return;
     }

@@ -17,4 +17,6 @@ export interface CommandSpec {
   minParams: number;
   /** May run before the client is registered (CAP, NICK, USER, PASS, PING, PONG, QUIT). */
   beforeRegistration?: boolean;
+  /** Only for IRC operators (OPER); others get ERR_NOPRIVILEGES before the handler runs. */
+  oper?: boolean;
 }

@@ -3,6 +3,7 @@ import { CAP } from './cap.js';
 import { CHATHISTORY } from './chathistory.js';
 import { MARKREAD } from './markread.js';
 import { OPER } from './oper.js';
+import { DLINE, KILL, KLINE, STATS, UNDLINE, UNKLINE } from './operator.js';
 import { AUTHENTICATE } from './sasl.js';
 import type { CommandSpec } from './context.js';
 import { NOTICE, PRIVMSG, TAGMSG } from './messaging.js';
@@ -27,6 +28,13 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['REGISTER', { handler: REGISTER, minParams: 3, beforeRegistration: true }],
   ['VERIFY', { handler: VERIFY, minParams: 2, beforeRegistration: true }],
   ['OPER', { handler: OPER, minParams: 2 }],
+  ['KILL', { handler: KILL, minParams: 1, oper: true }],
+  ['KLINE', { handler: KLINE, minParams: 1, oper: true }],
+  ['UNKLINE', { handler: UNKLINE, minParams: 1, oper: true }],
+  ['DLINE', { handler: DLINE, minParams: 1, oper: true }],
+  ['UNDLINE', { handler: UNDLINE, minParams: 1, oper: true }],
+  // k and d are for operators only; STATS itself answers that (ERR_NOPRIVILEGES).
+  ['STATS', { handler: STATS, minParams: 1 }],
   ['JOIN', { handler: JOIN, minParams: 1 }],
   ['PART', { handler: PART, minParams: 1 }],
   ['TOPIC', { handler: TOPIC, minParams: 1 }],

@@ -7,6 +7,7 @@ import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
 import { sendWelcome } from './welcome.js';
 import { isServiceName } from '../accounts.js';
+import { kickReason } from './operator.js';
 
 // PASS <password>
 export function PASS({ session, params }: CommandContext): void {
@@ -100,6 +101,13 @@ export function tryCompleteRegistration(server: Server, session: Session): void 
   if (required !== null && !passwordMatches(session.password, required)) {
     session.numeric(N.ERR_PASSWDMISMATCH, 'Password incorrect');
     server.quit(session, 'Bad password');
+    return;
+  }
+  // KLINE: the user part is known only now (USER), so this is where it is checked.
+  const kline = server.bans.klineFor(session.user, session.conn.remoteAddress);
+  if (kline) {
+    session.numeric(N.ERR_YOUREBANNEDCREEP, `You are banned from this server: ${kline.reason}`);
+    server.quit(session, kickReason(kline));
     return;
   }
   session.state = 'registered';

@@ -179,10 +179,15 @@ export function LIST({ server, session, params }: CommandContext): void {
   }
   session.numeric(N.RPL_LISTSTART, 'Channel', 'Users  Name');
   const rooms = names ? names.map((key) => server.rooms.get(key)).filter((r): r is Room => !!r) : server.rooms.values();
+  let left = server.config.limits.list_max_results;
   for (const room of rooms) {
     const size = room.members.size;
     if (size <= min || size >= max) continue;
     if (room.flags.has('s') && !room.members.has(session)) continue;
+    if (left-- === 0) {
+      session.numeric(N.ERR_TOOMANYMATCHES, 'LIST', 'Output too large, truncated');
+      break;
+    }
     session.numeric(N.RPL_LIST, room.name, String(size), room.topic?.text ?? '');
   }
   session.numeric(N.RPL_LISTEND, 'End of /LIST');

@@ -53,11 +53,16 @@ export function WHO({ server, session, params }: CommandContext): void {
     else if (/[*?]/.test(mask)) {
       const matcher = globToRegExp(foldCase(mask));
       const shared = server.audienceOf(session);
+      // A mask search can list the whole server: cut at limits.who_max_results.
+      let left = server.config.limits.who_max_results;
       for (const user of server.nicks.values()) {
         if (!user.registered || (user.invisible && user !== session && !shared.has(user))) continue;
-        if ([user.nick, user.user, user.host, user.realname].some((field) => matcher.test(foldCase(field)))) {
-          sendWhoReply(server, session, user, null);
+        if (![user.nick, user.user, user.host, user.realname].some((field) => matcher.test(foldCase(field)))) continue;
+        if (left-- === 0) {
+          session.numeric(N.ERR_TOOMANYMATCHES, 'WHO', 'Output too large, truncated');
+          break;
         }
+        sendWhoReply(server, session, user, null);
       }
     }
   }

@@ -54,8 +54,12 @@ async function register(server: Server, session: Session, args: string[], reply:
   if (!password) return reply('Syntax: REGISTER <password> [email]');
   if (session.account) return reply(`You are already logged in as ${session.account}.`);
   if (!server.config.accounts.registration) return reply('Account registration is disabled on this server.');
+  const address = session.conn.remoteAddress;
+  const wait = server.addressLimits.takeRegistration(address);
+  if (wait > 0) return reply(`Too many accounts registered from your address; try again in ${Math.ceil(wait / 60_000)} minutes.`);
   const result = await server.accounts.register(session.nick, password, email ?? null, server.config.limits.nick_length);
   if (!result.ok) {
+    server.addressLimits.refundRegistration(address);
     if (result.code === 'ACCOUNT_EXISTS') return reply(`${session.nick} is already registered.`);
     if (result.code === 'WEAK_PASSWORD') return reply(`Password too short: use at least ${server.config.accounts.password_min_length} characters.`);
     return reply(`${session.nick} cannot be registered as an account name.`);

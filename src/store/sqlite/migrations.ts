@@ -70,6 +70,18 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (account, target)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 2: server bans (KLINE, DLINE).
+  `
+  CREATE TABLE server_bans (
+    kind       TEXT NOT NULL CHECK (kind IN ('kline', 'dline')),
+    mask       TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    set_by     TEXT NOT NULL,
+    set_at     INTEGER NOT NULL,
+    expires_at INTEGER,
+    PRIMARY KEY (kind, mask)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 /** The user_version of a fully migrated database. */

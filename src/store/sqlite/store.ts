@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Store } from '../store.js';
 import { SqliteAccountStore } from './accounts.js';
+import { SqliteServerBanStore } from './bans.js';
 import { SqliteHistoryStore } from './history.js';
 import { migrate } from './migrations.js';
 import { SqliteReadMarkerStore } from './read-markers.js';
@@ -22,6 +23,7 @@ export class SqliteStore implements Store {
   readonly rooms: SqliteRoomRegistrationStore;
   readonly history: SqliteHistoryStore;
   readonly readMarkers: SqliteReadMarkerStore;
+  readonly bans: SqliteServerBanStore;
 
   /** `db` is exposed for diagnostics and tests; the store owns it and closes it. */
   constructor(
@@ -32,6 +34,7 @@ export class SqliteStore implements Store {
     this.rooms = new SqliteRoomRegistrationStore(db);
     this.history = new SqliteHistoryStore(db);
     this.readMarkers = new SqliteReadMarkerStore(db);
+    this.bans = new SqliteServerBanStore(db);
   }
 
   /** Closes the connection (SQLite checkpoints the WAL). Safe to call twice. */

@@ -1,0 +1,169 @@
+import * as N from '../../protocol/numerics.js';
+import type { ServerBan } from '../../store/store.js';
+import { DisconnectReason, failError, numericError } from '../errors.js';
+import type { Server } from '../server.js';
+import { ServerBans } from '../server-bans.js';
+import type { Session } from '../session.js';
+import type { CommandContext } from './context.js';
+
+// Operator commands (the dispatch table marks them oper-only: ERR_NOPRIVILEGES for others).
+// The syntax follows charybdis/solanum, which most operators know:
+//   KLINE [<duration>] <user@host | nick> [:<reason>]     UNKLINE <user@host>
+//   DLINE [<duration>] <ip | cidr | nick> [:<reason>]     UNDLINE <ip | cidr>
+//   STATS k | d                                           KILL <nick> [:<reason>]
+// A duration is `90s`, `30m`, `1h`, `7d`, `2w`, combinations (`1h30m`), or bare minutes
+// (`60`); none, or `0`, means permanent.
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const DURATION = /^(?:\d+[smhdw])+$|^\d+$/;
+/** Ten years: longer is "permanent" in all but name, and keeps the arithmetic safe. */
+const MAX_DURATION_MS = 10 * 365 * 86_400_000;
+
+/** Milliseconds, 0 for permanent; null if `text` is not a duration. */
+export function parseDuration(text: string): number | null {
+  if (!DURATION.test(text)) return null;
+  if (/^\d+$/.test(text)) return Math.min(Number(text) * UNITS.m!, MAX_DURATION_MS);
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(/(\d+)([smhdw])/g)) total += Number(amount) * UNITS[unit!]!;
+  return Math.min(total, MAX_DURATION_MS);
+}
+
+/** `1h30m`, `7d`, `permanent`. */
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return 'permanent';
+  let rest = Math.max(0, Math.round(ms / 1000));
+  let out = '';
+  for (const [unit, size] of [['w', 604_800], ['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {
+    if (rest >= size) {
+      out += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
+    }
+  }
+  return out || '0s';
+}
+
+// KILL <nick> [<reason>]
+export function KILL({ server, session, params }: CommandContext): void {
+  const target = server.findNick(params[0]!);
+  if (!target) throw numericError(N.ERR_NOSUCHNICK, params[0]!, 'No such nick/channel');
+  const reason = (params[1] || 'No reason given').slice(0, server.config.limits.kick_length);
+  server.logger.info('KILL', { oper: session.oper, nick: target.nick, address: target.conn.remoteAddress, reason });
+  notice(server, session, `Killed ${target.nick}: ${reason}`);
+  server.quit(target, `Killed (${session.oper} (${reason}))`);
+}
+
+// KLINE [<duration>] <user@host | nick> [<reason>]
+export async function KLINE(ctx: CommandContext): Promise<void> {
+  const { server, session } = ctx;
+  const { duration, target, reason } = banArguments(ctx);
+  // A nick stands for `*@<their address>`: the user part is whatever the client sent in USER.
+  const mask = ServerBans.klineMask(maskOf(server, target, (user) => `*@${user.conn.remoteAddress}`));
+  if (!mask) throw failError('KLINE', 'INVALID_PARAMS', target, 'Not a user@host mask, or it would match everyone');
+  const ban = await addBan(server, session, 'kline', mask, duration, reason);
+  const hit = enforce(server, (user) => user.registered && server.bans.klineFor(user.user, user.conn.remoteAddress) !== null, kickReason(ban));
+  notice(server, session, `Added K-line for [${mask}] (${formatDuration(duration || null)}): ${reason}; ${hit} disconnected`);
+}
+
+// DLINE [<duration>] <ip | cidr | nick> [<reason>]
+export async function DLINE(ctx: CommandContext): Promise<void> {
+  const { server, session } = ctx;
+  const { duration, target, reason } = banArguments(ctx);
+  const mask = ServerBans.dlineMask(maskOf(server, target, (user) => user.conn.remoteAddress));
+  if (!mask) throw failError('DLINE', 'INVALID_PARAMS', target, 'Not an IP address or network (at most /8 for IPv4, /16 for IPv6)');
+  const ban = await addBan(server, session, 'dline', mask, duration, reason);
+  const hit = enforce(server, (user) => server.bans.dlineFor(user.conn.remoteAddress) !== null, kickReason(ban));
+  notice(server, session, `Added D-line for [${mask}] (${formatDuration(duration || null)}): ${reason}; ${hit} disconnected`);
+}
+
+// UNKLINE <user@host>
+export async function UNKLINE({ server, session, params }: CommandContext): Promise<void> {
+  await removeBan(server, session, 'kline', ServerBans.klineMask(params[0]!) ?? params[0]!);
+}
+
+// UNDLINE <ip | cidr>
+export async function UNDLINE({ server, session, params }: CommandContext): Promise<void> {
+  await removeBan(server, session, 'dline', ServerBans.dlineMask(params[0]!) ?? params[0]!);
+}
+
+// STATS <query>: k (K-lines) and d (D-lines) for operators; u (uptime) for anyone.
+export function STATS({ server, session, params }: CommandContext): void {
+  const query = params[0]!.charAt(0);
+  switch (query) {
+    case 'k':
+    case 'K':
+    case 'd':
+    case 'D': {
+      if (!session.oper) throw numericError(N.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator");
+      const now = server.bans.now();
+      for (const ban of server.bans.list(query.toLowerCase() === 'k' ? 'kline' : 'dline')) {
+        const text = ban.expiresAt === null ? ban.reason : `${ban.reason} (expires in ${formatDuration(ban.expiresAt - now)})`;
+        if (ban.kind === 'kline') {
+          const at = ban.mask.lastIndexOf('@');
+          session.numeric(N.RPL_STATSKLINE, 'K', ban.mask.slice(at + 1), '*', ban.mask.slice(0, at), text);
+        } else session.numeric(N.RPL_STATSDLINE, 'D', ban.mask, text);
+      }
+      break;
+    }
+    case 'u': {
+      const seconds = Math.floor((Date.now() - server.createdAt.getTime()) / 1000);
+      const [d, h, m, s] = [Math.floor(seconds / 86400), Math.floor(seconds / 3600) % 24, Math.floor(seconds / 60) % 60, seconds % 60];
+      const pad = (n: number) => String(n).padStart(2, '0');
+      session.numeric(N.RPL_STATSUPTIME, `Server Up ${d} days ${h}:${pad(m)}:${pad(s)}`);
+      break;
+    }
+  }
+  session.numeric(N.RPL_ENDOFSTATS, query || '*', 'End of /STATS report');
+}
+
+function banArguments({ server, params }: CommandContext): { duration: number; target: string; reason: string } {
+  const timed = params.length >= 2 && parseDuration(params[0]!) !== null;
+  const [target, reason] = timed ? [params[1]!, params[2]] : [params[0]!, params[1]];
+  return {
+    duration: timed ? parseDuration(params[0]!)! : 0,
+    target,
+    reason: (reason || 'No reason given').slice(0, server.config.limits.kick_length),
+  };
+}
+
+/** A nick of someone connected stands for their mask; anything else is the mask itself. */
+function maskOf(server: Server, target: string, of: (user: Session) => string): string {
+  if (target.includes('@') || target.includes('.') || target.includes(':') || target.includes('/')) return target;
+  const user = server.findNick(target);
+  return user ? of(user) : target;
+}
+
+async function addBan(server: Server, session: Session, kind: ServerBan['kind'], mask: string, duration: number, reason: string): Promise<ServerBan> {
+  const now = server.bans.now();
+  const ban: ServerBan = { kind, mask, reason, setBy: session.oper!, setAt: now, expiresAt: duration > 0 ? now + duration : null };
+  await server.bans.add(ban);
+  server.logger.info(`${kind} added`, { oper: session.oper, mask, reason, expiresAt: ban.expiresAt });
+  return ban;
+}
+
+async function removeBan(server: Server, session: Session, kind: ServerBan['kind'], mask: string): Promise<void> {
+  const command = kind === 'kline' ? 'UNKLINE' : 'UNDLINE';
+  const label = kind === 'kline' ? 'K-line' : 'D-line';
+  if (!(await server.bans.remove(kind, mask))) throw failError(command, 'NO_SUCH_BAN', mask, `No ${label} for ${mask}`);
+  server.logger.info(`${kind} removed`, { oper: session.oper, mask });
+  notice(server, session, `Removed ${label} for [${mask}]`);
+}
+
+/** Disconnect everyone a new ban matches (465 first, as at registration); returns how many. */
+function enforce(server: Server, matches: (user: Session) => boolean, reason: string): number {
+  let count = 0;
+  for (const user of [...server.sessions]) {
+    if (user.state === 'closing' || !matches(user)) continue;
+    if (user.registered) user.numeric(N.ERR_YOUREBANNEDCREEP, `You are banned from this server: ${reason}`);
+    server.quit(user, reason);
+    count++;
+  }
+  return count;
+}
+
+export function kickReason(ban: ServerBan): string {
+  return `${ban.kind === 'kline' ? DisconnectReason.KLined : DisconnectReason.DLined}: ${ban.reason}`;
+}
+
+function notice(server: Server, session: Session, text: string): void {
+  session.sendMessage({ source: server.name, command: 'NOTICE', params: [session.nick, text] });
+}
