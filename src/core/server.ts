@@ -126,11 +126,8 @@ export class Server {
     return session;
   }
 
-  get registeredCount(): number {
-    let count = 0;
-    for (const session of this.nicks.values()) if (session.registered) count++;
-    return count;
-  }
+  /** Live counts for LUSERS, kept as sessions change so no query walks every user. */
+  readonly counts = { registered: 0, invisible: 0, opers: 0 };
 
   findNick(nick: string): Session | undefined {
     const session = this.nicks.get(foldCase(nick));
@@ -275,6 +272,11 @@ export class Server {
   private announceDeparture(session: Session, reason: string): void {
     if (!this.sessions.delete(session)) return;
     if (session.nickKey && this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
+    if (session.counted) {
+      this.counts.registered--;
+      if (session.invisible) this.counts.invisible--;
+      if (session.oper) this.counts.opers--;
+    }
     this.accounts.forget(session);
     if (session.rooms.size > 0) {
       const quit = this.event(session.prefix, 'QUIT', [reason]);

@@ -42,6 +42,8 @@ export class Session {
   protectedNick: { key: string; deadline: number } | null = null;
   away: string | null = null;
   invisible = false;
+  /** Counted in Server.counts (set once registered); the counts are undone when it leaves. */
+  counted = false;
   /** Server password given with PASS before registration. */
   password: string | null = null;
   readonly caps = new Set<string>();

@@ -16,7 +16,7 @@ export function MODE(ctx: CommandContext): void {
   else userMode(ctx);
 }
 
-function userMode({ session, params }: CommandContext): void {
+function userMode({ server, session, params }: CommandContext): void {
   if (!namesEqual(params[0]!, session.nick)) throw numericError(N.ERR_USERSDONTMATCH, "Can't change mode for other users");
   const modes = params[1];
   if (modes === undefined) {
@@ -29,7 +29,10 @@ function userMode({ session, params }: CommandContext): void {
   for (const ch of modes) {
     if (ch === '+' || ch === '-') adding = ch === '+';
     else if (ch === 'i') {
-      if (session.invisible !== adding) applied += (adding ? '+' : '-') + 'i';
+      if (session.invisible !== adding) {
+        applied += (adding ? '+' : '-') + 'i';
+        server.counts.invisible += adding ? 1 : -1;
+      }
       session.invisible = adding;
     } else unknown = true;
   }

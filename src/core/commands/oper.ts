@@ -18,6 +18,7 @@ export async function OPER({ server, session, params }: CommandContext): Promise
     server.logger.warn('failed OPER', { name, address: session.host });
     throw numericError(N.ERR_PASSWDMISMATCH, 'Password incorrect');
   }
+  if (!session.oper) server.counts.opers++;
   session.oper = entry.name;
   server.logger.info('OPER', { name: entry.name, nick: session.nick, address: session.host });
   session.numeric(N.RPL_YOUREOPER, 'You are now an IRC operator');

@@ -111,6 +111,8 @@ export function tryCompleteRegistration(server: Server, session: Session): void 
     return;
   }
   session.state = 'registered';
+  session.counted = true;
+  server.counts.registered++;
   session.password = null;
   server.logger.debug('registered', { session: session.id, nick: session.nick, address: session.host });
   sendWelcome(server, session);

@@ -89,6 +89,7 @@ export function WHOIS({ server, session, params }: CommandContext): void {
     .map((room) => room.prefixOf(user, session.has('multi-prefix')) + room.name);
   if (rooms.length > 0) session.numeric(N.RPL_WHOISCHANNELS, user.nick, rooms.join(' '));
   session.numeric(N.RPL_WHOISSERVER, user.nick, server.name, server.config.server.network);
+  if (user.oper) session.numeric(N.RPL_WHOISOPERATOR, user.nick, 'is an IRC operator');
   if (user.away !== null) session.numeric(N.RPL_AWAY, user.nick, user.away);
   if (user.account) session.numeric(N.RPL_WHOISACCOUNT, user.nick, user.account, 'is logged in as');
   const idle = Math.floor((Date.now() - user.lastSpoke) / 1000);

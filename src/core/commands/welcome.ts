@@ -22,12 +22,10 @@ export function sendWelcome(server: Server, session: Session): void {
 }
 
 export function sendLusers(server: Server, session: Session): void {
-  let invisible = 0;
-  for (const user of server.nicks.values()) if (user.registered && user.invisible) invisible++;
-  const users = server.registeredCount;
+  const { registered: users, invisible, opers } = server.counts;
   const unknown = server.sessions.size - users;
   session.numeric(N.RPL_LUSERCLIENT, `There are ${users - invisible} users and ${invisible} invisible on 1 servers`);
-  session.numeric(N.RPL_LUSEROP, '0', 'operator(s) online');
+  session.numeric(N.RPL_LUSEROP, String(opers), 'operator(s) online');
   session.numeric(N.RPL_LUSERUNKNOWN, String(Math.max(0, unknown)), 'unknown connection(s)');
   session.numeric(N.RPL_LUSERCHANNELS, String(server.rooms.size), 'channels formed');
   session.numeric(N.RPL_LUSERME, `I have ${users} clients and 0 servers`);
