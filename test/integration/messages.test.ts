@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { IrcMessage } from '../../src/protocol/index.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { is, sharedServer } from '../helpers/fixture.js';
 
-const is = (command: string) => (m: IrcMessage) => m.command === command;
 const text = (body: string) => (m: IrcMessage) => (m.command === 'PRIVMSG' || m.command === 'NOTICE') && m.params[1] === body;
 
 describe('messages', () => {
-  let server: TestServer;
-  let port: number;
-  const open: RawClient[] = [];
-  const register = async (nick: string, caps: string[] = []) => {
-    const client = await RawClient.register(port, nick, caps);
-    open.push(client);
-    return client;
-  };
+  const { register } = sharedServer();
   /** Register clients and put them all in `room`, the first one being its op. */
   const roomOf = async (room: string, ...members: [string, string[]?][]) => {
     const clients: RawClient[] = [];
@@ -29,14 +21,6 @@ describe('messages', () => {
     for (const client of clients) await client.sync();
     return clients;
   };
-  before(async () => {
-    server = await startTestServer();
-    port = server.port;
-  });
-  after(async () => {
-    for (const client of open) client.close();
-    await server.stop();
-  });
 
   it('PRIVMSG and NOTICE reach a person and a room', async () => {
     const [ann, ben] = await roomOf('#basic', ['ann'], ['ben']);

@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { IrcMessage } from '../../src/protocol/index.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { is, join, sharedServer } from '../helpers/fixture.js';
 
-const is = (command: string) => (m: IrcMessage) => m.command === command;
 const privmsg = (text: string) => (m: IrcMessage) => m.command === 'PRIVMSG' && m.params[1] === text;
 
-async function join(client: RawClient, room: string): Promise<IrcMessage[]> {
-  client.send(`JOIN ${room}`);
-  return client.sync();
-}
-
 describe('room and user modes', () => {
-  let server: TestServer;
-  let port: number;
-  const open: RawClient[] = [];
-  const register = async (...nicks: string[]) => {
-    const clients = await Promise.all(nicks.map((nick) => RawClient.register(port, nick)));
-    open.push(...clients);
-    return clients;
-  };
+  const shared = sharedServer();
+  const register = (...nicks: string[]) => Promise.all(nicks.map((nick) => shared.register(nick)));
   /** `op` sets `modes` on `room` and everyone in `watchers` has seen the change. */
   const setMode = async (op: RawClient, room: string, modes: string, watchers: RawClient[] = []) => {
     op.send(`MODE ${room} ${modes}`);
@@ -29,14 +17,6 @@ describe('room and user modes', () => {
     for (const watcher of watchers) await watcher.expect(is('MODE'));
     return change;
   };
-  before(async () => {
-    server = await startTestServer();
-    port = server.port;
-  });
-  after(async () => {
-    for (const client of open) client.close();
-    await server.stop();
-  });
 
   it('a new room is +nt; MODE query gives 324 and 329', async () => {
     const [op] = await register('queryop');

@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { IrcMessage } from '../../src/protocol/index.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { is, join, sharedServer } from '../helpers/fixture.js';
 
-const is = (command: string) => (m: IrcMessage) => m.command === command;
 const from = (nick: string) => (m: IrcMessage) => m.source?.startsWith(`${nick}!`) === true;
-
-async function join(client: RawClient, room: string): Promise<IrcMessage[]> {
-  client.send(`JOIN ${room}`);
-  return client.sync();
-}
 
 /** The names in the RPL_NAMREPLY lines among `messages`. */
 function namesIn(messages: IrcMessage[]): string[] {
@@ -18,22 +11,7 @@ function namesIn(messages: IrcMessage[]): string[] {
 }
 
 describe('rooms', () => {
-  let server: TestServer;
-  let port: number;
-  const open: RawClient[] = [];
-  const register = async (nick: string, caps: string[] = []) => {
-    const client = await RawClient.register(port, nick, caps);
-    open.push(client);
-    return client;
-  };
-  before(async () => {
-    server = await startTestServer();
-    port = server.port;
-  });
-  after(async () => {
-    for (const client of open) client.close();
-    await server.stop();
-  });
+  const { register } = sharedServer();
 
   it('JOIN several rooms with keys; the first member is op; JOIN 0 parts them all', async () => {
     const owner = await register('owner');
