@@ -8,7 +8,7 @@ export async function registerAccount(port: number, name: string, password: stri
   client.send('CAP REQ :draft/account-registration');
   await client.expect((m) => m.command === 'CAP' && m.params[1] === 'ACK');
   client.send(`NICK ${name}`);
-  client.send(`REGISTER * * ${password}`);
+  client.send(`REGISTER * * :${password}`);
   const reply = await client.expect((m) => m.command === 'REGISTER' || m.command === 'FAIL');
   assert.deepEqual(reply.params.slice(0, 2), ['SUCCESS', name]);
   await client.expect((m) => m.command === '900');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hashPassword } from '../../src/auth/password.js';
 import { ScramClient } from '../../src/auth/scram.js';
+import { registerAccount } from '../helpers/accounts.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -26,20 +27,6 @@ async function saslPlain(client: RawClient, account: string, password: string): 
   client.send(`AUTHENTICATE ${b64(`${account}\0${account}\0${password}`)}`);
   const result = await client.expect((m) => ['903', '904'].includes(m.command));
   return result.command;
-}
-
-/** Register an account over the draft/account-registration cap, then disconnect. */
-async function registerAccount(port: number, name: string, password: string): Promise<void> {
-  const client = await RawClient.connect({ port });
-  client.send('CAP LS 302');
-  client.send('CAP REQ :draft/account-registration');
-  await client.expect((m) => m.command === 'CAP' && m.params[1] === 'ACK');
-  client.send(`NICK ${name}`);
-  client.send(`REGISTER * * :${password}`);
-  const reply = await client.expect((m) => m.command === 'REGISTER' || m.command === 'FAIL');
-  assert.deepEqual(reply.params.slice(0, 2), ['SUCCESS', name]);
-  await client.expect((m) => m.command === '900');
-  client.close();
 }
 
 describe('accounts', () => {
