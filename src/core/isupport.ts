@@ -25,7 +25,7 @@ export function buildIsupport(config: Config): string[] {
     `NICKLEN=${l.nick_length}`,
     'PREFIX=(ov)@+',
     'STATUSMSG=@+',
-    `TARGMAX=JOIN:,KICK:1,NAMES:1,NOTICE:${targets},PART:,PRIVMSG:${targets},TAGMSG:${targets},WHOIS:1`,
+    `TARGMAX=JOIN:,KICK:${targets},NAMES:1,NOTICE:${targets},PART:,PRIVMSG:${targets},TAGMSG:${targets},WHOIS:1`,
     `TOPICLEN=${l.topic_length}`,
     'USERLEN=18',
     'UTF8ONLY',

@@ -17,6 +17,14 @@ export interface CliServer {
   exited: Promise<void>;
 }
 
+const started = new Set<ChildProcess>();
+
+/** Kill every server this file started that is still running: an `after` hook, so a failed test cannot leave one behind (and hang the run). */
+export function killStartedServers(): void {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  started.clear();
+}
+
 /** The real `parley serve` on 127.0.0.1 port 0; resolves once it printed where it listens. */
 export function startCliServer(dataDir: string, env: Record<string, string> = {}): Promise<CliServer> {
   const child = spawn(process.execPath, ['bin/parley.js', 'serve', '--listen', '127.0.0.1:0', '--data', dataDir], {
@@ -25,6 +33,7 @@ export function startCliServer(dataDir: string, env: Record<string, string> = {}
     env: { ...process.env, PARLEY_LIMITS__EXEMPT_ADDRESSES: '127.0.0.1/32,::1/128', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     let out = '';

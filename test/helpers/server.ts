@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src/app.js';
@@ -28,17 +28,22 @@ const TEST_ENV = { PARLEY_LIMITS__EXEMPT_ADDRESSES: '127.0.0.1/32,::1/128' };
 /** A real server on 127.0.0.1 port 0 with a throwaway data directory. A logger alone may be given as `options`. */
 export async function startTestServer(overrides: DeepPartial<Config> = {}, loggerOrOptions: Logger | TestServerOptions = {}): Promise<TestServer> {
   const options: TestServerOptions = 'error' in loggerOrOptions ? { logger: loggerOrOptions } : loggerOrOptions;
+  // A directory the test did not choose is removed again when the server stops.
+  const throwaway = overrides.data_dir === undefined ? mkdtempSync(join(tmpdir(), 'parley-test-')) : null;
   const config = loadConfig({
     env: TEST_ENV,
-    overrides: {
-      listen: ['127.0.0.1:0'],
-      data_dir: mkdtempSync(join(tmpdir(), 'parley-test-')),
-      ...overrides,
-    },
+    overrides: { listen: ['127.0.0.1:0'], ...(throwaway ? { data_dir: throwaway } : {}), ...overrides },
   });
   const running = await startServer(config, options.logger ?? silentLogger, { clock: options.clock });
   const tcp = running.listeners.find((l) => l.kind === 'tcp' && !l.proxy);
-  return Object.assign(running, { port: tcp?.port ?? 0 });
+  const stop = running.stop;
+  return Object.assign(running, {
+    port: tcp?.port ?? 0,
+    stop: async (reason?: string) => {
+      await stop(reason);
+      if (throwaway) rmSync(throwaway, { recursive: true, force: true });
+    },
+  });
 }
 
 /** A clock tests move by hand. */

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
-import { buildDist, startCliServer } from '../helpers/cli-server.js';
+import { after, before, describe, it } from 'node:test';
+import { buildDist, killStartedServers, startCliServer } from '../helpers/cli-server.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const BURST = 400;
@@ -11,6 +11,7 @@ const BURST = 400;
 // The durability promise: a message anyone received (or got echoed) is in history after the
 // server is killed with SIGKILL and started again on the same data directory.
 describe('history survives SIGKILL', () => {
+  after(killStartedServers);
   before(() => buildDist(), { timeout: 180_000 });
 
   it('has every message a client received, after kill -9 in the middle of a burst', async () => {

@@ -198,7 +198,10 @@ export function KICK({ server, session, params }: CommandContext): void {
   const room = requireMembership(server, session, params[0]!);
   requireOp(room, session);
   const reason = (params[2] ?? session.nick).slice(0, server.config.limits.kick_length);
-  server.forEachTarget(session, 'KICK', params[1]!.split(','), (nick) => {
+  const nicks = params[1]!.split(',');
+  // TARGMAX advertises KICK:<limits.targets_per_message>.
+  if (nicks.length > server.config.limits.targets_per_message) throw numericError(N.ERR_TOOMANYTARGETS, params[1]!, 'Too many targets');
+  server.forEachTarget(session, 'KICK', nicks, (nick) => {
     const target = server.findNick(nick);
     if (!target) throw numericError(N.ERR_NOSUCHNICK, nick, 'No such nick/channel');
     if (!room.members.has(target)) throw numericError(N.ERR_USERNOTINCHANNEL, target.nick, room.name, "They aren't on that channel");
