@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Server } from '../core/server.js';
+import { createStaticHandler } from './static.js';
 import { createWebSocketUpgrade, type WebSocketOptions } from './websocket.js';
 
 export interface HttpListener {
@@ -13,10 +14,13 @@ export interface HttpListener {
 export interface HttpOptions extends Omit<WebSocketOptions, 'secure'> {
   /** Certificate and key for HTTPS/wss; plain HTTP without. */
   tls: { cert: Buffer; key: Buffer } | null;
+  /** Where the built web client is. @default web/dist in the package */
+  webRoot?: string;
 }
 
-/** The HTTP listener: health checks and IRC over WebSocket on the same port. */
+/** The HTTP listener: health checks, the web client and IRC over WebSocket on the same port. */
 export function listenHttp(server: Server, host: string, port: number, options: HttpOptions): Promise<HttpListener> {
+  const serveStatic = createStaticHandler(options.webRoot);
   const handler: http.RequestListener = (req, res) => {
     if (req.method === 'GET' && req.url === '/healthz') {
       const body = JSON.stringify({ status: 'ok', connections: server.sessions.size, rooms: server.rooms.size });
@@ -24,8 +28,7 @@ export function listenHttp(server: Server, host: string, port: number, options: 
       res.end(body);
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' });
-    res.end('not found\n');
+    serveStatic(req, res);
   };
   const httpServer = options.tls
     ? https.createServer({ ...options.tls, minVersion: 'TLSv1.2' }, handler)
