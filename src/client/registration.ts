@@ -43,11 +43,18 @@ export async function negotiate(client: ClientConnection): Promise<void> {
     for (const [name, value] of offered) client.offeredCaps.set(name, value);
     await requestCaps(client, inbox, client.wantedCaps.filter((cap) => offered.has(cap)));
     const register = client.options.register;
+    // REGISTER SUCCESS logs us in; the 900 that follows may not have been handled yet, so a
+    // successful registration (not client.account) is what makes SASL unnecessary.
+    let registeredNow = false;
     if (register && client.caps.has('draft/account-registration')) {
-      await registerAccountNow(client, register.account, register.password, register.email);
+      const result = await registerAccountNow(client, register.account, register.password, register.email);
+      registeredNow = result.ok;
+      if (!result.ok) {
+        client.emitter.emit('error', { kind: 'fail', command: 'REGISTER', text: `Creating the account ${register.account} failed: ${result.error}` });
+      }
     }
     const sasl = client.saslCredentials;
-    if (sasl && client.caps.has('sasl') && client.account === null) {
+    if (sasl && client.caps.has('sasl') && client.account === null && !registeredNow) {
       const result = await authenticate(client, sasl.account, sasl.password, sasl.mechanism);
       if (!result.ok) {
         // Wrong credentials stay wrong: do not retry them on every reconnect.

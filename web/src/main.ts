@@ -77,10 +77,6 @@ function start(options: ClientOptions, report: (message: string) => void): void 
   let chat: Chat | null = null;
   const offError = client.on('error', (e) => {
     if (chat) return;
-    // Engine race (src/client/registration.ts): after REGISTER SUCCESS it checks for a login
-    // before the 900 that follows is handled when lines come as separate WebSocket messages,
-    // so it tries SASL again and gets 907 "already authenticated". We are logged in: not an error.
-    if (e.kind === 'sasl' && client.account !== null) return;
     if (e.kind === 'sasl' || e.command === 'REGISTER' || e.kind === 'connection') {
       client.close();
       fail(e.text);
@@ -101,8 +97,6 @@ function start(options: ClientOptions, report: (message: string) => void): void 
       fail(`Could not create the account ${register.account} (is the nick already registered, or the password too short?)`);
       return;
     }
-    // The same race leaves no credentials for reconnects: keep them (see above).
-    if (register && client.saslCredentials === null) client.saslCredentials = { account: client.account!, password: register.password, mechanism: 'PLAIN' };
     offError();
     offDisconnected();
     chat = pending;
