@@ -134,6 +134,29 @@ describe('web client in a browser', { skip, timeout: 120_000 }, () => {
     assert.equal(await page.locator('.log .line .text span', { hasText: 'red' }).evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(el).color), 'rgb(255, 0, 0)');
   });
 
+  test('Ctrl+B/I/U send IRC formatting and Tab completes nicks', async () => {
+    const page = await newPage();
+    await signIn(page, 'fmtuser');
+    const gabriel = await raw('gabriel');
+    await page.locator('.member-list li', { hasText: 'gabriel' }).waitFor();
+    await page.press('#composer-input', 'Control+b');
+    await page.keyboard.type('strong');
+    await page.press('#composer-input', 'End');
+    await page.keyboard.type(' and ');
+    await page.press('#composer-input', 'Control+i');
+    await page.keyboard.type('slanted');
+    await page.press('#composer-input', 'Enter');
+    const formatted = await gabriel.expect((m) => m.command === 'PRIVMSG' && m.params[1]!.includes('strong'));
+    assert.equal(formatted.params[1], '\x02strong\x02 and \x1dslanted\x1d');
+    // "gab" + Tab at the start of the line addresses gabriel.
+    await page.keyboard.type('gab');
+    await page.press('#composer-input', 'Tab');
+    assert.equal(await page.inputValue('#composer-input'), 'gabriel: ');
+    await page.keyboard.type('hello');
+    await page.press('#composer-input', 'Enter');
+    await gabriel.expect((m) => m.command === 'PRIVMSG' && m.params[1] === 'gabriel: hello');
+  });
+
   test('HTML and script in messages show as text and never run', async () => {
     const page = await newPage();
     await signIn(page, 'erin');

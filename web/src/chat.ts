@@ -2,6 +2,7 @@
 import type { IrcClient } from '../../src/client/client.js';
 import type { ChatMessage } from '../../src/client/events.js';
 import { stripFormatting } from '../../src/client/formatting.js';
+import { attachComposerKeys } from './composer-keys.js';
 import { parseInput } from './commands.js';
 import { addLines, mentions, newConversation, toLine, type Conversation, type Line } from './model.js';
 import { notify, setTitle } from './notify.js';
@@ -151,6 +152,13 @@ export class Chat {
       this.submit();
     });
     l.input.addEventListener('input', () => this.typing.input(this.active, l.input.value));
+    attachComposerKeys(l.input, {
+      nicks: () => {
+        const room = this.active ? this.client.state.room(this.active) : undefined;
+        return room ? [...room.members.values()].map((m) => m.nick).filter((nick) => nick !== this.client.nick) : this.active ? [this.active] : [];
+      },
+      fold: (name) => this.client.isupport.fold(name),
+    });
     l.input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
