@@ -1,3 +1,4 @@
+import { benchCommand } from '../bench/run.js';
 import { chat } from './chat.js';
 import { hashPasswordCommand } from './hash-password.js';
 import { serve } from './serve.js';
@@ -10,6 +11,7 @@ Commands:
   chat            chat in the terminal (parley chat --help)
   user            manage accounts: add, passwd, del, list
   hash-password   hash an operator password for the config file
+  bench           load-test an IRC server on this machine (parley bench --help)
 
 Run 'parley <command> --help' for more.
 `;
@@ -26,6 +28,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return user(rest);
     case 'hash-password':
       return hashPasswordCommand(rest);
+    case 'bench':
+      return benchCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,103 @@
+// CPU and memory: the server's from /proc/PID (Linux), the generator's from process.cpuUsage().
+import { readFileSync } from 'node:fs';
+
+const CLK_TCK = 100; // USER_HZ on Linux is 100 on every mainstream architecture
+
+export function readCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+export function readRssKb(pid: number): number | null {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) : null;
+}
+
+/** Checks that /proc/PID can be read; returns a reason if not. */
+export function checkPid(pid: number): string | null {
+  try {
+    readCpuSeconds(pid);
+    return null;
+  } catch {
+    return `no process ${pid} can be read in /proc`;
+  }
+}
+
+export interface ServerSample {
+  t: number;
+  cpuPercent: number;
+  rssKb: number | null;
+}
+
+/** Samples a server process once a second. */
+export class ServerSampler {
+  readonly samples: ServerSample[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private lastCpu = 0;
+  private lastAt = 0;
+  private startCpu = 0;
+  private startAt = 0;
+  error: string | null = null;
+
+  constructor(private readonly pid: number) {}
+
+  start(): void {
+    this.startCpu = this.lastCpu = readCpuSeconds(this.pid);
+    this.startAt = this.lastAt = performance.now();
+    this.timer = setInterval(() => this.sample(), 1000);
+  }
+
+  private sample(): void {
+    try {
+      const cpu = readCpuSeconds(this.pid);
+      const now = performance.now();
+      this.samples.push({ t: Math.round((now - this.startAt) / 1000), cpuPercent: ((cpu - this.lastCpu) / ((now - this.lastAt) / 1000)) * 100, rssKb: readRssKb(this.pid) });
+      this.lastCpu = cpu;
+      this.lastAt = now;
+    } catch {
+      this.error = `process ${this.pid} went away`;
+      this.stop();
+    }
+  }
+
+  stop(): { cpuPercentAvg: number | null; cpuPercentMax: number | null; rssKbPeak: number | null; rssKbEnd: number | null; error: string | null } {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    let avg: number | null = null;
+    try {
+      avg = ((readCpuSeconds(this.pid) - this.startCpu) / ((performance.now() - this.startAt) / 1000)) * 100;
+    } catch {
+      /* gone */
+    }
+    const rss = this.samples.map((s) => s.rssKb ?? 0);
+    return {
+      cpuPercentAvg: avg,
+      cpuPercentMax: this.samples.length ? Math.max(...this.samples.map((s) => s.cpuPercent)) : null,
+      rssKbPeak: rss.length ? Math.max(...rss) : null,
+      rssKbEnd: this.samples.at(-1)?.rssKb ?? null,
+      error: this.error,
+    };
+  }
+}
+
+/** The generator's own CPU use between start() and stop(), as a share of one core. */
+export class SelfCpu {
+  private start = process.cpuUsage();
+  private startAt = performance.now();
+
+  reset(): void {
+    this.start = process.cpuUsage();
+    this.startAt = performance.now();
+  }
+
+  /** Fraction of one core used since reset (1 = a full core). */
+  share(): number {
+    const used = process.cpuUsage(this.start);
+    const wallUs = (performance.now() - this.startAt) * 1000;
+    return wallUs > 0 ? (used.user + used.system) / wallUs : 0;
+  }
+}
+
+/** Above this share of a core the generator, not the server, may be the bottleneck. */
+export const SATURATED = 0.9;

@@ -1,0 +1,32 @@
+// The table on stdout and the JSON file.
+import type { BenchResult } from './result.js';
+
+/** The figures, then the server's (with --pid) and the generator's CPU. */
+export function tableRows(r: BenchResult): [string, string][] {
+  const rows: [string, string][] = r.figures.map(([k, v]) => [k, v === null ? '-' : String(v)]);
+  if (r.server) {
+    rows.push(['server CPU avg %', fmt1(r.server.cpuPercentAvg)], ['server CPU max %', fmt1(r.server.cpuPercentMax)], ['server RSS peak MiB', r.server.rssKbPeak === null ? '-' : (r.server.rssKbPeak / 1024).toFixed(1)]);
+  }
+  rows.push(['generator CPU %', (r.generator.cpuShare * 100).toFixed(0) + r.generator.workers.map((w) => ` +${(w.cpuShare * 100).toFixed(0)}`).join('')]);
+  return rows;
+}
+
+export function formatTable(r: BenchResult): string {
+  const rows = tableRows(r);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const valueWidth = Math.max(...rows.map(([, v]) => v.length));
+  const lines = [`parley bench ${r.scenario} against ${r.target}, ${r.seconds.toFixed(1)} s measured`, `${'-'.repeat(width + valueWidth + 3)}`];
+  for (const [k, v] of rows) lines.push(`${k.padEnd(width)}   ${v.padStart(valueWidth)}`);
+  const failures = Object.entries(r.clients.failures);
+  if (failures.length > 0) lines.push('', 'failures:', ...failures.slice(0, 10).map(([why, n]) => `  ${n} x ${why}`));
+  const reasons = Object.entries(r.clients.disconnectReasons);
+  if (reasons.length > 0) lines.push('', 'disconnect reasons:', ...reasons.slice(0, 10).map(([why, n]) => `  ${n} x ${why}`));
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return `${lines.join('\n')}\n`;
+}
+
+const fmt1 = (v: number | null) => (v === null ? '-' : v.toFixed(1));
+
+export function toJson(r: BenchResult, options: object): string {
+  return `${JSON.stringify({ ...r, options }, null, 2)}\n`;
+}

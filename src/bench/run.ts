@@ -1,0 +1,108 @@
+// `parley bench`: parse options, run one scenario, print the table, write JSON and HTML.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { toHtml } from './html.js';
+import { BENCH_USAGE, BenchUsageError, parseBenchArgs, type BenchOptions } from './options.js';
+import { checkPid, SATURATED, ServerSampler } from './proc.js';
+import { Progress } from './progress.js';
+import { formatTable, toJson } from './report.js';
+import type { BenchResult, Context } from './result.js';
+import { connectScenario } from './scenario-connect.js';
+import { fanoutScenario } from './scenario-fanout.js';
+import { historyScenario } from './scenario-history.js';
+import { roomsScenario } from './scenario-rooms.js';
+
+export interface BenchRun {
+  result: BenchResult;
+  jsonPath: string;
+  htmlPath: string;
+}
+
+/** Runs a scenario with parsed options; throws if it cannot run at all. */
+export async function runBench(options: BenchOptions, progress = new Progress(!options.quiet)): Promise<BenchRun> {
+  const target = { host: options.host, port: options.port, tls: options.tls, ws: options.ws };
+  const ctx: Context = { options, target, progress, runId: randomBytes(3).toString('hex') };
+  if (options.pid !== null) {
+    const why = checkPid(options.pid);
+    if (why) throw new BenchUsageError(`--pid: ${why}`);
+  }
+  const sampler = options.pid !== null ? new ServerSampler(options.pid) : null;
+  const startedAt = new Date().toISOString();
+  sampler?.start();
+  let partial: Omit<BenchResult, 'server' | 'target' | 'startedAt'>;
+  try {
+    switch (options.scenario) {
+      case 'connect':
+        partial = await connectScenario(ctx);
+        break;
+      case 'fanout':
+        partial = await fanoutScenario(ctx);
+        break;
+      case 'rooms':
+        partial = await roomsScenario(ctx);
+        break;
+      case 'history':
+        partial = await historyScenario(ctx);
+        break;
+    }
+  } finally {
+    progress.done();
+  }
+  const serverStats = sampler?.stop();
+  const result: BenchResult = {
+    ...partial,
+    target: options.ws ?? `${options.tls ? 'tls://' : ''}${options.host}:${options.port}`,
+    startedAt,
+    server: sampler && serverStats ? { pid: options.pid!, ...serverStats, samples: sampler.samples } : null,
+  };
+  const saturation = saturationWarning(result.generator);
+  if (saturation) result.warnings.push(saturation);
+  if (result.server?.error) result.warnings.push(`--pid: ${result.server.error}`);
+  mkdirSync(options.out, { recursive: true });
+  const jsonPath = join(options.out, `bench-${options.scenario}.json`);
+  const htmlPath = join(options.out, `bench-${options.scenario}.html`);
+  const { help: _help, quiet: _quiet, ...recorded } = options;
+  writeFileSync(jsonPath, toJson(result, recorded));
+  writeFileSync(htmlPath, toHtml(result));
+  return { result, jsonPath, htmlPath };
+}
+
+/** A warning when the generator (or one of its workers) used more than SATURATED of a core. */
+export function saturationWarning(generator: BenchResult['generator']): string | null {
+  const shares = [generator.cpuShare, ...generator.workers.map((w) => w.cpuShare)];
+  if (!generator.saturated && shares.every((s) => s <= SATURATED)) return null;
+  const worst = Math.max(...shares);
+  return `the load generator used ${(worst * 100).toFixed(0)}% of a core (over ${SATURATED * 100}%): figures may be limited by it, not by the server (try --workers, fewer samplers, or a lower rate)`;
+}
+
+/** The command: exit 0 when the run completed, 1 when it could not run, 2 for bad options. */
+export async function benchCommand(argv: string[]): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseBenchArgs(argv);
+  } catch (err) {
+    if (err instanceof BenchUsageError) {
+      process.stderr.write(`parley bench: ${err.message}\nRun 'parley bench --help' for the options.\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (options.help) {
+    process.stdout.write(BENCH_USAGE);
+    return 0;
+  }
+  try {
+    const run = await runBench(options);
+    process.stdout.write(formatTable(run.result));
+    process.stdout.write(`\nreport: ${run.jsonPath}, ${run.htmlPath}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof BenchUsageError) {
+      process.stderr.write(`parley bench: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`parley bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,118 @@
+// Percentiles, histograms and 1-second time series.
+
+export interface Summary {
+  count: number;
+  min: number | null;
+  mean: number | null;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/** Nearest-rank percentile of sorted values; p is a fraction (0.99). */
+export function percentile(sorted: ArrayLike<number>, p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.max(1, Math.ceil(p * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1]!;
+}
+
+export function summarize(values: ArrayLike<number>): Summary {
+  if (values.length === 0) return { count: 0, min: null, mean: null, p50: null, p90: null, p99: null, max: null };
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return {
+    count: sorted.length,
+    min: sorted[0]!,
+    mean: sum / sorted.length,
+    p50: percentile(sorted, 0.5),
+    p90: percentile(sorted, 0.9),
+    p99: percentile(sorted, 0.99),
+    max: sorted[sorted.length - 1]!,
+  };
+}
+
+export interface HistogramBin {
+  /** Lower and upper bound (ms); the last bin's upper bound is open. */
+  from: number;
+  to: number;
+  count: number;
+}
+
+/** Log-spaced bins (4 per decade) from 0.01 ms, enough to cover every value. */
+export function histogram(values: ArrayLike<number>): HistogramBin[] {
+  if (values.length === 0) return [];
+  let max = 0;
+  for (let i = 0; i < values.length; i++) max = Math.max(max, values[i]!);
+  const edges = [0];
+  let edge = 0.01;
+  while (edges[edges.length - 1]! <= max) {
+    edges.push(Number(edge.toPrecision(3)));
+    edge *= 10 ** 0.25;
+  }
+  const bins: HistogramBin[] = edges.slice(0, -1).map((from, i) => ({ from, to: edges[i + 1]!, count: 0 }));
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    let lo = 0;
+    let hi = bins.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (bins[mid]!.from <= v) lo = mid;
+      else hi = mid - 1;
+    }
+    bins[lo]!.count++;
+  }
+  // Leading empty bins say nothing.
+  const first = bins.findIndex((b) => b.count > 0);
+  return bins.slice(first);
+}
+
+/** Per-second buckets from the start of the measurement. */
+export class TimeSeries {
+  private latencies: number[][] = [];
+  private counts = new Map<string, number[]>();
+
+  constructor(private readonly startMs: number) {}
+
+  bucket(atMs: number): number {
+    return Math.max(0, Math.floor((atMs - this.startMs) / 1000));
+  }
+
+  addLatency(atMs: number, ms: number): void {
+    const b = this.bucket(atMs);
+    while (this.latencies.length <= b) this.latencies.push([]);
+    this.latencies[b]!.push(ms);
+  }
+
+  add(name: string, atMs: number, n = 1): void {
+    const b = this.bucket(atMs);
+    let list = this.counts.get(name);
+    if (!list) this.counts.set(name, (list = []));
+    while (list.length <= b) list.push(0);
+    list[b]! += n;
+  }
+
+  /** One row per second: t, the counters, and latency p50/p99/max of that second. */
+  rows(seconds: number): SeriesRow[] {
+    const rows: SeriesRow[] = [];
+    const n = Math.max(seconds, this.latencies.length, ...[...this.counts.values()].map((l) => l.length));
+    for (let t = 0; t < n; t++) {
+      const lat = summarize(this.latencies[t] ?? []);
+      const row: SeriesRow = { t, p50: lat.p50, p99: lat.p99, max: lat.max };
+      for (const [name, list] of this.counts) row[name] = list[t] ?? 0;
+      rows.push(row);
+    }
+    return rows;
+  }
+}
+
+export interface SeriesRow {
+  t: number;
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+  [counter: string]: number | null;
+}
+
+export const round = (value: number | null | undefined, digits = 2): number | null => (value === null || value === undefined ? null : Number(value.toFixed(digits)));
