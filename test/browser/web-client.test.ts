@@ -157,6 +157,22 @@ describe('web client in a browser', { skip, timeout: 120_000 }, () => {
     await gabriel.expect((m) => m.command === 'PRIVMSG' && m.params[1] === 'gabriel: hello');
   });
 
+  test('a day separator heads the log and joins and leaves fold into one quiet line', async () => {
+    const page = await newPage();
+    await signIn(page, 'folder', '#folding');
+    const first = await raw('passer1', '#folding');
+    const second = await raw('passer2', '#folding');
+    first.send('PART #folding :bye');
+    await first.sync();
+    second.send('PART #folding');
+    await second.sync();
+    const folded = page.locator('.log .line.membership', { hasText: 'passer2 left' });
+    await folded.waitFor();
+    assert.equal(await page.locator('.log .line.membership').count(), 1);
+    assert.match((await folded.textContent()) ?? '', /passer1 joined · passer2 joined · passer1 left \(bye\) · passer2 left/);
+    assert.equal(await page.locator('.log .day-separator').count(), 1);
+  });
+
   test('HTML and script in messages show as text and never run', async () => {
     const page = await newPage();
     await signIn(page, 'erin');

@@ -7,7 +7,7 @@ import { parseInput } from './commands.js';
 import { addLines, mentions, newConversation, toLine, type Conversation, type Line } from './model.js';
 import { notify, setTitle } from './notify.js';
 import { Typing } from './typing.js';
-import { createLayout, prependLines, renderLine, renderLog, renderMembers, renderRooms, type Layout } from './views.js';
+import { appendLines, createLayout, prependLines, renderLog, renderMembers, renderRooms, type Layout } from './views.js';
 
 const OLDER_PAGE = 50;
 
@@ -46,12 +46,12 @@ export class Chat {
         this.conversation(e.room);
         if (!this.active || this.pendingSelect === c.isupport.fold(e.room)) this.select(e.room);
         else this.renderRooms();
-      } else this.event(e.room, `${e.nick} joined`);
+      } else this.event(e.room, `${e.nick} joined`, true);
       this.refreshMembers(e.room);
     });
     c.on('part', (e) => {
       if (e.isSelf) this.drop(e.room);
-      else this.event(e.room, `${e.nick} left${e.reason ? ` (${e.reason})` : ''}`);
+      else this.event(e.room, `${e.nick} left${e.reason ? ` (${e.reason})` : ''}`, true);
       this.refreshMembers(e.room);
     });
     c.on('kick', (e) => {
@@ -59,7 +59,7 @@ export class Chat {
       this.refreshMembers(e.room);
     });
     c.on('quit', (e) => {
-      for (const room of e.rooms) this.event(room, `${e.nick} quit${e.reason ? ` (${e.reason})` : ''}`);
+      for (const room of e.rooms) this.event(room, `${e.nick} quit${e.reason ? ` (${e.reason})` : ''}`, true);
       this.refreshMembers(this.active);
     });
     c.on('nick', (e) => {
@@ -104,7 +104,7 @@ export class Chat {
       conv.unread++;
       if (mention || !conv.isRoom) conv.mentions++;
     }
-    if (conv.name === this.active) this.appendLine(line);
+    if (conv.name === this.active) this.appendLine(line, conv.lines[conv.lines.indexOf(line) - 1]);
     this.renderRooms();
     if (!message.isOwn && (mention || !conv.isRoom)) {
       const where = conv.isRoom ? `${message.sender} in ${conv.name}` : message.sender;
@@ -113,11 +113,11 @@ export class Chat {
     if (visible && c.account !== null) c.markRead(conv.name, message.time);
   }
 
-  private event(room: string, text: string): void {
+  private event(room: string, text: string, membership = false): void {
     const conv = this.conversations.get(this.client.isupport.fold(room));
     if (!conv) return;
-    const [line] = addLines(conv, [{ time: new Date(), sender: '', text, kind: 'event', isOwn: false, mention: false }]);
-    if (line && conv.name === this.active) this.appendLine(line);
+    const [line] = addLines(conv, [{ time: new Date(), sender: '', text, kind: 'event', isOwn: false, mention: false, ...(membership ? { membership } : {}) }]);
+    if (line && conv.name === this.active) this.appendLine(line, conv.lines.at(-2));
   }
 
   private conversation(name: string): Conversation {
@@ -327,10 +327,10 @@ export class Chat {
     renderMembers(this.layout.members, this.layout.membersHeading, state ? [...state.members.values()] : []);
   }
 
-  private appendLine(line: Line): void {
+  private appendLine(line: Line, previous: Line | undefined): void {
     const log = this.layout.log;
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 60;
-    log.appendChild(renderLine(line));
+    appendLines(log, [line], previous);
     if (atBottom || line.isOwn) log.scrollTop = log.scrollHeight;
   }
 

@@ -9,6 +9,8 @@ export interface Line {
   isOwn: boolean;
   mention: boolean;
   msgid?: string;
+  /** A join, part or quit: consecutive ones fold into one quiet line. */
+  membership?: boolean;
 }
 
 export interface Conversation {

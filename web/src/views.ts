@@ -71,7 +71,7 @@ export function renderRooms(list: HTMLElement, conversations: Conversation[], ac
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
 export function renderLine(line: Line): HTMLLIElement {
-  const classes = ['line', line.kind, line.isOwn ? 'own' : '', line.mention ? 'mention' : ''].filter(Boolean).join(' ');
+  const classes = ['line', line.kind, line.isOwn ? 'own' : '', line.mention ? 'mention' : '', line.membership ? 'membership' : ''].filter(Boolean).join(' ');
   const time = h('time', { datetime: line.time.toISOString(), title: line.time.toLocaleString() }, timeFormat.format(line.time));
   if (line.kind === 'event') return h('li', { class: classes }, time, h('span', { class: 'text' }, line.text));
   const sender = h('span', { class: 'sender' }, line.kind === 'action' ? `* ${line.sender}` : line.kind === 'notice' ? `-${line.sender}-` : line.sender);
@@ -81,17 +81,49 @@ export function renderLine(line: Line): HTMLLIElement {
   return h('li', { class: classes }, time, sender, text);
 }
 
+/** The whole conversation: day separators between days, runs of joins and leaves folded. */
 export function renderLog(log: HTMLElement, lines: Line[]): void {
-  const fragment = document.createDocumentFragment();
-  for (const line of lines) fragment.appendChild(renderLine(line));
   clear(log);
-  log.appendChild(fragment);
+  appendLines(log, lines, undefined);
 }
 
+/** Older lines above the current ones (scrolling back). */
 export function prependLines(log: HTMLElement, lines: Line[]): void {
+  const holder = document.createElement('ol');
+  appendLines(holder, lines, undefined);
+  // The first line already shown may be on the day the older lines end: one separator only.
+  const first = log.firstElementChild;
+  const last = lines.at(-1);
+  if (first?.classList.contains('day-separator') && last && first.getAttribute('data-day') === dayKey(last.time)) first.remove();
+  log.insertBefore(fragmentOf(holder), log.firstChild);
+}
+
+/** Append `lines` after `previous` (the line shown last, if any). */
+export function appendLines(log: HTMLElement, lines: Line[], previous: Line | undefined): void {
+  let before = previous;
+  for (const line of lines) {
+    if (!before || dayKey(before.time) !== dayKey(line.time)) log.appendChild(daySeparator(line.time));
+    const tail = log.lastElementChild;
+    if (line.membership && before?.membership && tail?.classList.contains('membership')) {
+      tail.querySelector('.text')!.append(` · ${line.text}`);
+    } else {
+      log.appendChild(renderLine(line));
+    }
+    before = line;
+  }
+}
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+const dayKey = (time: Date) => `${time.getFullYear()}-${time.getMonth()}-${time.getDate()}`;
+
+function daySeparator(time: Date): HTMLLIElement {
+  return h('li', { class: 'day-separator', role: 'separator', 'data-day': dayKey(time) }, h('span', {}, dayFormat.format(time)));
+}
+
+function fragmentOf(holder: HTMLElement): DocumentFragment {
   const fragment = document.createDocumentFragment();
-  for (const line of lines) fragment.appendChild(renderLine(line));
-  log.insertBefore(fragment, log.firstChild);
+  while (holder.firstChild) fragment.appendChild(holder.firstChild);
+  return fragment;
 }
 
 const RANK = '~&@%+';
