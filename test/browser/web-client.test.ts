@@ -205,6 +205,9 @@ describe('web client in a browser', { skip, timeout: 120_000 }, () => {
     assert.equal(await badge.count(), 0);
     assert.equal(await page.title(), 'Parley');
     await lineWith(page, 'two').waitFor();
+    // The "New messages" marker stands right before the first of the two unread lines.
+    const afterMarker = page.locator('.log .new-messages + li .text');
+    assert.equal(await afterMarker.textContent(), 'one');
   });
 
   test('a mention raises a desktop notification while the page is hidden', async () => {

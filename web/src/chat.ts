@@ -279,8 +279,9 @@ export class Chat {
     this.active = conv.name;
     this.pendingSelect = null;
     this.layout.root.classList.remove('rooms-open');
+    const firstUnread = firstUnreadLine(conv.lines, conv.unread);
     this.markSeen(conv.name);
-    this.renderActive();
+    this.renderActive(firstUnread);
   }
 
   private markSeen(name: string): void {
@@ -297,10 +298,13 @@ export class Chat {
     return this.active !== null && this.client.isupport.fold(this.active) === this.client.isupport.fold(name);
   }
 
-  renderActive(): void {
+  renderActive(firstUnread?: Line): void {
     const conv = this.active ? this.conversations.get(this.client.isupport.fold(this.active)) : undefined;
-    renderLog(this.layout.log, conv?.lines ?? []);
-    this.layout.log.scrollTop = this.layout.log.scrollHeight;
+    renderLog(this.layout.log, conv?.lines ?? [], firstUnread);
+    const marker = this.layout.log.querySelector('.new-messages');
+    // Opened with unread messages: start at the first of them, else at the end.
+    if (marker instanceof HTMLElement) marker.scrollIntoView({ block: 'start' });
+    else this.layout.log.scrollTop = this.layout.log.scrollHeight;
     this.renderHeader();
     this.refreshMembers(this.active);
     this.renderRooms();
@@ -354,4 +358,16 @@ export class Chat {
     addLines(conv, messages.map((m) => toLine(m, false)));
     this.select(conv.name);
   }
+}
+
+/** The oldest of the last `unread` messages from others (events and own lines are not counted). */
+function firstUnreadLine(lines: Line[], unread: number): Line | undefined {
+  if (unread <= 0) return undefined;
+  let counted = 0;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!;
+    if (line.kind === 'event' || line.isOwn) continue;
+    if (++counted === unread) return line;
+  }
+  return undefined;
 }

@@ -81,10 +81,13 @@ export function renderLine(line: Line): HTMLLIElement {
   return h('li', { class: classes }, time, sender, text);
 }
 
-/** The whole conversation: day separators between days, runs of joins and leaves folded. */
-export function renderLog(log: HTMLElement, lines: Line[]): void {
+/**
+ * The whole conversation: day separators between days, runs of joins and leaves folded, and a
+ * "New messages" marker before `firstUnread` if given.
+ */
+export function renderLog(log: HTMLElement, lines: Line[], firstUnread?: Line): void {
   clear(log);
-  appendLines(log, lines, undefined);
+  appendLines(log, lines, undefined, firstUnread);
 }
 
 /** Older lines above the current ones (scrolling back). */
@@ -99,10 +102,11 @@ export function prependLines(log: HTMLElement, lines: Line[]): void {
 }
 
 /** Append `lines` after `previous` (the line shown last, if any). */
-export function appendLines(log: HTMLElement, lines: Line[], previous: Line | undefined): void {
+export function appendLines(log: HTMLElement, lines: Line[], previous: Line | undefined, firstUnread?: Line): void {
   let before = previous;
   for (const line of lines) {
     if (!before || dayKey(before.time) !== dayKey(line.time)) log.appendChild(daySeparator(line.time));
+    if (line === firstUnread) log.appendChild(h('li', { class: 'new-messages', role: 'separator' }, h('span', {}, 'New messages')));
     const tail = log.lastElementChild;
     if (line.membership && before?.membership && tail?.classList.contains('membership')) {
       tail.querySelector('.text')!.append(` · ${line.text}`);
