@@ -173,6 +173,22 @@ describe('web client in a browser', { skip, timeout: 120_000 }, () => {
     assert.equal(await page.locator('.log .day-separator').count(), 1);
   });
 
+  test('an operator edits the topic in place; others cannot', async () => {
+    const page = await newPage();
+    await signIn(page, 'topicop', '#topics');
+    const watcher = await raw('topicwatch', '#topics');
+    await page.click('.topic.editable');
+    await page.fill('.topic-input', 'Fresh topic');
+    await page.press('.topic-input', 'Enter');
+    const topic = await watcher.expect((m) => m.command === 'TOPIC');
+    assert.equal(topic.params[1], 'Fresh topic');
+    await page.locator('.topic', { hasText: 'Fresh topic' }).waitFor();
+    const other = await newPage();
+    await signIn(other, 'notop', '#topics');
+    await other.locator('.topic', { hasText: 'Fresh topic' }).waitFor();
+    assert.equal(await other.locator('.topic.editable').count(), 0);
+  });
+
   test('HTML and script in messages show as text and never run', async () => {
     const page = await newPage();
     await signIn(page, 'erin');

@@ -3,6 +3,7 @@ import type { IrcClient } from '../../src/client/client.js';
 import type { ChatMessage } from '../../src/client/events.js';
 import { stripFormatting } from '../../src/client/formatting.js';
 import { attachComposerKeys } from './composer-keys.js';
+import { makeTopicEditable, makeTopicReadOnly } from './topic-editor.js';
 import { parseInput } from './commands.js';
 import { addLines, mentions, newConversation, toLine, type Conversation, type Line } from './model.js';
 import { notify, setTitle } from './notify.js';
@@ -71,8 +72,15 @@ export class Chat {
       if (e.isChange) this.event(e.room, `${e.setBy ?? 'someone'} set the topic: ${stripFormatting(e.topic)}`);
       if (this.isActive(e.room)) this.renderHeader();
     });
-    c.on('names', (e) => this.refreshMembers(e.room));
-    c.on('mode', (e) => this.refreshMembers(e.target));
+    c.on('names', (e) => {
+      this.refreshMembers(e.room);
+      // Our own prefix is known from NAMES: whether the topic is editable may have changed.
+      if (this.isActive(e.room)) this.renderHeader();
+    });
+    c.on('mode', (e) => {
+      this.refreshMembers(e.target);
+      if (this.isActive(e.target)) this.renderHeader();
+    });
     c.on('error', (e) => {
       if (this.active) this.event(this.active, `⚠ ${e.text}`);
     });
@@ -322,6 +330,11 @@ export class Chat {
     l.title.textContent = this.active ?? 'No conversation — join a room';
     const room = this.active ? this.client.state.room(this.active) : undefined;
     l.topic.textContent = room ? stripFormatting(room.topic) || 'No topic' : this.active ? 'Direct messages' : '';
+    const me = room?.members.get(this.client.isupport.fold(this.client.nick));
+    // The server refuses non-ops on +t rooms (the default); only offer the editor to ops.
+    if (room && me?.prefixes.includes('@')) {
+      makeTopicEditable(l.topic, stripFormatting(room.topic), (text) => this.client.setTopic(room.name, text));
+    } else makeTopicReadOnly(l.topic);
     l.composer.hidden = this.active === null;
   }
 
