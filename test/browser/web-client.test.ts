@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { loginClient } from '../helpers/accounts.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -187,6 +188,26 @@ describe('web client in a browser', { skip, timeout: 120_000 }, () => {
     await signIn(other, 'notop', '#topics');
     await other.locator('.topic', { hasText: 'Fresh topic' }).waitFor();
     assert.equal(await other.locator('.topic.editable').count(), 0);
+  });
+
+  test('the read marker follows the account: a new device starts at "New messages"', async () => {
+    const first = await newPage();
+    await signIn(first, 'reader', '#marks', { password: 'reader-password', register: true });
+    const talker = await raw('talker', '#marks');
+    // Another connection of the same account hears the marker move (MARKREAD is pushed to all).
+    const sibling = await loginClient(server.port, 'reader2', 'reader', 'reader-password', ['draft/read-marker']);
+    raws.push(sibling);
+    talker.send('PRIVMSG #marks :read on the first device');
+    await lineWith(first, 'read on the first device').waitFor();
+    await sibling.expect((m) => m.command === 'MARKREAD' && m.params[0] === '#marks' && m.params[1] !== '*');
+    await first.close();
+    talker.send('PRIVMSG #marks :sent while away 1');
+    talker.send('PRIVMSG #marks :sent while away 2');
+    await talker.sync();
+    const second = await newPage();
+    await signIn(second, 'reader', '#marks', { password: 'reader-password' });
+    await lineWith(second, 'sent while away 2').waitFor();
+    assert.equal(await second.locator('.log .new-messages + li .text').textContent(), 'sent while away 1');
   });
 
   test('HTML and script in messages show as text and never run', async () => {

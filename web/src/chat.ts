@@ -5,7 +5,7 @@ import { stripFormatting } from '../../src/client/formatting.js';
 import { attachComposerKeys } from './composer-keys.js';
 import { makeTopicEditable, makeTopicReadOnly } from './topic-editor.js';
 import { parseInput } from './commands.js';
-import { addLines, mentions, newConversation, toLine, type Conversation, type Line } from './model.js';
+import { addLines, mentions, newConversation, toLine, unreadSince, type Conversation, type Line } from './model.js';
 import { notify, setTitle } from './notify.js';
 import { Typing } from './typing.js';
 import { appendLines, createLayout, prependLines, renderLog, renderMembers, renderRooms, type Layout } from './views.js';
@@ -40,7 +40,16 @@ export class Chat {
       if (batch.reason === 'request') return; // before(): handled where it was asked for
       const conv = this.conversation(batch.target);
       const fresh = addLines(conv, batch.messages.map((m) => toLine(m, !m.isOwn && mentions(stripFormatting(m.text), c.nick))));
-      if (fresh.length && conv.name === this.active) this.renderActive();
+      if (fresh.length === 0) return;
+      // History from before we connected: what is newer than the read marker is unread.
+      conv.unread = Math.max(conv.unread, unreadSince(conv));
+      if (conv.name !== this.active) {
+        this.renderRooms();
+        return;
+      }
+      const firstUnread = firstUnreadLine(conv.lines, conv.unread);
+      if (!document.hidden) this.markSeen(conv.name);
+      this.renderActive(firstUnread);
     });
     c.on('join', (e) => {
       if (e.isSelf) {
@@ -87,6 +96,7 @@ export class Chat {
     c.on('readMarker', (e) => {
       // Read on another device: clear the counts if that covers the newest line.
       const conv = this.conversations.get(c.isupport.fold(e.target));
+      if (conv && e.time && (!conv.readMarker || e.time > conv.readMarker)) conv.readMarker = e.time;
       const last = conv?.lines.at(-1);
       if (conv && e.time && last && e.time >= last.time) {
         conv.unread = 0;

@@ -23,10 +23,12 @@ export interface Conversation {
   seen: Set<string>;
   loadingOlder: boolean;
   noOlder: boolean;
+  /** The account's read marker (draft/read-marker), shared by all its devices. */
+  readMarker: Date | null;
 }
 
 export function newConversation(name: string, isRoom: boolean): Conversation {
-  return { name, isRoom, lines: [], unread: 0, mentions: 0, seen: new Set(), loadingOlder: false, noOlder: false };
+  return { name, isRoom, lines: [], unread: 0, mentions: 0, seen: new Set(), loadingOlder: false, noOlder: false, readMarker: null };
 }
 
 export function toLine(message: ChatMessage, mention: boolean): Line {
@@ -59,4 +61,11 @@ export function addLines(conversation: Conversation, lines: Line[]): Line[] {
 export function mentions(text: string, nick: string): boolean {
   const escaped = nick.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`(^|[^\\p{L}\\p{N}_])${escaped}($|[^\\p{L}\\p{N}_])`, 'iu').test(text);
+}
+
+/** Messages from others newer than the read marker: what this account has not read yet. */
+export function unreadSince(conversation: Conversation): number {
+  const marker = conversation.readMarker;
+  if (!marker) return 0;
+  return conversation.lines.filter((line) => line.kind !== 'event' && !line.isOwn && line.time > marker).length;
 }
