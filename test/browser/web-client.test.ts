@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import IRC from 'irc-framework';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { loginClient } from '../helpers/accounts.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -208,6 +209,39 @@ describe('web client in a browser', { skip, timeout: 120_000 }, () => {
     await signIn(second, 'reader', '#marks', { password: 'reader-password' });
     await lineWith(second, 'sent while away 2').waitFor();
     assert.equal(await second.locator('.log .new-messages + li .text').textContent(), 'sent while away 1');
+  });
+
+  test('a browser user and an irc-framework user talk', async () => {
+    const page = await newPage();
+    await signIn(page, 'browsy', '#framework');
+    // irc-framework, the library behind Kiwi IRC: an independent client, untyped here.
+    const framework = new (IRC as { Client: new () => any }).Client();
+    const events: { event: string; data: any }[] = [];
+    const waitFor = (event: string, match: (data: any) => boolean) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`irc-framework saw no matching ${event}`)), 10_000);
+        const check = () => {
+          if (events.some((e) => e.event === event && match(e.data))) {
+            clearTimeout(timer);
+            resolve();
+          } else setTimeout(check, 20);
+        };
+        check();
+      });
+    for (const event of ['registered', 'join', 'privmsg']) framework.on(event, (data: unknown) => events.push({ event, data }));
+    framework.connect({ host: '127.0.0.1', port: server.port, nick: 'kiwi', username: 'kiwi', gecos: 'kiwi', auto_reconnect: false });
+    try {
+      await waitFor('registered', () => true);
+      framework.join('#framework');
+      await waitFor('join', (d) => d.nick === 'kiwi');
+      await page.locator('.member-list li', { hasText: 'kiwi' }).waitFor();
+      await say(page, 'hi kiwi, from the browser');
+      await waitFor('privmsg', (d) => d.nick === 'browsy' && d.message === 'hi kiwi, from the browser');
+      framework.say('#framework', 'hello browsy, from irc-framework');
+      await lineWith(page, 'hello browsy, from irc-framework').waitFor();
+    } finally {
+      framework.quit();
+    }
   });
 
   test('HTML and script in messages show as text and never run', async () => {
