@@ -418,17 +418,20 @@ describe('web client in a browser', { skip, timeout: 120_000 }, () => {
     kim.send(`PRIVMSG #parley :Welcome! \x02Bold\x02, \x1ditalic\x1d, \x0303green\x03 and \x11code\x11 all render.`);
     kim.send(`PRIVMSG #parley :${url} is where the client lives; see also https://example.com`);
     await kim.sync();
-    let n = 0;
-    for (const [name, options] of shots) {
+    // One user, one conversation, seen three ways: later shots show the same lines from history.
+    for (const [i, [name, options]] of shots.entries()) {
       const page = await newPage(options);
-      await signIn(page, `lee${n++}`, '#parley, #lobby');
-      kim.send(`PRIVMSG #lobby :lee${n - 1}: someone in the lobby`);
-      await say(page, 'Hello everyone!');
-      await say(page, `/me is trying the web client`);
+      await signIn(page, 'lee', '#parley, #lobby');
+      if (i === 0) {
+        kim.send('PRIVMSG #lobby :lee: someone in the lobby');
+        await say(page, 'Hello everyone!');
+        await say(page, '/me is trying the web client');
+      }
       await page.locator('.log .line.action').last().waitFor();
-      await page.waitForTimeout(300);
+      await page.waitForTimeout(300); // let fonts and layout settle before the picture
       await page.screenshot({ path: new URL(`docs/screenshots/${name}.png`, ROOT).pathname });
       await page.close();
+      await kim.expect((m) => m.command === 'QUIT' && m.source?.startsWith('lee!') === true);
     }
   });
 });
