@@ -112,7 +112,7 @@ async function startParley(opts, pin, env) {
   const entry = useSources
     ? ['--import', 'tsx', '--input-type=module', '-e', `const { main } = await import(${JSON.stringify(join(ROOT, 'src', 'cli', 'main.ts'))}); await main(process.argv.slice(1));`, '--']
     : [join(ROOT, 'bin', 'parley.js')];
-  const command = [process.execPath, ...entry, 'serve', '--listen', '127.0.0.1:0', '--data', data];
+  const command = [process.execPath, ...entry, 'serve', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--data', data];
   const childEnv = { ...process.env, PARLEY_LOG__LEVEL: 'error', ...env };
   const child = spawn('bash', ['-c', `ulimit -n "$(ulimit -Hn)" && exec ${pin ? 'taskset -c 0 ' : ''}"$@"`, 'bash', ...command], {
     cwd: ROOT,

@@ -40,7 +40,7 @@ function fill() {
 }
 
 function startServer() {
-  const child = spawn(process.execPath, ['bin/parley.js', 'serve', '--listen', '127.0.0.1:0', '--data', dir], {
+  const child = spawn(process.execPath, ['bin/parley.js', 'serve', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--data', dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, PARLEY_HISTORY__REPLAY_ON_JOIN: '0' },
   });

@@ -46,7 +46,7 @@ async function main() {
   // --profile 1: a V8 CPU profile of the server in the temp dir's parent (summarise it with
   // node bench/profile-summary.mjs FILE).
   const profileDir = mkdtempSync(join(os.tmpdir(), 'parley-history-prof-'));
-  const node = [...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'bin/parley.js', 'serve', '--listen', '127.0.0.1:0', '--data', data];
+  const node = [...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'bin/parley.js', 'serve', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--data', data];
   const command = pin ? ['taskset', ['-c', '0', process.execPath, ...node]] : [process.execPath, node];
   const server = spawn(command[0], command[1], {
     cwd: ROOT,

@@ -118,7 +118,7 @@ export async function launchServer(kind, { label, cpu, sendq, maxConnections, pr
     const nodeFlags = ['--import', HEAP_PROBE];
     if (nagle) nodeFlags.push('--import', NO_NODELAY);
     if (profileDir) nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
-    command = [process.execPath, ...nodeFlags, join(ROOT, 'bin', 'parley.js'), 'serve', '--listen', '127.0.0.1:0', '--data', join(workDir, 'data')];
+    command = [process.execPath, ...nodeFlags, join(ROOT, 'bin', 'parley.js'), 'serve', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--data', join(workDir, 'data')];
     Object.assign(env, {
       PARLEY_LIMITS__SENDQ_BYTES: String(sendq),
       PARLEY_LOG__LEVEL: 'warn',

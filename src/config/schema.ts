@@ -71,7 +71,8 @@ const tls = z
 
 const http = z
   .object({
-    listen: hostPort.nullable().default(null),
+    // The web client and IRC over WebSocket; null turns HTTP off.
+    listen: hostPort.nullable().default('127.0.0.1:8080'),
     // Serve HTTPS and wss:// with tls.cert and tls.key instead of plain HTTP.
     tls: z.boolean().default(false),
     // Browser origins (e.g. "https://chat.example.org") allowed to open IRC WebSockets, besides

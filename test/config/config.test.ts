@@ -34,7 +34,7 @@ test('defaults with no file', () => {
   assert.equal(config.server.name, 'parley.local');
   assert.deepEqual(config.listen, ['127.0.0.1:6667']);
   assert.equal(config.limits.sendq_bytes, 1048576);
-  assert.equal(config.http.listen, null);
+  assert.equal(config.http.listen, '127.0.0.1:8080');
   assert.equal(config.log.level, 'info');
 });
 

@@ -27,7 +27,7 @@ export function killStartedServers(): void {
 
 /** The real `parley serve` on 127.0.0.1 port 0; resolves once it printed where it listens. */
 export function startCliServer(dataDir: string, env: Record<string, string> = {}): Promise<CliServer> {
-  const child = spawn(process.execPath, ['bin/parley.js', 'serve', '--listen', '127.0.0.1:0', '--data', dataDir], {
+  const child = spawn(process.execPath, ['bin/parley.js', 'serve', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--data', dataDir], {
     cwd: ROOT,
     // Loopback is exempt from flood control and per-address limits, as in startTestServer.
     env: { ...process.env, PARLEY_LIMITS__EXEMPT_ADDRESSES: '127.0.0.1/32,::1/128', ...env },

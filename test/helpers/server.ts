@@ -23,7 +23,7 @@ export interface TestServerOptions {
  * loopback on Linux), or set limits.exempt_addresses themselves. Given as the environment
  * layer, so `overrides` can still set other limits keys.
  */
-const TEST_ENV = { PARLEY_LIMITS__EXEMPT_ADDRESSES: '127.0.0.1/32,::1/128' };
+const TEST_ENV = { PARLEY_LIMITS__EXEMPT_ADDRESSES: '127.0.0.1/32,::1/128', PARLEY_HTTP__LISTEN: '' };
 
 /** A real server on 127.0.0.1 port 0 with a throwaway data directory. A logger alone may be given as `options`. */
 export async function startTestServer(overrides: DeepPartial<Config> = {}, loggerOrOptions: Logger | TestServerOptions = {}): Promise<TestServer> {

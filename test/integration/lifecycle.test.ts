@@ -22,7 +22,8 @@ interface Exit {
 /** Start `node bin/parley.js serve ...` with a clean environment plus `env`. */
 function parley(args: string[], env: Record<string, string> = {}): { child: ChildProcess; exited: Promise<Exit> } {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PARLEY_')));
-  const child = spawn(process.execPath, ['bin/parley.js', 'serve', ...args], {
+  // HTTP on an ephemeral port, so parallel test files never fight over 8080.
+  const child = spawn(process.execPath, ['bin/parley.js', 'serve', '--http', '127.0.0.1:0', ...args], {
     env: { ...clean, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
