@@ -212,10 +212,7 @@ export async function fanoutScenario(ctx: Context): Promise<Omit<BenchResult, 's
         ['sent msg/s', (measuredSent / measuredSeconds).toFixed(1)],
         ['deliveries/s', (deliveredInWindow / measuredSeconds).toFixed(0)],
         ['ideal deliveries/s', ((measuredSent / measuredSeconds) * (connected - 1)).toFixed(0)],
-        ['latency p50 ms', fmt(latency.p50)],
-        ['latency p90 ms', fmt(latency.p90)],
-        ['latency p99 ms', fmt(latency.p99)],
-        ['latency max ms', fmt(latency.max)],
+        ...latencyRows(latency),
         ['sent (whole run)', sent],
         ['expected deliveries', expected],
         ['received', total],
@@ -238,3 +235,13 @@ export async function fanoutScenario(ctx: Context): Promise<Omit<BenchResult, 's
 }
 
 export const fmt = (v: number | null) => (v === null ? null : v.toFixed(2));
+
+/** The latency lines every message scenario's table shows. */
+export function latencyRows(latency: { p50: number | null; p90: number | null; p99: number | null; max: number | null }): [string, string | null][] {
+  return [
+    ['latency p50 ms', fmt(latency.p50)],
+    ['latency p90 ms', fmt(latency.p90)],
+    ['latency p99 ms', fmt(latency.p99)],
+    ['latency max ms', fmt(latency.max)],
+  ];
+}

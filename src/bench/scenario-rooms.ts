@@ -5,7 +5,7 @@ import { SATURATED, SelfCpu } from './proc.js';
 import type { BenchResult, Context } from './result.js';
 import { countReasons, sleep } from './result.js';
 import { histogram, summarize, TimeSeries } from './stats.js';
-import { fmt } from './scenario-fanout.js';
+import { latencyRows } from './scenario-fanout.js';
 
 const TICK_MS = 10;
 
@@ -139,10 +139,7 @@ export async function roomsScenario(ctx: Context): Promise<Omit<BenchResult, 'se
       ['rate per user msg/s', o.rate],
       ['sent msg/s', (measuredSent / measuredSeconds).toFixed(1)],
       ['deliveries/s', (deliveredInWindow / measuredSeconds).toFixed(0)],
-      ['latency p50 ms', fmt(latency.p50)],
-      ['latency p90 ms', fmt(latency.p90)],
-      ['latency p99 ms', fmt(latency.p99)],
-      ['latency max ms', fmt(latency.max)],
+      ...latencyRows(latency),
       ['sent (whole run)', sent],
       ['expected deliveries', expected],
       ['received', total],
