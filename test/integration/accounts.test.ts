@@ -21,6 +21,15 @@ async function connectWithSasl(port: number, nick: string, authenticate: (c: Raw
   return client;
 }
 
+/** SCRAM-SHA-256 through the client proof; what the server answers next is the test's to check. */
+async function scramUpToProof(client: RawClient, scram: ScramClient): Promise<void> {
+  client.send('AUTHENTICATE SCRAM-SHA-256');
+  await client.expect((m) => m.command === 'AUTHENTICATE' && m.params[0] === '+');
+  client.send(`AUTHENTICATE ${b64(scram.first())}`);
+  const serverFirst = await client.expectCommand('AUTHENTICATE');
+  client.send(`AUTHENTICATE ${b64(scram.final(fromB64(serverFirst.params[0]!)))}`);
+}
+
 async function saslPlain(client: RawClient, account: string, password: string): Promise<string> {
   client.send('AUTHENTICATE PLAIN');
   await client.expect((m) => m.command === 'AUTHENTICATE' && m.params[0] === '+');
@@ -67,11 +76,7 @@ describe('accounts', () => {
     await registerAccount(server.port, 'cleo', 'scram secret');
     const client = await connectWithSasl(server.port, 'cleo', async (c) => {
       const scram = new ScramClient('cleo', 'scram secret');
-      c.send('AUTHENTICATE SCRAM-SHA-256');
-      await c.expect((m) => m.command === 'AUTHENTICATE' && m.params[0] === '+');
-      c.send(`AUTHENTICATE ${b64(scram.first())}`);
-      const serverFirst = await c.expectCommand('AUTHENTICATE');
-      c.send(`AUTHENTICATE ${b64(scram.final(fromB64(serverFirst.params[0]!)))}`);
+      await scramUpToProof(c, scram);
       const serverFinal = await c.expectCommand('AUTHENTICATE');
       assert.ok(scram.verify(fromB64(serverFinal.params[0]!)), 'server proved it knows the credentials');
       c.send('AUTHENTICATE +');
@@ -86,12 +91,7 @@ describe('accounts', () => {
   it('fails SCRAM with a wrong password', async () => {
     await registerAccount(server.port, 'dora', 'dora secret');
     const client = await connectWithSasl(server.port, 'dora', async (c) => {
-      const scram = new ScramClient('dora', 'not the password');
-      c.send('AUTHENTICATE SCRAM-SHA-256');
-      await c.expect((m) => m.command === 'AUTHENTICATE');
-      c.send(`AUTHENTICATE ${b64(scram.first())}`);
-      const serverFirst = await c.expectCommand('AUTHENTICATE');
-      c.send(`AUTHENTICATE ${b64(scram.final(fromB64(serverFirst.params[0]!)))}`);
+      await scramUpToProof(c, new ScramClient('dora', 'not the password'));
       await c.expectCommand('904');
     });
     client.close();
