@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { buildDist, killStartedServers, startCliServer } from '../helpers/cli-server.js';
+import { after, describe, it } from 'node:test';
+import { killStartedServers, startCliServer } from '../helpers/cli-server.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const BURST = 400;
@@ -12,7 +12,6 @@ const BURST = 400;
 // server is killed with SIGKILL and started again on the same data directory.
 describe('history survives SIGKILL', () => {
   after(killStartedServers);
-  before(() => buildDist(), { timeout: 180_000 });
 
   it('has every message a client received, after kill -9 in the middle of a burst', async () => {
     const data = mkdtempSync(join(tmpdir(), 'parley-kill-'));

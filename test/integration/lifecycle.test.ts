@@ -1,8 +1,7 @@
 // The real `parley serve` command as a child process: startup output, graceful SIGTERM, bad config.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,7 +9,6 @@ import type { IrcMessage } from '../../src/protocol/index.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const is = (command: string) => (m: IrcMessage) => m.command === command;
-const require = createRequire(import.meta.url);
 
 interface Exit {
   code: number | null;
@@ -65,12 +63,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 describe('parley serve as a process', () => {
   let dataDir: string;
   before(() => {
-    // bin/parley.js runs the compiled dist/; build it from the current sources.
-    try {
-      execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], { stdio: 'pipe' });
-    } catch (err) {
-      throw new Error(`npm run build failed:\n${(err as { stdout?: Buffer }).stdout?.toString() ?? err}`);
-    }
+    // bin/parley.js runs dist/, which `npm test` builds before any test starts.
     dataDir = mkdtempSync(join(tmpdir(), 'parley-cli-'));
   });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
