@@ -9,13 +9,14 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, USAGE, UsageError } from './lib/args.mjs';
+import { isFullSuite, parseArgs, USAGE, UsageError } from './lib/args.mjs';
 import { measureFanout } from './lib/fanout.mjs';
 import { measureMemory } from './lib/memory.mjs';
 import { readAffinity, readFdLimit } from './lib/proc.mjs';
 import { formatProfile, summarizeProfile } from './lib/profile.mjs';
-import { fanoutTable, fanoutWarnings, memoryTable, memoryWarnings, writeResults } from './lib/report.mjs';
+import { fanoutTable, fanoutWarnings, memoryTable, memoryWarnings, summaryTable, writeResults } from './lib/report.mjs';
 import { availability, version } from './lib/servers.mjs';
+import { goals, resultsMarkdown, summarize, writeText } from './lib/summary.mjs';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const SERVER_CPU = 0;
@@ -78,7 +79,7 @@ async function main() {
   }
 
   const fdLimit = readFdLimit(process.pid);
-  if (fdLimit !== null && opts.connections + 200 > fdLimit) {
+  if (fdLimit !== null && opts.only.includes('memory') && opts.connections + 200 > fdLimit) {
     const capped = Math.max(100, fdLimit - 200);
     notes.push(`open-file limit is ${fdLimit}: --connections lowered from ${opts.connections} to ${capped}`);
     opts.connections = capped;
@@ -93,15 +94,15 @@ async function main() {
     options: { ...opts, outDir: undefined },
     versions: {},
   };
-  const results = { meta, memory: [], fanout: [], notes };
+  const results = { meta, rounds: [], summary: null, goals: null, notes };
 
   const kinds = [];
+  const skipped = [];
   for (const kind of opts.servers) {
     const a = availability(kind);
     if (!a.ok) {
       log(`bench: skipping ${kind}: ${a.why}`);
-      if (opts.only !== 'fanout') results.memory.push({ server: kind, skipped: a.why });
-      if (opts.only !== 'memory') results.fanout.push({ server: kind, skipped: a.why });
+      skipped.push({ server: kind, skipped: a.why });
       continue;
     }
     meta.versions[kind] = version(kind);
@@ -109,32 +110,65 @@ async function main() {
   }
   log(`bench: server on CPU ${SERVER_CPU}, bench on CPUs ${meta.pinning.bench}; open-file limit ${fdLimit}`);
 
-  const attempt = async (list, what, fn, kind) => {
-    log(`bench: ${what} ${kind}`);
-    try {
-      let best = null;
-      const tries = what === 'fanout' ? 1 + opts.retries : 1;
-      for (let i = 1; i <= tries; i++) {
-        const result = await fn(kind, opts, log);
-        result.attempt = i;
-        if (!best || result.otherCpu < best.otherCpu) best = result;
-        if (!(result.otherCpu > 0.1) || i === tries) break;
-        log(`  ${kind}: other processes used ${result.otherCpu.toFixed(2)} cores meanwhile; measuring again`);
+  for (let round = 1; round <= opts.rounds; round++) {
+    // Rotate the order each round, so no server always runs first (fresh machine) or last.
+    const order = kinds.map((_, i) => kinds[(i + round - 1) % kinds.length]);
+    const record = { round, order, memory: [...skipped], throughput: [...skipped], latency: [...skipped] };
+    results.rounds.push(record);
+    for (const kind of order) {
+      for (const measurement of opts.only) {
+        log(`bench: round ${round}/${opts.rounds}: ${measurement} ${kind}`);
+        record[measurement].push(await measure(measurement, kind, opts));
       }
-      list.push(best);
-    } catch (err) {
-      log(`bench: ${what} ${kind} failed: ${err.stack ?? err}`);
-      list.push({ server: kind, skipped: `failed: ${err.message}` });
     }
-  };
-  if (opts.only !== 'fanout') for (const kind of kinds) await attempt(results.memory, 'memory', measureMemory, kind);
-  if (opts.only !== 'memory') for (const kind of kinds) await attempt(results.fanout, 'fanout', measureFanout, kind);
+  }
+  results.summary = summarize(results.rounds, opts.servers, opts);
+  results.goals = goals(results.summary, opts.servers);
 
   if (opts.profileDir) results.profiles = summarizeProfiles(opts.profileDir);
   writeResults(outFile, results);
-  printReport(results, opts, outFile);
+  const mdFile = resolve(opts.resultsMd ?? (isFullSuite(opts) ? join(BENCH_DIR, 'RESULTS.md') : join(opts.outDir, 'RESULTS.md')));
+  const warnings = results.rounds.flatMap((r) => roundWarnings(r).map((w) => `round ${r.round}: ${w}`)).concat(notes);
+  writeText(mdFile, resultsMarkdown({ meta, summary: results.summary, goalList: results.goals, servers: opts.servers, warnings, command: benchCommand() }));
+  printReport(results, opts, outFile, mdFile);
   // Anything still holding the event loop open (a stray socket) must not keep the bench alive.
   setTimeout(() => process.exit(0), 2000).unref();
+}
+
+/** How this run was started, for the report's first line. */
+function benchCommand() {
+  const args = process.argv.slice(2);
+  return args.length === 0 ? 'npm run bench' : `node bench/run.mjs ${args.join(' ')}`;
+}
+
+/** Throughput is fanout as fast as acknowledgements allow; latency is fanout at a fixed rate. */
+const MEASURE = {
+  memory: (kind, opts) => measureMemory(kind, opts, log),
+  throughput: (kind, opts) => measureFanout(kind, { ...opts, rate: null }, log),
+  latency: (kind, opts) => measureFanout(kind, { ...opts, window: 10000 }, log),
+};
+
+/** One measurement; a fanout disturbed by other processes is measured again (--retries). */
+async function measure(measurement, kind, opts) {
+  try {
+    let best = null;
+    const tries = measurement === 'memory' ? 1 : 1 + opts.retries;
+    for (let i = 1; i <= tries; i++) {
+      const result = await MEASURE[measurement](kind, opts);
+      result.attempt = i;
+      if (!best || result.otherCpu < best.otherCpu) best = result;
+      if (!(result.otherCpu > 0.1) || i === tries) break;
+      log(`  ${kind}: other processes used ${result.otherCpu.toFixed(2)} cores meanwhile; measuring again`);
+    }
+    return best;
+  } catch (err) {
+    log(`bench: ${measurement} ${kind} failed: ${err.stack ?? err}`);
+    return { server: kind, skipped: `failed: ${err.message}` };
+  }
+}
+
+function roundWarnings(round) {
+  return [...round.memory.flatMap(memoryWarnings), ...round.throughput.flatMap(fanoutWarnings), ...round.latency.flatMap(fanoutWarnings)];
 }
 
 function summarizeProfiles(dir) {
@@ -159,7 +193,7 @@ function summarizeProfiles(dir) {
 
 const pctOf = (v) => `${Math.round(v * 100)}%`;
 
-function printReport(results, opts, outFile) {
+function printReport(results, opts, outFile, mdFile) {
   const { meta } = results;
   const say = (s = '') => process.stdout.write(`${s}\n`);
   say();
@@ -168,40 +202,20 @@ function printReport(results, opts, outFile) {
   say(`pinning: server on CPU 0 (taskset -c 0); bench (coordinator and workers) on CPU ${meta.pinning.bench}`);
   for (const [kind, v] of Object.entries(meta.versions)) say(`  ${kind}: ${v}${kind === 'parley' && opts.parleyNagle ? ' [--parley-nagle experiment]' : ''}`);
 
-  if (results.memory.length > 0) {
+  for (const round of results.rounds) {
     say();
-    say(`Memory per idle registered connection (${opts.connections} connections, ${opts.concurrency} in flight while opening)`);
-    say(memoryTable(results.memory));
-    for (const w of results.memory.flatMap(memoryWarnings)) say(`  ! ${w}`);
+    say(`== Round ${round.round} of ${opts.rounds} (order: ${round.order.join(', ')})`);
+    if (opts.only.includes('memory')) printMemory(say, round.memory, opts);
+    if (opts.only.includes('throughput')) printFanout(say, round.throughput, `Throughput: window ${opts.window} per sender`, opts);
+    if (opts.only.includes('latency')) printFanout(say, round.latency, `Latency: ${opts.rate} msg/s in total`, opts);
   }
-  if (results.fanout.length > 0) {
-    say();
-    say(
-      `Fanout: ${opts.members} members in one room, ${opts.senders} senders, ${opts.samplers} sampled receivers, ` +
-        `${opts.warmup} s warm-up + ${opts.duration} s measured`,
-    );
-    say(fanoutTable(results.fanout));
-    for (const r of results.fanout) {
-      if (r.skipped) continue;
-      const split = Object.entries(r.cpuBusy)
-        .map(([cpu, v]) => `${cpu} user ${pctOf(v.user)} sys ${pctOf(v.system)} softirq ${pctOf(v.softirq)}`)
-        .join('; ');
-      say(
-        `  ${r.server}: ideal deliveries/s ${Math.round(r.idealDeliveriesPerSecond).toLocaleString('en-US')} (sent x ${r.members.joined - 1}); ` +
-          `per delivery: CPU 0 ${r.serverCoreUsPerDelivery?.toFixed(2)} us, both CPUs ${r.machineUsPerDelivery?.toFixed(2)} us, ` +
-          `TCP segments ${r.tcpSegmentsPerDelivery?.toFixed(2)}; latency samples ${r.latencyMs.count.toLocaleString('en-US')}`,
-      );
-      say(`  ${' '.repeat(r.server.length)}  ${split}; bench: coordinator ${pctOf(r.generatorCpuMain)} + ${r.workers} workers`);
-      say(
-        `  ${' '.repeat(r.server.length)}  p50 ms per sampler, in join order: ` +
-          r.latencyBySampler.map((s) => (s.p50 === null ? '-' : s.p50.toFixed(1))).join(' '),
-      );
-    }
-    for (const w of results.fanout.flatMap(fanoutWarnings)) say(`  ! ${w}`);
-    say('  note: the bench has one core (CPU 1) for all its processes. Loopback TCP work lands on whichever CPU');
-    say('  runs it: ngIRCd and InspIRCd leave Nagle on, so data they hold back is sent when the client\'s ACK is');
-    say('  processed, on CPU 1; compare "both CPUs" per delivery, not only CPU 0. See bench/README.md.');
-  }
+  say();
+  say(`== Medians of ${opts.rounds} round(s); ratio = server / parley`);
+  say(summaryTable(results.summary, opts.servers));
+  for (const g of results.goals) say(`  goal ${g.verdict}: ${g.goal}`);
+  say('  note: the bench has one core (CPU 1) for all its processes. Loopback TCP work lands on whichever CPU');
+  say('  runs it: ngIRCd and InspIRCd leave Nagle on, so data they hold back is sent when the client\'s ACK is');
+  say('  processed, on CPU 1; compare "both CPUs" per delivery, not only CPU 0. See bench/README.md.');
   for (const n of results.notes) say(`  note: ${n}`);
   for (const p of results.profiles ?? []) {
     say();
@@ -210,6 +224,34 @@ function printReport(results, opts, outFile) {
   }
   say();
   say(`results: ${outFile}`);
+  say(`summary: ${mdFile}`);
+}
+
+function printMemory(say, runs, opts) {
+  say();
+  say(`Memory per idle registered connection (${opts.connections} connections, ${opts.concurrency} in flight while opening)`);
+  say(memoryTable(runs));
+  for (const w of runs.flatMap(memoryWarnings)) say(`  ! ${w}`);
+}
+
+function printFanout(say, runs, title, opts) {
+  say();
+  say(`${title}: ${opts.members} members in one room, ${opts.senders} senders, ${opts.samplers} sampled receivers, ${opts.warmup} s warm-up + ${opts.duration} s measured`);
+  say(fanoutTable(runs));
+  for (const r of runs) {
+    if (r.skipped) continue;
+    const split = Object.entries(r.cpuBusy)
+      .map(([cpu, v]) => `${cpu} user ${pctOf(v.user)} sys ${pctOf(v.system)} softirq ${pctOf(v.softirq)}`)
+      .join('; ');
+    say(
+      `  ${r.server}: ideal deliveries/s ${Math.round(r.idealDeliveriesPerSecond).toLocaleString('en-US')} (sent x ${r.members.joined - 1}); ` +
+        `per delivery: CPU 0 ${r.serverCoreUsPerDelivery?.toFixed(2)} us, both CPUs ${r.machineUsPerDelivery?.toFixed(2)} us, ` +
+        `TCP segments ${r.tcpSegmentsPerDelivery?.toFixed(2)}; latency samples ${r.latencyMs.count.toLocaleString('en-US')}`,
+    );
+    say(`  ${' '.repeat(r.server.length)}  ${split}; bench: coordinator ${pctOf(r.generatorCpuMain)} + ${r.workers} workers`);
+    say(`  ${' '.repeat(r.server.length)}  p50 ms per sampler, in join order: ` + r.latencyBySampler.map((s) => (s.p50 === null ? '-' : s.p50.toFixed(1))).join(' '));
+  }
+  for (const w of runs.flatMap(fanoutWarnings)) say(`  ! ${w}`);
 }
 
 main().catch((err) => {

@@ -109,6 +109,20 @@ export function memoryWarnings(r) {
   return out;
 }
 
+/** Medians per figure and server, with each peer's ratio to Parley. */
+export function summaryTable(summary, servers) {
+  const rows = summary.map((f) => [
+    f.label,
+    f.better,
+    ...servers.flatMap((s) => {
+      const v = f.byServer[s];
+      const value = v.median === null ? '-' : v.median.toLocaleString('en-US', { maximumFractionDigits: f.digits });
+      return s === 'parley' ? [value] : [value, v.ratioToParley === null ? '-' : `${v.ratioToParley.toFixed(2)}x`];
+    }),
+  ]);
+  return table(['figure', 'better', ...servers.flatMap((s) => (s === 'parley' ? [s] : [s, 'ratio']))], rows);
+}
+
 export function writeResults(file, results) {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
