@@ -1,8 +1,8 @@
 // A child process of the fanout measurement: it holds a share of the passive room members.
 // Passive members only count what they receive (count mode); they answer PINGs. Every 20 ms
 // during the run the worker pushes its delivery count, so the coordinator can bound the
-// backlog; the rest is request/response (see fanout.mjs).
-import { BenchClient } from './client.mjs';
+// backlog; the rest is request/response (see fanout.mjs). Clients are BenchConn
+// (src/bench/conn.ts, from dist/), opened through swarm.mjs.
 import { serveParent } from './ipc.mjs';
 import { openClients, runBounded, summarizeFailures } from './swarm.mjs';
 
@@ -17,7 +17,7 @@ let paused = [];
 
 function deliveries() {
   let n = 0;
-  for (const c of clients.values()) n += c.lines - c.otherLines;
+  for (const c of clients.values()) n += c.privmsgs;
   return n;
 }
 
@@ -26,7 +26,7 @@ function lineTotals() {
   let other = 0;
   for (const c of clients.values()) {
     lines += c.lines;
-    other += c.otherLines;
+    other += c.lines - c.privmsgs;
   }
   return { lines, other };
 }
@@ -34,25 +34,18 @@ function lineTotals() {
 serveParent({
   /** Register every member given: { port, members: [{ index, nick }], concurrency } */
   async register({ port, members, concurrency }) {
-    const { clients: opened, failures } = await openClients({
-      port,
-      count: members.length,
-      concurrency,
-      make: (i) => {
-        const c = new BenchClient({ port, nick: members[i].nick });
-        c.index = members[i].index;
-        return c;
-      },
-    });
-    for (const c of opened) {
-      clients.set(c.index, c);
+    const { clients: opened, byIndex, failures } = await openClients({ port, count: members.length, concurrency, nick: (i) => members[i].nick });
+    members.forEach((m, i) => {
+      const c = byIndex[i];
+      if (!c) return;
+      clients.set(m.index, c);
       c.onClose = (client) => {
         if (!counting) return;
         disconnects++;
-        const why = client.errorLine ?? client.lastError ?? 'closed';
+        const why = client.error ?? 'closed';
         reasons.set(why, (reasons.get(why) ?? 0) + 1);
       };
-    }
+    });
     return { registered: opened.length, failures: summarizeFailures(failures), failed: failures.length };
   },
 
@@ -78,6 +71,7 @@ serveParent({
   count({ lazyMs }) {
     for (const c of clients.values()) {
       c.countOnly();
+      c.resetCounters();
       if (lazyMs > 0) c.onPause = (client) => paused.push(client);
     }
     if (lazyMs > 0) {
@@ -110,7 +104,7 @@ serveParent({
   close() {
     clearInterval(progressTimer);
     clearInterval(lazyTimer);
-    for (const c of clients.values()) c.destroy();
+    for (const c of clients.values()) c.close();
     setTimeout(() => process.exit(0), 50);
     return {};
   },

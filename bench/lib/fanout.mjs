@@ -13,12 +13,15 @@
 // server goes); "rate" mode sends N messages/s in total on a fixed schedule. In both modes a
 // backlog guard holds the senders back when the receivers as a whole fall more than
 // `maxBacklog` messages behind, so a slow bench cannot grow the server's queues without bound.
+//
+// Clients are BenchConn (src/bench/conn.ts, from dist/), opened through swarm.mjs. This process's
+// own connections carry the run's bookkeeping: `member` (their place in the layout) and, for
+// samplers, `expected` (the next sequence number per sender).
 import { fork } from 'node:child_process';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BenchClient } from './client.mjs';
 import { connectChild } from './ipc.mjs';
 import { cpuBusyBetween, readCpuSeconds, readCpuTimes, readTcpCounters, waitForIdleMachine } from './proc.mjs';
 import { launchServer } from './servers.mjs';
@@ -129,7 +132,6 @@ class FanoutRun {
 
     log(`  ${this.server.kind}: ${opts.members} members connect and join ${ROOM} in ${opts.samplers} slices (${this.workers.length} worker processes)`);
     const t0 = Date.now();
-    const onPrivmsg = (client, source, text, now) => this.onSampled(client, source, text, now);
     const setupFailures = [];
     let registerFailed = 0;
     let joinFailed = 0;
@@ -153,23 +155,11 @@ class FanoutRun {
       );
       for (const r of results) failed('register', r.failed, r.failures);
       const own = slice.filter((m) => m.role !== 'passive');
-      const opened = await openClients({
-        port,
-        count: own.length,
-        concurrency: own.length,
-        make: (i) => {
-          const client = new BenchClient({ port, nick: own[i].nick, onPrivmsg: own[i].role === 'sampler' ? onPrivmsg : null });
-          client.member = own[i];
-          return client;
-        },
-      });
+      const opened = await openClients({ port, count: own.length, concurrency: own.length, nick: (i) => own[i].nick });
       failed('register', opened.failures.length, opened.failures.map((f) => f.error));
-      for (const client of opened.clients) {
-        client.expected = [];
-        client.onClose = (c) => this.onMainClose(c);
-        if (client.member.role === 'sender') this.senders.push({ client, n: client.member.n, sent: 0, acked: 0 });
-        else this.samplers.push(client);
-      }
+      own.forEach((member, i) => {
+        if (opened.byIndex[i]) this.adopt(opened.byIndex[i], member);
+      });
     }
     if (this.senders.length !== opts.senders || this.samplers.length === 0) {
       throw new Error(`senders/samplers could not register: ${setupFailures.slice(0, 3).join('; ')}`);
@@ -201,7 +191,7 @@ class FanoutRun {
 
     // Count from here: passive members switch to counting, everyone starts from zero.
     for (const s of this.senders) s.client.countOnly();
-    for (const c of this.samplers) c.resetCounters();
+    for (const c of this.mainClients) c.resetCounters();
     await Promise.all(this.workers.map((w) => w.rpc.call('count', { lazyMs: opts.lazyMs })));
     this.counting = true;
 
@@ -219,6 +209,19 @@ class FanoutRun {
       setupSeconds,
       ...measured,
     };
+  }
+
+  /** One of this process's members: a sender, or a sampler that times (and acks) every message. */
+  adopt(client, member) {
+    client.member = member;
+    client.onClose = (c) => this.onMainClose(c);
+    if (member.role === 'sender') {
+      this.senders.push({ client, n: member.n, sent: 0, acked: 0 });
+      return;
+    }
+    client.expected = [];
+    client.onPrivmsg = (source, text, now) => this.onSampled(client, source, text, now);
+    this.samplers.push(client);
   }
 
   /** Wait until no member receives anything for 300 ms (the JOIN/NAMES storm is over). */
@@ -341,7 +344,7 @@ class FanoutRun {
   /** Deliveries so far: this process's members now, the workers' as last pushed (<= 20 ms old). */
   receivedNow() {
     let n = 0;
-    for (const c of this.mainClients) n += c.lines - c.otherLines;
+    for (const c of this.mainClients) n += c.privmsgs;
     for (const w of this.workers) n += w.progress;
     return n;
   }
@@ -359,7 +362,7 @@ class FanoutRun {
   }
 
   message(sender) {
-    return `PRIVMSG ${ROOM} :${sender.sent++} ${nowNs()}\r\n`;
+    return `PRIVMSG ${ROOM} :${sender.sent++} ${nowNs()}`;
   }
 
   /** Window mode: top the sender up to W unacknowledged messages. */
@@ -375,9 +378,9 @@ class FanoutRun {
       }
       return;
     }
-    let out = '';
-    while (sender.sent - sender.acked < this.opts.window) out += this.message(sender);
-    if (out !== '') sender.client.write(out);
+    const lines = [];
+    while (sender.sent - sender.acked < this.opts.window) lines.push(this.message(sender));
+    sender.client.sendLines(lines);
   }
 
   /** Rate mode: message k is due at start + k/rate, sent by sender k mod S. */
@@ -388,16 +391,18 @@ class FanoutRun {
     const tick = () => {
       if (!this.running) return;
       const due = Math.floor((nowNs() - start) / interval) + 1;
+      // One write per sender per tick, whatever number of messages came due.
       const batches = new Map();
+      const batch = (sender) => batches.get(sender) ?? batches.set(sender, []).get(sender);
       const held = this.backlogged();
       while (scheduled < due) {
         const sender = this.senders[scheduled % this.senders.length];
         scheduled++;
         if (held) this.skippedForBacklog++;
         else if (sender.sent - sender.acked >= this.opts.window) this.skippedForWindow++;
-        else batches.set(sender, (batches.get(sender) ?? '') + this.message(sender));
+        else batch(sender).push(this.message(sender));
       }
-      for (const [sender, out] of batches) sender.client.write(out);
+      for (const [sender, lines] of batches) sender.client.sendLines(lines);
       const wait = (start + scheduled * interval - nowNs()) / 1e6;
       this.rateTimer = setTimeout(tick, Math.max(0, wait));
     };
@@ -434,7 +439,7 @@ class FanoutRun {
   onMainClose(client) {
     if (!this.counting) return;
     this.disconnects++;
-    const why = client.errorLine ?? client.lastError ?? 'closed';
+    const why = client.error ?? 'closed';
     this.reasons.set(why, (this.reasons.get(why) ?? 0) + 1);
   }
 
@@ -448,7 +453,7 @@ class FanoutRun {
     let other = 0;
     for (const c of this.mainClients) {
       lines += c.lines;
-      other += c.otherLines;
+      other += c.lines - c.privmsgs;
     }
     const sent = this.totalSent();
     const workers = await Promise.all(this.workers.map((w) => w.rpc.call('snapshot', {}, 30_000)));
@@ -471,6 +476,6 @@ class FanoutRun {
         clearTimeout(timer);
       }),
     );
-    for (const c of this.mainClients) c.destroy();
+    for (const c of this.mainClients) c.close();
   }
 }

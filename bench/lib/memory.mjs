@@ -74,7 +74,7 @@ export async function measureMemory(kind, opts, log) {
       machineBefore,
     };
   } finally {
-    for (const c of clients) c.destroy();
+    for (const c of clients) c.close();
     await server.stop(opts.profileDir ? 60_000 : 10_000);
   }
 }

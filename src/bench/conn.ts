@@ -1,6 +1,12 @@
-// One simulated user on TCP, TLS or WebSocket. Two modes, as in bench/lib/client.mjs:
-// "parse" splits every line (registration, replies, timed messages), "count" only counts
-// lines and relayed PRIVMSGs with byte searches, without building strings (cheap receivers).
+// One simulated IRC user on TCP, TLS or WebSocket: the only bench client. `parley bench`
+// (src/bench/scenario-*.ts, worker.ts) uses it from here; the reference suite (bench/lib/swarm.mjs,
+// fanout.mjs, fanout-worker.mjs) imports it compiled, from dist/bench/conn.js.
+//
+// Two modes. "parse" splits every line (registration, replies, timed messages). "count" only
+// counts lines and relayed PRIVMSGs with byte searches, without building strings: cheap passive
+// receivers, thousands per process. Plain TCP reads go through `onread` into one buffer shared by
+// every socket of the process, so a read allocates nothing; TLS and WebSocket keep their
+// 'data'/'message' events.
 import net from 'node:net';
 import tls from 'node:tls';
 import WebSocket from 'ws';
@@ -12,29 +18,42 @@ export interface Target {
   ws: string | null;
 }
 
+/** Plain TCP reads land here. Shared: a read is counted or decoded before the next one comes. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const LF = 10;
 const COLON = 58;
 const SPACE = 32;
+const AT = 64;
+const P = 80;
+const R = 82;
+/** Longest partial line kept between reads in count mode. */
 const MAX_CARRY = 16 * 1024;
 
 type Waiter = { match: (command: string, params: string[], line: string) => boolean; resolve: (params: string[]) => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
 
 export class BenchConn {
   mode: 'parse' | 'count' = 'parse';
-  /** Lines received, and relayed PRIVMSG lines among them. */
+  /** Lines received, and relayed PRIVMSG lines among them (the rest: lines - privmsgs). */
   lines = 0;
   privmsgs = 0;
   registered = false;
   closed = false;
   /** Closed by the other end (or an error) rather than by us. */
   dropped = false;
+  /** Why the connection failed or ended: the first socket error, or the server's ERROR line. */
   error: string | null = null;
   /** Parse mode: every PRIVMSG, with its receive time (process.hrtime.bigint()). */
   onPrivmsg: ((source: string, text: string, nowNs: bigint) => void) | null = null;
   /** Parse mode: every line that is not a PRIVMSG nor a PING. */
   onLine: ((command: string, params: string[], line: string) => void) | null = null;
   onClose: ((conn: BenchConn) => void) | null = null;
+  /**
+   * Count mode: if set, reading stops after each read and onPause(conn) is called; the owner
+   * calls resume() later. A lazy reader gets fewer, larger reads for the same deliveries.
+   */
+  onPause: ((conn: BenchConn) => void) | null = null;
   private partial = '';
+  /** Count mode: the start of a line cut by the end of the previous read. */
   private carry: Buffer | null = null;
   private waiters: Waiter[] = [];
   private socket: net.Socket | null = null;
@@ -60,31 +79,43 @@ export class BenchConn {
         () => {},
       );
     }
-    const t = this.target;
-    if (t.ws !== null) {
-      const ws = new WebSocket(t.ws, 'text.ircv3.net', { rejectUnauthorized: false, perMessageDeflate: false });
-      this.ws = ws;
-      ws.on('open', hello);
-      ws.on('message', (data: Buffer) => {
-        const buf = Buffer.concat([Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer), Buffer.from('\n')]);
-        this.data(buf);
-      });
-      ws.on('error', (err) => this.fail(err));
-      ws.on('close', () => this.closedNow());
-    } else {
-      const socket = t.tls
-        ? tls.connect({ host: t.host, port: t.port, rejectUnauthorized: false, servername: net.isIP(t.host) ? undefined : t.host })
-        : net.connect({ host: t.host, port: t.port });
-      this.socket = socket;
-      socket.setNoDelay(true);
-      socket.once(t.tls ? 'secureConnect' : 'connect', hello);
-      socket.on('data', (buf: Buffer) => this.data(buf));
-      socket.on('error', (err) => this.fail(err));
-      socket.on('close', () => this.closedNow());
-    }
+    if (this.target.ws !== null) this.openWebSocket(this.target.ws, hello);
+    else this.openSocket(hello);
     return registered.then(() => {
       this.registered = true;
     });
+  }
+
+  private openWebSocket(url: string, hello: () => void): void {
+    const ws = new WebSocket(url, 'text.ircv3.net', { rejectUnauthorized: false, perMessageDeflate: false });
+    this.ws = ws;
+    ws.on('open', hello);
+    ws.on('message', (data: Buffer) => {
+      // One message is one line, without its line ending.
+      const buf = Buffer.concat([Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer), Buffer.from('\n')]);
+      if (!this.read(buf, buf.length)) ws.pause();
+    });
+    ws.on('error', (err) => this.fail(err));
+    ws.on('close', () => this.closedNow());
+  }
+
+  private openSocket(hello: () => void): void {
+    const t = this.target;
+    let socket: net.Socket;
+    if (t.tls) {
+      socket = tls.connect({ host: t.host, port: t.port, rejectUnauthorized: false, servername: net.isIP(t.host) ? undefined : t.host });
+      socket.on('data', (buf: Buffer) => {
+        if (!this.read(buf, buf.length)) socket.pause();
+      });
+    } else {
+      // Returning false from the callback pauses the socket until resume().
+      socket = net.connect({ host: t.host, port: t.port, onread: { buffer: READ_BUFFER, callback: (n) => this.read(READ_BUFFER, n) } });
+    }
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.once(t.tls ? 'secureConnect' : 'connect', hello);
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.closedNow());
   }
 
   /** JOIN and resolve at the end of NAMES (366). */
@@ -104,11 +135,22 @@ export class BenchConn {
     }
   }
 
+  /**
+   * Several lines at once: one write on TCP/TLS, so a burst leaves in as few segments as it can;
+   * one message per line on WebSocket.
+   */
+  sendLines(lines: readonly string[]): void {
+    if (this.closed || lines.length === 0) return;
+    if (this.ws !== null) for (const line of lines) this.send(line);
+    else this.socket?.write(`${lines.join('\r\n')}\r\n`);
+  }
+
   /** Bytes queued locally and not yet handed to the kernel (a backlog guard for senders). */
   get pendingBytes(): number {
     return this.ws !== null ? this.ws.bufferedAmount : (this.socket?.writableLength ?? 0);
   }
 
+  /** Stop parsing, only count (counters keep running: resetCounters() starts them over). */
   countOnly(): void {
     this.mode = 'count';
     this.carry = this.partial === '' ? null : Buffer.from(this.partial, 'latin1');
@@ -118,6 +160,13 @@ export class BenchConn {
   resetCounters(): void {
     this.lines = 0;
     this.privmsgs = 0;
+  }
+
+  /** Read again after onPause stopped it. */
+  resume(): void {
+    if (this.closed) return;
+    if (this.ws !== null) this.ws.resume();
+    else this.socket?.resume();
   }
 
   close(): void {
@@ -163,47 +212,77 @@ export class BenchConn {
     this.onClose?.(this);
   }
 
-  private data(buf: Buffer): void {
-    if (this.mode === 'count') this.count(buf);
-    else this.parse(buf.toString('latin1', 0, buf.length));
+  /** buf[0, n) was received. Returns false to stop reading (see onPause). */
+  private read(buf: Buffer, n: number): boolean {
+    if (this.mode === 'parse') {
+      this.parse(buf.toString('latin1', 0, n));
+      return true;
+    }
+    this.count(buf, n);
+    if (this.onPause === null) return true;
+    this.onPause(this);
+    return false;
   }
 
-  private count(buf: Buffer): void {
+  // --- count mode ----------------------------------------------------------------------------
+
+  /**
+   * Count the lines in buf[0, n); a line cut by the end of the read is carried to the next one.
+   * `buf` may be the shared read buffer, longer than n: a search result at or past n is "not found".
+   */
+  private count(buf: Buffer, n: number): void {
     let i = 0;
-    const n = buf.length;
+    let lines = 0;
+    let privmsgs = 0;
     if (this.carry !== null) {
       const lf = buf.indexOf(LF);
-      if (lf === -1) {
-        if (this.carry.length < MAX_CARRY) this.carry = Buffer.concat([this.carry, buf]);
+      if (lf === -1 || lf >= n) {
+        if (this.carry.length < MAX_CARRY) this.carry = Buffer.concat([this.carry, buf.subarray(0, n)]);
         return;
       }
       const line = Buffer.concat([this.carry, buf.subarray(0, lf)]);
       this.carry = null;
-      this.countLine(line, 0, line.length);
+      lines++;
+      if (this.isPrivmsg(line, 0, line.length)) privmsgs++;
       i = lf + 1;
     }
     while (i < n) {
       const lf = buf.indexOf(LF, i);
-      if (lf === -1) {
-        this.carry = Buffer.from(buf.subarray(i, n));
+      if (lf === -1 || lf >= n) {
+        this.carry = Buffer.from(buf.subarray(i, n)); // a copy: the read buffer is reused
         break;
       }
-      this.countLine(buf, i, lf);
+      lines++;
+      if (this.isPrivmsg(buf, i, lf)) privmsgs++;
       i = lf + 1;
     }
+    this.lines += lines;
+    this.privmsgs += privmsgs;
   }
 
-  private countLine(buf: Buffer, start: number, end: number): void {
-    this.lines++;
+  /**
+   * Is the line buf[start, end) a relayed PRIVMSG? A native search for the space after the
+   * prefix, then two bytes: of the commands a server sends a client only PRIVMSG starts with
+   * "PR" (comparing all of "PRIVMSG " costs the bench a measurable share of its CPU at 1M
+   * lines/s). Only a line without a prefix (PING, ERROR) becomes a string. No message tags:
+   * counting connections request no capabilities.
+   */
+  private isPrivmsg(buf: Buffer, start: number, end: number): boolean {
     if (start === end || buf[start] !== COLON) {
-      const text = buf.toString('latin1', start, end).replace(/\r$/, '');
-      if (text.startsWith('PING')) this.send(`PONG${text.slice(4)}`);
-      else if (text.startsWith('ERROR')) this.error = text;
-      return;
+      this.unprefixedLine(buf.toString('latin1', start, end));
+      return false;
     }
     const space = buf.indexOf(SPACE, start);
-    if (space !== -1 && space + 8 < end && buf.toString('latin1', space + 1, space + 9) === 'PRIVMSG ') this.privmsgs++;
+    return space !== -1 && space + 2 < end && buf[space + 1] === P && buf[space + 2] === R;
   }
+
+  private unprefixedLine(raw: string): void {
+    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (text.startsWith('PING')) this.send(`PONG${text.slice(4)}`);
+    else if (text.startsWith('ERROR')) this.error = text;
+  }
+
+  // --- parse mode ----------------------------------------------------------------------------
 
   private parse(text: string): void {
     const now = process.hrtime.bigint();
@@ -222,7 +301,7 @@ export class BenchConn {
 
   private line(raw: string, now: bigint): void {
     let line = raw;
-    if (line.charCodeAt(0) === 64) {
+    if (line.charCodeAt(0) === AT) {
       // Message tags: skipped.
       const space = line.indexOf(' ');
       line = space === -1 ? '' : line.slice(space + 1);
@@ -248,6 +327,8 @@ export class BenchConn {
       return;
     }
     if (command === 'ERROR') this.error = line;
+    // Nobody listens (a sampler during the load): no need to split the parameters.
+    if (this.onLine === null && this.waiters.length === 0) return;
     const params = splitParams(space === -1 ? '' : rest.slice(space + 1));
     this.onLine?.(command, params, raw);
     if (this.waiters.length === 0) return;

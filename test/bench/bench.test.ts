@@ -9,6 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { BenchConn } from '../../src/bench/conn.js';
 import { parseBenchArgs } from '../../src/bench/options.js';
 import { Progress } from '../../src/bench/progress.js';
 import { runBench, saturationWarning } from '../../src/bench/run.js';
@@ -76,6 +77,54 @@ async function startDroppingServer(): Promise<{ port: number; close(): Promise<v
       }),
   };
 }
+
+describe('BenchConn count mode', () => {
+  it('counts lines split across reads, answers PING, keeps ERROR, and reads again only on resume()', async () => {
+    let peer: net.Socket | null = null;
+    const server = net.createServer((socket) => {
+      peer = socket;
+      socket.once('data', () => socket.write(':fake 001 counter :Welcome\r\n'));
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const port = (server.address() as net.AddressInfo).port;
+    const conn = new BenchConn({ host: '127.0.0.1', port, tls: false, ws: null }, 'counter');
+    try {
+      await conn.open(2000);
+      conn.countOnly();
+      conn.resetCounters();
+      let pauses = 0;
+      conn.onPause = () => pauses++;
+      const pong = new Promise<string>((resolve) => peer!.on('data', (d: Buffer) => d.toString().includes('PONG') && resolve(d.toString())));
+      // A PRIVMSG cut in the middle of its command: the carried start must be joined to the rest.
+      peer!.write(':a!u@h PRIVMSG #r :one\r\n:a!u@h PRI');
+      await waitUntil(() => pauses === 1);
+      peer!.write('VMSG #r :two\r\nPING :tok\r\n');
+      await sleep(100);
+      assert.equal(conn.lines, 1, 'paused: the second write is not read yet');
+      conn.resume();
+      await waitUntil(() => conn.lines === 3);
+      assert.match(await pong, /PONG :tok/);
+      peer!.write(':fake NOTICE counter :hi\r\nERROR :Closing Link: bye\r\n');
+      conn.resume();
+      await waitUntil(() => conn.lines === 5);
+      assert.equal(conn.privmsgs, 2);
+      assert.equal(conn.error, 'ERROR :Closing Link: bye');
+    } finally {
+      conn.close();
+      await new Promise<void>((done) => server.close(() => done()));
+    }
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await sleep(10);
+  }
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 describe('parley bench options', () => {
   it('has defaults per scenario and reads --opt value and --opt=value', () => {
