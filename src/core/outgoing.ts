@@ -24,6 +24,12 @@ function tagsForView(tags: Tags, view: number): Tags | undefined {
   return out;
 }
 
+/** The wire form of `message` for one view: the tags that view may not see are left out. */
+export function encodeForView(message: IrcMessage, view: number): Buffer {
+  if (!message.tags) return Buffer.from(serializeMessage(message), 'utf8');
+  return Buffer.from(serializeMessage({ ...message, tags: tagsForView(message.tags, view) }), 'utf8');
+}
+
 /** A message on its way to one or many recipients, with its wire form cached per view. */
 export class Outgoing {
   private readonly cache: (Buffer | undefined)[] = new Array(VIEW_COUNT);
@@ -38,9 +44,7 @@ export class Outgoing {
   encode(view: number): Buffer {
     const cached = this.cache[view];
     if (cached) return cached;
-    const { tags, ...rest } = this.message;
-    const visible = tags ? tagsForView(tags, view) : undefined;
-    const bytes = Buffer.from(serializeMessage(visible ? { ...rest, tags: visible } : rest), 'utf8');
+    const bytes = encodeForView(this.message, view);
     this.cache[view] = bytes;
     return bytes;
   }

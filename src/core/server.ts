@@ -237,7 +237,7 @@ export class Server {
 
   removeFromRoom(session: Session, room: Room): void {
     room.members.delete(session);
-    session.rooms.delete(room);
+    session.removeRoom(room);
     if (room.members.size === 0) this.rooms.delete(room.key);
   }
 

@@ -12,7 +12,7 @@ import {
 import { ERR_INPUTTOOLONG } from '../protocol/numerics.js';
 import type { TokenBucket } from '../limits/token-bucket.js';
 import type { Connection } from './connection.js';
-import { Outgoing, VIEW_ACCOUNT_TAG, VIEW_MESSAGE_TAGS, VIEW_SERVER_TIME } from './outgoing.js';
+import { encodeForView, Outgoing, VIEW_ACCOUNT_TAG, VIEW_MESSAGE_TAGS, VIEW_SERVER_TIME } from './outgoing.js';
 import type { Room } from './room.js';
 import type { Server } from './server.js';
 import type { SaslExchange } from './commands/sasl.js';
@@ -46,20 +46,24 @@ export class Session {
   counted = false;
   /** Server password given with PASS before registration. */
   password: string | null = null;
-  readonly caps = new Set<string>();
+  /**
+   * Capabilities, rooms and invitations: sets that most idle connections leave empty (a client
+   * that sent no CAP, in no room, never invited). An empty Set costs about 150 bytes, so each is
+   * made on first use and dropped again once empty; the getters below read them meanwhile.
+   */
+  private capSet: Set<string> | null = null;
+  private roomSet: Set<Room> | null = null;
+  private inviteSet: Set<string> | null = null;
   /** Set while CAP negotiation holds registration back (CAP LS / REQ until CAP END). */
   capNegotiating = false;
   capVersion = 0;
   /** Which tags this client sees; see outgoing.ts. Recomputed when caps change. */
   view = 0;
-  readonly rooms = new Set<Room>();
   readonly connectedAt = Date.now();
   lastActivity = Date.now();
   /** Last PRIVMSG/NOTICE, for WHOIS idle time. */
   lastSpoke = Date.now();
   pingSent = false;
-  /** Rooms this user was invited to (folded names), so +i lets them in. */
-  readonly invitedTo = new Set<string>();
 
   private captured: Outgoing[] | null = null;
   /**
@@ -95,6 +99,44 @@ export class Session {
     return `${this.nick}!${this.user}@${this.host}`;
   }
 
+  get caps(): ReadonlySet<string> {
+    return this.capSet ?? EMPTY;
+  }
+
+  addCap(cap: string): void {
+    (this.capSet ??= new Set()).add(cap);
+  }
+
+  removeCap(cap: string): void {
+    if (this.capSet?.delete(cap) && this.capSet.size === 0) this.capSet = null;
+  }
+
+  /** The rooms this session is in; Server.removeFromRoom and join keep it in step with Room.members. */
+  get rooms(): ReadonlySet<Room> {
+    return this.roomSet ?? EMPTY;
+  }
+
+  addRoom(room: Room): void {
+    (this.roomSet ??= new Set()).add(room);
+  }
+
+  removeRoom(room: Room): void {
+    if (this.roomSet?.delete(room) && this.roomSet.size === 0) this.roomSet = null;
+  }
+
+  /** Rooms this user was invited to (folded names), so +i lets them in. */
+  get invitedTo(): ReadonlySet<string> {
+    return this.inviteSet ?? EMPTY;
+  }
+
+  addInvite(roomKey: string): void {
+    (this.inviteSet ??= new Set()).add(roomKey);
+  }
+
+  removeInvite(roomKey: string): void {
+    if (this.inviteSet?.delete(roomKey) && this.inviteSet.size === 0) this.inviteSet = null;
+  }
+
   has(cap: string): boolean {
     return this.caps.has(cap);
   }
@@ -116,8 +158,11 @@ export class Session {
     this.conn.write(out.encode(this.view));
   }
 
+  /** A reply made for this client alone: encoded directly, unless a labeled capture keeps it. */
   sendMessage(message: IrcMessage): void {
-    this.send(new Outgoing(message));
+    if (this.state === 'closing') return;
+    if (this.captured) this.captured.push(new Outgoing(message));
+    else this.conn.write(encodeForView(message, this.view));
   }
 
   /** A numeric from the server, addressed to this client's nick. */
@@ -231,6 +276,8 @@ export class Session {
 }
 
 const noop = () => {};
+/** What the set getters return before the first add: shared, and read-only by type. */
+const EMPTY: ReadonlySet<never> = new Set();
 
 /** Tags may take 8191 bytes (4094 from a client), the rest 512 with CRLF (IRCv3 message-tags). */
 function withinLengthLimits(line: Buffer): boolean {

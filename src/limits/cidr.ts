@@ -112,7 +112,11 @@ export function formatIp(ip: IpAddress): string {
 /** `::ffff:192.0.2.1` becomes `192.0.2.1`; anything else is returned as it is. */
 export function normalizeAddress(address: string): string {
   const ip = parseIp(address);
-  return ip?.version === 4 ? formatIp(ip) : address;
+  if (ip?.version !== 4) return address;
+  // The same string when already canonical: every connection keeps its address, and the socket
+  // keeps its own copy too.
+  const text = formatIp(ip);
+  return text === address ? address : text;
 }
 
 /** `192.0.2.0/24`, `2001:db8::/32`, or a single address (a /32 or /128). Null if invalid. */

@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import type { Server } from '../core/server.js';
 import { normalizeAddress, type AddressSet } from '../limits/cidr.js';
 import { MAX_PROXY_HEADER_BYTES, parseProxyHeader, type ProxyHeader } from './proxy-protocol.js';
-import { SocketConnection } from './socket-connection.js';
+import { ignoreSocketError, SocketConnection } from './socket-connection.js';
 
 export interface AcceptOptions {
   /** For a proxy listener: the peers allowed to send the PROXY header. Null: no header expected. */
@@ -23,7 +23,7 @@ const REFUSAL_GRACE_MS = 1000;
  * header and the handshake each have limits.handshake_timeout_seconds.
  */
 export function acceptSocket(server: Server, socket: net.Socket, options: AcceptOptions): void {
-  socket.on('error', () => {}); // a reset before the session exists is nobody's business
+  socket.on('error', ignoreSocketError); // a reset before the session exists is nobody's business
   const peer = normalizeAddress(socket.remoteAddress ?? '0.0.0.0');
   if (!options.trustedProxies) {
     admit(server, socket, peer, false, options);
@@ -52,12 +52,14 @@ function admit(server: Server, socket: net.Socket, address: string, proxiedTls: 
     refuse(socket, address, refusal, options);
     return;
   }
-  socket.once('close', () => server.release(address));
   if (!options.secureContext) {
-    new SocketConnection(socket, proxiedTls, server, address);
+    // The connection releases the address when the socket closes: no listener of our own.
+    new SocketConnection(socket, proxiedTls, server, address, true);
     socket.resume(); // paused if a PROXY header was read
     return;
   }
+  // The raw socket closes whether or not the handshake succeeds: release from there.
+  socket.once('close', () => server.release(address));
   const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: options.secureContext() });
   const timer = setTimeout(() => secure.destroy(), timeoutMs(server)).unref();
   // A failed handshake is the peer's problem, not the server's.

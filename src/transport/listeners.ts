@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Server } from '../core/server.js';
 import { AddressSet } from '../limits/cidr.js';
-import { acceptSocket } from './accept.js';
+import { acceptSocket, type AcceptOptions } from './accept.js';
 
 export interface Listener {
   readonly kind: 'tcp' | 'tls';
@@ -33,7 +33,8 @@ export interface ListenOptions {
 /** Plain IRC over TCP. */
 export function listenTcp(server: Server, host: string, port: number, options: ListenOptions = {}): Promise<Listener> {
   const trustedProxies = options.trustedProxies ? new AddressSet(options.trustedProxies) : null;
-  const netServer = net.createServer((socket) => acceptSocket(server, socket, { trustedProxies, secureContext: null }));
+  const accept: AcceptOptions = { trustedProxies, secureContext: null };
+  const netServer = net.createServer((socket) => acceptSocket(server, socket, accept));
   return start(netServer, 'tcp', trustedProxies !== null, host, port);
 }
 
@@ -45,7 +46,8 @@ export function listenTcp(server: Server, host: string, port: number, options: L
 export async function listenTls(server: Server, host: string, port: number, material: TlsMaterial, options: ListenOptions = {}): Promise<TlsListener> {
   const trustedProxies = options.trustedProxies ? new AddressSet(options.trustedProxies) : null;
   let context = secureContext(material);
-  const netServer = net.createServer((socket) => acceptSocket(server, socket, { trustedProxies, secureContext: () => context }));
+  const accept: AcceptOptions = { trustedProxies, secureContext: () => context };
+  const netServer = net.createServer((socket) => acceptSocket(server, socket, accept));
   const listener = await start(netServer, 'tls', trustedProxies !== null, host, port);
   return {
     ...listener,

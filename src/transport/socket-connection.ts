@@ -12,6 +12,19 @@ const MAX_PENDING_LINE = MAX_TAGS_BYTES + 1 + MAX_LINE_BYTES;
 const CLOSE_GRACE_MS = 2000;
 
 /**
+ * The SocketConnection a socket belongs to. The socket's listeners (the static methods below)
+ * are shared by every connection and find their connection through this property: EventEmitter
+ * calls a listener with the socket as `this`. A closure per listener per connection, and the
+ * context it captures, would cost a few hundred bytes for each of the many idle connections a
+ * server holds.
+ */
+const kConnection = Symbol('parley.connection');
+type OwnedSocket = Socket & { [kConnection]: SocketConnection };
+
+/** 'close' follows an 'error' and carries the outcome; the listener only keeps it from throwing. */
+export function ignoreSocketError(): void {}
+
+/**
  * A TCP or TLS socket as a Connection: bytes are framed into lines on the way in, and on the
  * way out writes are gathered and flushed once per event-loop turn (one syscall per client per
  * turn, however many messages it received).
@@ -21,27 +34,41 @@ export class SocketConnection implements Connection {
   private partial: Buffer | null = null;
   /** After an over-long line, bytes are dropped until the next newline. */
   private discarding = false;
-  private pending: Buffer[] = [];
+  /** Output gathered for the next flush; null when none is scheduled (most connections, idle). */
+  private pending: Buffer[] | null = null;
   private pendingBytes = 0;
   private closing = false;
   /** When the incomplete line now held began (slowloris: it must end in time); 0 if none. */
   private partialSince = 0;
   private partialTimer: NodeJS.Timeout | null = null;
 
-  /** `remoteAddress`: the client's address, from the socket or from a PROXY header. */
+  /**
+   * `remoteAddress`: the client's address, from the socket or from a PROXY header.
+   * `releaseOnClose`: the connection, not its acceptor, gives the address's admission back
+   * (Server.release) when the socket closes, so a plain socket needs one 'close' listener.
+   */
   constructor(
     private readonly socket: Socket,
     readonly secure: boolean,
     private readonly server: Server,
     readonly remoteAddress: string,
+    private readonly releaseOnClose = false,
   ) {
     socket.setNoDelay(true);
     this.session = server.attach(this);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => {}); // 'close' follows and carries the outcome.
-    socket.on('close', (hadError) => {
-      server.connectionClosed(this.session, hadError ? 'Connection reset by peer' : 'Connection closed');
-    });
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('data', SocketConnection.onSocketData);
+    // The acceptor has usually put one on already; a second would only cost memory.
+    if (socket.listenerCount('error') === 0) socket.on('error', ignoreSocketError);
+    socket.on('close', SocketConnection.onSocketClose);
+  }
+
+  private static onSocketData(this: OwnedSocket, chunk: Buffer): void {
+    this[kConnection].onData(chunk);
+  }
+
+  private static onSocketClose(this: OwnedSocket, hadError: boolean): void {
+    this[kConnection].onClose(hadError);
   }
 
   get queuedBytes(): number {
@@ -50,17 +77,20 @@ export class SocketConnection implements Connection {
 
   write(data: Buffer): void {
     if (this.socket.destroyed) return;
-    if (this.pending.length === 0) scheduleFlush(this);
+    if (this.pending === null) {
+      this.pending = [];
+      scheduleFlush(this);
+    }
     this.pending.push(data);
     this.pendingBytes += data.length;
   }
 
   flush(): void {
-    const count = this.pending.length;
-    if (count > 0 && !this.socket.destroyed) {
-      this.socket.write(count === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes));
+    const pending = this.pending;
+    if (pending !== null && !this.socket.destroyed) {
+      this.socket.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.pendingBytes));
     }
-    this.pending = [];
+    this.pending = null;
     this.pendingBytes = 0;
     if (this.closing) this.socket.end();
   }
@@ -81,7 +111,7 @@ export class SocketConnection implements Connection {
     this.closing = true;
     // Paused (flood control, a busy command), the peer's FIN would never be read; what comes now is dropped.
     this.socket.resume();
-    if (this.pending.length === 0) this.socket.end();
+    if (this.pending === null) this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
@@ -90,6 +120,11 @@ export class SocketConnection implements Connection {
     runBeforeFlush();
     this.flush();
     this.socket.destroy();
+  }
+
+  private onClose(hadError: boolean): void {
+    if (this.releaseOnClose) this.server.release(this.remoteAddress);
+    this.server.connectionClosed(this.session, hadError ? 'Connection reset by peer' : 'Connection closed');
   }
 
   private onData(chunk: Buffer): void {

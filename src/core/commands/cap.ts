@@ -18,7 +18,7 @@ export function CAP(ctx: CommandContext): void {
       if (!session.registered) session.capNegotiating = true;
       session.capVersion = Math.max(session.capVersion, version);
       // CAP LS 302 implies cap-notify (IRCv3 capability negotiation, "cap-notify").
-      if (version >= 302) session.caps.add('cap-notify');
+      if (version >= 302) session.addCap('cap-notify');
       const names = [...SUPPORTED_CAPS].map(([name, value]) => (version >= 302 && value ? `${name}=${value}` : name));
       // STS needs its value, which only CAP LS 302 carries.
       const sts = version >= 302 ? stsPolicy(server, session) : null;
@@ -57,8 +57,8 @@ function requestCaps(session: Session, list: string, reply: (verb: 'ACK' | 'NAK'
     return;
   }
   for (const item of requested) {
-    if (item.startsWith('-')) session.caps.delete(item.slice(1));
-    else session.caps.add(item);
+    if (item.startsWith('-')) session.removeCap(item.slice(1));
+    else session.addCap(item);
   }
   session.updateView();
   reply('ACK', list);

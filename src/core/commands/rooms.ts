@@ -58,8 +58,8 @@ function joinRoom(server: Server, session: Session, name: string, key: string | 
     server.rooms.set(room.key, room);
   }
   room.members.set(session, server.roomRegistry.joinFlags(room, session));
-  session.rooms.add(room);
-  session.invitedTo.delete(room.key);
+  session.addRoom(room);
+  session.removeInvite(room.key);
 
   const plain = server.event(session.prefix, 'JOIN', [room.name]);
   const extended = server.event(session.prefix, 'JOIN', [room.name, session.account ?? '*', session.realname]);
@@ -217,7 +217,7 @@ export function INVITE({ server, session, params }: CommandContext): void {
   const room = requireMembership(server, session, name);
   if (room.members.has(target)) throw numericError(N.ERR_USERONCHANNEL, target.nick, room.name, 'is already on channel');
   if (room.flags.has('i')) requireOp(room, session);
-  target.invitedTo.add(room.key);
+  target.addInvite(room.key);
   session.numeric(N.RPL_INVITING, target.nick, room.name);
   const out = server.event(session.prefix, 'INVITE', [target.nick, room.name]);
   target.deliver(out);
