@@ -20,6 +20,8 @@ export interface BenchOptions {
   samplers: number;
   /** fanout: messages/s in total; rooms: messages/s per user. */
   rate: number;
+  /** fanout: window mode, at most this many unacknowledged messages per sender (null: rate mode). */
+  window: number | null;
   roomSize: number;
   room: string;
   seed: number;
@@ -53,6 +55,7 @@ const SPECS: Record<string, Spec> = {
   senders: { key: 'senders', kind: 'int', min: 1, max: 1000 },
   samplers: { key: 'samplers', kind: 'int', min: 1, max: 1000 },
   rate: { key: 'rate', kind: 'num', min: 0.01, max: 100000 },
+  window: { key: 'window', kind: 'int', min: 1, max: 1000 },
   'room-size': { key: 'roomSize', kind: 'int', min: 2, max: 1000 },
   room: { key: 'room', kind: 'str' },
   seed: { key: 'seed', kind: 'int', min: 0, max: 100000 },
@@ -77,9 +80,9 @@ const DEFAULTS: Record<Scenario, Partial<BenchOptions>> = {
 
 /** Which options each scenario uses (besides the common ones). */
 const SCENARIO_OPTIONS: Record<Scenario, string[]> = {
-  connect: ['clients', 'room'],
-  fanout: ['members', 'senders', 'samplers', 'rate', 'room', 'warmup', 'workers'],
-  rooms: ['users', 'room-size', 'rate', 'warmup'],
+  connect: ['clients', 'room', 'workers'],
+  fanout: ['members', 'senders', 'samplers', 'rate', 'window', 'room', 'warmup', 'workers'],
+  rooms: ['users', 'room-size', 'rate', 'warmup', 'workers'],
   history: ['clients', 'room', 'seed', 'limit'],
 };
 const COMMON = ['host', 'port', 'tls', 'ws', 'duration', 'concurrency', 'timeout', 'pid', 'out', 'quiet', 'help'];
@@ -101,6 +104,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const scenario = first as Scenario;
   const options: BenchOptions = { ...base(scenario), ...DEFAULTS[scenario] } as BenchOptions;
   const allowed = new Set([...COMMON, ...SCENARIO_OPTIONS[scenario]]);
+  const given = new Set<string>();
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (arg === '-h') {
@@ -113,6 +117,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     const spec = SPECS[name];
     if (!spec) throw new BenchUsageError(`unknown option --${name}`);
     if (!allowed.has(name)) throw new BenchUsageError(`--${name} does not apply to the ${scenario} scenario`);
+    given.add(name);
     if (spec.kind === 'bool') {
       if (match[2] !== undefined) throw new BenchUsageError(`--${name} takes no value`);
       (options as unknown as Record<string, unknown>)[spec.key] = true;
@@ -142,7 +147,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   if (!/^[#&][^\s,]{1,60}$/.test(options.room)) throw new BenchUsageError(`--room ${options.room} is not a room name (#name)`);
   if (scenario === 'fanout') {
     if (options.senders > options.clients) throw new BenchUsageError(`--senders (${options.senders}) cannot exceed --members (${options.clients})`);
-    if (options.rate * options.duration > 10_000_000) throw new BenchUsageError('--rate x --duration is more than 10,000,000 messages');
+    if (options.window !== null) {
+      if (given.has('rate')) throw new BenchUsageError('--rate and --window are two load modes: give one (--rate: a fixed schedule; --window: as fast as acknowledged)');
+      // The acknowledging receiver is the first member that does not send.
+      if (options.senders >= options.clients) throw new BenchUsageError('--window needs a member that does not send: --senders must be less than --members');
+    } else if (options.rate * options.duration > 10_000_000) throw new BenchUsageError('--rate x --duration is more than 10,000,000 messages');
   }
   if (scenario === 'rooms' && options.roomSize > options.clients) throw new BenchUsageError(`--room-size (${options.roomSize}) cannot exceed --users (${options.clients})`);
   if (scenario === 'rooms' && options.rate * options.clients > 100_000) throw new BenchUsageError('--rate x --users is more than 100,000 messages/s');
@@ -160,6 +169,7 @@ function base(scenario: Scenario): BenchOptions {
     senders: 5,
     samplers: 10,
     rate: 20,
+    window: null,
     roomSize: 5,
     room: '#bench',
     seed: 100,
@@ -196,8 +206,8 @@ Load-tests an IRC server on this machine (loopback addresses only) by simulating
 
 Scenarios:
   connect   --clients N clients connect, register and join --room; time and failures
-  fanout    --members M in one room, --senders S sending --rate msgs/s in total;
-            deliveries/s, end-to-end latency, messages lost
+  fanout    --members M in one room, --senders S sending --rate msgs/s in total, or as
+            fast as acknowledged with --window W; deliveries/s, end-to-end latency, lost
   rooms     --users U in rooms of --room-size K, each sending --rate msgs/s; latency
   history   --clients Q query CHATHISTORY LATEST --limit L in a loop after --seed messages;
             queries/s and latency (needs a server with draft/chathistory and batch)
@@ -209,10 +219,17 @@ Target:
   --ws URL          WebSocket instead of TCP: ws://127.0.0.1:PORT/ (subprotocol text.ircv3.net)
 
 Load:
-  --clients, --members, --users N   how many simulated users (defaults: 100; history 5)
+  --clients N       connect, history: how many clients (default 100; history 5)
+  --members N       fanout: members of the room, senders included (default 100)
+  --users N         rooms: how many users (default 100)
   --senders S       fanout: members that send (default 5)
   --samplers N      fanout: members that time every message (default 10)
   --rate R          fanout: msgs/s in total (default 20); rooms: msgs/s per user (default 1)
+  --window W        fanout, instead of --rate: each sender keeps at most W messages not yet
+                    acknowledged (received by the first sampler) and sends the next as soon
+                    as one is: throughput at saturation; latency is then mostly queueing
+                    (in both modes fanout senders hold back while the members are on average
+                    more than 1,000 messages behind, or a sender has 256 KiB unsent)
   --room-size K     rooms: members per room (default 5)
   --room NAME       the room (default #bench)
   --seed N          history: messages sent to the room before querying (default 100)
@@ -220,8 +237,12 @@ Load:
   --duration S      seconds of measured load (default 10; connect: at most this long)
   --warmup S        fanout, rooms: seconds of load before measuring (default 1)
   --concurrency N   connections being opened at once (default 100)
-  --timeout S       per-client wait for registration, JOIN or a reply (default 10)
-  --workers N       fanout: fork N processes for the passive members (default 0)
+  --timeout S       per-client wait for registration, JOIN or a reply (default 10); fanout
+                    --window: a window not acknowledged for this long is given up
+  --workers N       fork N load-generating processes (default 0: all in this one)
+                    fanout: they hold the passive members; rooms: the rooms are dealt out
+                    to them, each runs its rooms whole; connect: the clients are dealt out;
+                    not for history
 
 Output:
   --pid PID         also sample the server's CPU and memory from /proc/PID

@@ -63,7 +63,8 @@ export async function runBench(options: BenchOptions, progress = new Progress(!o
   const jsonPath = join(options.out, `bench-${options.scenario}.json`);
   const htmlPath = join(options.out, `bench-${options.scenario}.html`);
   const { help: _help, quiet: _quiet, ...recorded } = options;
-  writeFileSync(jsonPath, toJson(result, recorded));
+  // In window mode the rate (a default) was not used: do not record one.
+  writeFileSync(jsonPath, toJson(result, options.window !== null ? { ...recorded, rate: null } : recorded));
   writeFileSync(htmlPath, toHtml(result));
   return { result, jsonPath, htmlPath };
 }

@@ -1,236 +1,458 @@
-// fanout: M members in one room, S of them send `rate` messages/s in total (round-robin, on a
-// fixed schedule). Samplers parse every line and time each message from the send timestamp it
-// carries (process.hrtime.bigint(): one monotonic clock for the whole machine); everyone else
-// only counts. Expected deliveries: sent x (joined members - 1), no echo-message.
+// fanout: M members in one room, S of them send, in one of two load modes:
+// - rate (--rate R): R messages/s in total, round-robin over the senders, on a fixed schedule.
+//   Latency at a given load.
+// - window (--window W): each sender keeps at most W messages that the designated receiver (the
+//   first sampler) has not received yet, and sends the next one as soon as one arrives there.
+//   Throughput at saturation; latency is then mostly time spent queueing (Little's law:
+//   messages in flight / rate), not the server's latency at a moderate load.
+// Samplers parse every line and time each message from the send timestamp it carries
+// (process.hrtime.bigint(): one monotonic clock for the whole machine); everyone else only
+// counts. Expected deliveries: sent x (joined members - 1), no echo-message.
+//
+// Backlog guard, both modes: a sender holds back while its socket has MAX_PENDING_BYTES unsent
+// (the server is not reading) or while the members as a whole are more than MAX_BACKLOG
+// messages behind (the server is queueing for slow receivers), so the bench cannot grow the
+// server's queues without bound.
 import { BenchConn, openMany } from './conn.js';
+import { markText, readMark } from './mark.js';
 import { SATURATED, SelfCpu } from './proc.js';
 import type { BenchResult, Context } from './result.js';
 import { countReasons, sleep } from './result.js';
-import { histogram, summarize, TimeSeries } from './stats.js';
-import { Worker } from './workers.js';
+import { histogram, LatencyLog, MAX_LATENCY_SAMPLES, summarize, TimeSeries } from './stats.js';
+import { dealOut, Worker } from './workers.js';
 
 const TICK_MS = 5;
+const SETTLE_QUIET_MS = 300;
+const SETTLE_MAX_MS = 10_000;
 const DRAIN_QUIET_MS = 2000;
 const DRAIN_MAX_MS = 10_000;
-/** A sender with this much unsent output skips its turn (counted as "held back"). */
+/** A sender with this much unsent output holds back. */
 const MAX_PENDING_BYTES = 256 * 1024;
+/** Senders hold back while the members are, on average, more than this many messages behind. */
+const MAX_BACKLOG = 1000;
+/** During the load, the workers' counts are asked for this often (for the backlog guard). */
+const POLL_MS = 50;
 
-export async function fanoutScenario(ctx: Context): Promise<Omit<BenchResult, 'server' | 'target' | 'startedAt'>> {
-  const o = ctx.options;
-  const M = o.clients;
-  const S = o.senders;
-  const warnings: string[] = [];
-  // Roles by index (= join order within the coordinator): senders first, then samplers spread
-  // evenly over the rest, the others passive (in the workers when there are any).
-  const rest = M - S;
-  const k = Math.min(o.samplers, rest);
+type ScenarioResult = Omit<BenchResult, 'server' | 'target' | 'startedAt'>;
+
+export async function fanoutScenario(ctx: Context): Promise<ScenarioResult> {
+  const run = new FanoutRun(ctx);
+  try {
+    await run.open();
+    await run.settle();
+    const window = await run.load();
+    const expected = run.sent * (run.connected - 1);
+    await run.drain(expected);
+    return await run.finish(window, expected);
+  } finally {
+    run.close();
+  }
+}
+
+/**
+ * Roles by index (= join order within the coordinator): senders first, then k samplers spread
+ * evenly over the rest, the others passive (in the workers when there are any).
+ */
+export function layoutMembers(members: number, senders: number, samplers: number, workers: number): { samplerAt: Set<number>; local: number[]; passive: number[] } {
+  const rest = members - senders;
+  const k = Math.min(samplers, rest);
   const samplerAt = new Set<number>();
-  for (let j = 0; j < k; j++) samplerAt.add(S + (k === 1 ? rest - 1 : Math.round((j * (rest - 1)) / (k - 1))));
+  for (let j = 0; j < k; j++) samplerAt.add(senders + (k === 1 ? rest - 1 : Math.round((j * (rest - 1)) / (k - 1))));
   const local: number[] = [];
   const passive: number[] = [];
-  for (let i = 0; i < M; i++) (i < S || samplerAt.has(i) || o.workers === 0 ? local : passive).push(i);
+  for (let i = 0; i < members; i++) (i < senders || samplerAt.has(i) || workers === 0 ? local : passive).push(i);
+  return { samplerAt, local, passive };
+}
 
-  const nick = (i: number) => `pb${ctx.runId}x${i}`;
-  let measuring = false;
-  let measureStartNs = 0n;
-  const latencies: number[] = [];
-  const series = new TimeSeries(0);
-  const onPrivmsg = (_source: string, text: string, now: bigint) => {
-    if (!measuring) return;
-    const parts = text.split(' ');
-    if (parts[0] !== 'pb' || parts[1] !== ctx.runId) return;
-    const sentNs = BigInt(parts[4] ?? '0');
-    if (sentNs < measureStartNs) return;
-    const ms = Number(now - sentNs) / 1e6;
-    latencies.push(ms);
-    series.addLatency(Number(sentNs - measureStartNs) / 1e6, ms);
-  };
+interface Sender {
+  conn: BenchConn;
+  /** Position in the senders list: the <sender> of its messages. */
+  index: number;
+  /** Messages sent so far (the next one's seq). */
+  seq: number;
+  /** Window mode: messages received by the designated receiver (all seq below this). */
+  acked: number;
+  /** Window mode: when `acked` last moved (performance.now()), to notice a stalled window. */
+  lastAckAt: number;
+}
 
-  // Workers first (they open their share in parallel with the coordinator).
-  const workers: Worker[] = [];
-  const workerReady: Promise<{ connected: number; failures: Record<string, number> }>[] = [];
-  for (let w = 0; w < o.workers; w++) {
-    const nicks = passive.filter((_, j) => j % o.workers === w).map(nick);
-    const worker = new Worker();
-    workers.push(worker);
-    workerReady.push(worker.ask({ type: 'start', target: ctx.target, nicks, room: o.room, timeoutMs: o.timeoutMs, concurrency: Math.max(1, Math.floor(o.concurrency / o.workers)) }, 'ready', o.timeoutMs * (nicks.length + 1) + 5000));
+/** PRIVMSGs received by every member: this process's counted now, the workers' as last asked. */
+class Deliveries {
+  private fromWorkers: { privmsgs: number; dropped: number }[];
+  private polling = false;
+
+  constructor(
+    private readonly local: BenchConn[],
+    private readonly workers: Worker[],
+  ) {
+    this.fromWorkers = workers.map(() => ({ privmsgs: 0, dropped: 0 }));
   }
-  let joined = 0;
-  try {
+
+  known(): { privmsgs: number; dropped: number } {
+    let privmsgs = 0;
+    let dropped = 0;
+    for (const c of this.local) {
+      privmsgs += c.privmsgs;
+      if (c.dropped) dropped++;
+    }
+    for (const w of this.fromWorkers) {
+      privmsgs += w.privmsgs;
+      dropped += w.dropped;
+    }
+    return { privmsgs, dropped };
+  }
+
+  /** Asks the workers first. */
+  async now(): Promise<{ privmsgs: number; dropped: number }> {
+    await this.ask();
+    return this.known();
+  }
+
+  /** Refreshes the workers' counts in the background, one request at a time. */
+  poll(): void {
+    if (this.polling || this.workers.length === 0) return;
+    this.polling = true;
+    void this.ask().finally(() => (this.polling = false));
+  }
+
+  private async ask(): Promise<void> {
+    // A worker that does not answer keeps its last count.
+    const counts = await Promise.all(this.workers.map((w) => w.ask({ type: 'count' }, 'count', 2000).catch(() => null)));
+    counts.forEach((c, i) => c && (this.fromWorkers[i] = c));
+  }
+}
+
+class FanoutRun {
+  private readonly o: Context['options'];
+  private readonly layout: ReturnType<typeof layoutMembers>;
+  private readonly workers: Worker[] = [];
+  private readonly warnings: string[] = [];
+  /** This process's members: conns[j] is member local[j] (null: could not join); mine: those that joined. */
+  private conns: (BenchConn | null)[] = [];
+  private mine: BenchConn[] = [];
+  private senders: Sender[] = [];
+  private deliveries!: Deliveries;
+  private failures: Record<string, number> = {};
+  connected = 0;
+
+  // Load state.
+  private running = false;
+  /** Nothing is timed until the measurement starts. */
+  private measureStartNs: bigint | null = null;
+  private readonly latency = new LatencyLog();
+  private readonly series = new TimeSeries(0);
+  sent = 0;
+  private measuredSent = 0;
+  /** Deliveries as of the last tick: the backlog guard's view (at most a tick old). */
+  private deliveredSoFar = 0;
+  private guardOn = false;
+  /** Rate mode: messages scheduled so far, and those of them not sent (backlog guard). */
+  private scheduled = 0;
+  private heldBack = 0;
+  /** Times the backlog guard engaged. */
+  private backlogPauses = 0;
+  /** Window mode: windows given up after --timeout without an acknowledgement. */
+  private stalls = 0;
+
+  constructor(private readonly ctx: Context) {
+    this.o = ctx.options;
+    this.layout = layoutMembers(this.o.clients, this.o.senders, this.o.samplers, this.o.workers);
+  }
+
+  private nick(i: number): string {
+    return `pb${this.ctx.runId}x${i}`;
+  }
+
+  // --- setup -----------------------------------------------------------------------------------
+
+  /** Workers first (they open their share in parallel with this process), then the rest. */
+  async open(): Promise<void> {
+    const o = this.o;
+    const M = o.clients;
+    const shares = o.workers > 0 ? dealOut(this.layout.passive, o.workers) : [];
+    const workerReady = shares.map((part) => {
+      const worker = new Worker();
+      this.workers.push(worker);
+      const concurrency = Math.max(1, Math.floor(o.concurrency / o.workers));
+      return worker.ask({ type: 'start', target: this.ctx.target, nicks: part.map((i) => this.nick(i)), room: o.room, timeoutMs: o.timeoutMs, concurrency }, 'ready', o.timeoutMs * (part.length + 1) + 5000);
+    });
+    let joined = 0;
     const opened = await openMany(
-      local.length,
+      this.layout.local.length,
       o.concurrency,
-      async (j) => {
-        const i = local[j]!;
-        const conn = new BenchConn(ctx.target, nick(i));
-        try {
-          await conn.open(o.timeoutMs);
-          await conn.join(o.room, o.timeoutMs);
-        } catch (err) {
-          conn.close();
-          throw err;
-        }
-        if (i < S || samplerAt.has(i)) conn.onPrivmsg = onPrivmsg;
-        else conn.countOnly();
-        return conn;
-      },
-      () => ctx.progress.update('join', ++joined / M, `${joined}/${M} members`),
+      (j) => this.openMember(this.layout.local[j]!),
+      () => this.ctx.progress.update('join', ++joined / M, `${joined}/${M} members`),
     );
     const ready = await Promise.all(workerReady);
-    const conns = opened.conns;
-    const failures: Record<string, number> = Object.fromEntries(opened.errors);
-    let connected = conns.filter((c) => c !== null).length;
+    this.conns = opened.conns;
+    this.mine = opened.conns.filter((c): c is BenchConn => c !== null);
+    this.failures = Object.fromEntries(opened.errors);
+    this.connected = this.mine.length;
     for (const r of ready) {
-      connected += r.connected;
-      for (const [why, n] of Object.entries(r.failures)) failures[why] = (failures[why] ?? 0) + n;
+      this.connected += r.connected;
+      for (const [why, n] of Object.entries(r.failures)) this.failures[why] = (this.failures[why] ?? 0) + n;
     }
-    const senders = conns.slice(0, S).filter((c): c is BenchConn => c !== null);
-    const mine = conns.filter((c): c is BenchConn => c !== null);
-    if (senders.length === 0 || connected < 2) throw new Error(`fanout: only ${connected} of ${M} members could join (${Object.keys(failures)[0] ?? 'no reason'})`);
-    if (connected < M) warnings.push(`${M - connected} of ${M} members could not join; expected deliveries use the ${connected} that did`);
+    this.deliveries = new Deliveries(this.mine, this.workers);
+    this.senders = this.conns
+      .slice(0, o.senders)
+      .filter((c): c is BenchConn => c !== null)
+      .map((conn, index) => ({ conn, index, seq: 0, acked: 0, lastAckAt: 0 }));
+    if (this.senders.length === 0 || this.connected < 2) throw new Error(`fanout: only ${this.connected} of ${M} members could join (${Object.keys(this.failures)[0] ?? 'no reason'})`);
+    if (this.connected < M) this.warnings.push(`${M - this.connected} of ${M} members could not join; expected deliveries use the ${this.connected} that did`);
+    if (o.window !== null) this.designateReceiver();
+  }
 
-    // Wait for the JOIN storm to settle: no line received for 300 ms (at most 10 s).
-    const settleUntil = performance.now() + 10_000;
+  private async openMember(i: number): Promise<BenchConn> {
+    const conn = new BenchConn(this.ctx.target, this.nick(i));
+    try {
+      await conn.open(this.o.timeoutMs);
+      await conn.join(this.o.room, this.o.timeoutMs);
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+    if (i < this.o.senders || this.layout.samplerAt.has(i)) conn.onPrivmsg = (_source, text, now) => this.time(text, now);
+    else conn.countOnly();
+    return conn;
+  }
+
+  /** Window mode: the first sampler that joined also acknowledges what it receives. */
+  private designateReceiver(): void {
+    const j = this.layout.local.findIndex((i, j) => this.layout.samplerAt.has(i) && this.conns[j] !== null);
+    if (j === -1) throw new Error('fanout --window: no sampler could join to acknowledge the messages');
+    this.conns[j]!.onPrivmsg = (_source, text, now) => {
+      this.time(text, now);
+      this.acknowledge(text);
+    };
+  }
+
+  /** Waits for the JOIN storm to settle (no line received for a while), then counts from zero. */
+  async settle(): Promise<void> {
+    const until = performance.now() + SETTLE_MAX_MS;
     let lastLines = -1;
-    while (performance.now() < settleUntil) {
-      const lines = mine.reduce((s, c) => s + c.lines, 0);
+    while (performance.now() < until) {
+      const lines = this.mine.reduce((s, c) => s + c.lines, 0);
       if (lines === lastLines) break;
       lastLines = lines;
-      await sleep(300);
+      await sleep(SETTLE_QUIET_MS);
     }
-    for (const c of mine) c.resetCounters();
-    await Promise.all(workers.map((w) => w.ask({ type: 'reset' }, 'ok', 5000)));
+    for (const c of this.mine) c.resetCounters();
+    await Promise.all(this.workers.map((w) => w.ask({ type: 'reset' }, 'ok', 5000)));
+  }
 
-    // Load: warm-up, then measured seconds.
-    const received = async (): Promise<{ privmsgs: number; dropped: number }> => {
-      let privmsgs = mine.reduce((s, c) => s + c.privmsgs, 0);
-      let dropped = mine.filter((c) => c.dropped).length;
-      const counts = await Promise.all(workers.map((w) => w.ask({ type: 'count' }, 'count', 2000).catch(() => ({ privmsgs: 0, dropped: 0 }))));
-      for (const c of counts) {
-        privmsgs += c.privmsgs;
-        dropped += c.dropped;
+  // --- receiving -------------------------------------------------------------------------------
+
+  private time(text: string, now: bigint): void {
+    const mark = readMark(this.ctx.runId, text);
+    if (mark === null || this.measureStartNs === null || mark.sentNs < this.measureStartNs) return;
+    this.latency.add(Number(mark.sentNs - this.measureStartNs) / 1e6, Number(now - mark.sentNs) / 1e6);
+  }
+
+  private acknowledge(text: string): void {
+    const mark = readMark(this.ctx.runId, text);
+    const sender = mark === null ? undefined : this.senders[mark.sender];
+    if (!mark || !sender) return;
+    if (mark.seq + 1 > sender.acked) {
+      sender.acked = mark.seq + 1;
+      sender.lastAckAt = performance.now();
+    }
+    this.pump(sender);
+  }
+
+  // --- sending ---------------------------------------------------------------------------------
+
+  /** Sends n messages from one sender in one write. */
+  private send(sender: Sender, n: number): void {
+    const lines: string[] = [];
+    for (let m = 0; m < n; m++) {
+      const ns = process.hrtime.bigint();
+      lines.push(`PRIVMSG ${this.o.room} :${markText(this.ctx.runId, sender.index, sender.seq++, ns)}`);
+      this.sent++;
+      if (this.measureStartNs !== null) {
+        this.measuredSent++;
+        this.series.add('sent', Number(ns - this.measureStartNs) / 1e6);
       }
-      return { privmsgs, dropped };
-    };
+    }
+    sender.conn.sendLines(lines);
+  }
+
+  /** The backlog guard (see the top of the file). */
+  private held(sender: Sender): boolean {
+    if (sender.conn.closed || sender.conn.pendingBytes > MAX_PENDING_BYTES) return true;
+    const recipients = this.connected - 1;
+    const behind = this.sent * recipients - this.deliveredSoFar > MAX_BACKLOG * recipients;
+    if (behind && !this.guardOn) this.backlogPauses++;
+    this.guardOn = behind;
+    return behind;
+  }
+
+  /** Window mode: tops the sender up to W unacknowledged messages. */
+  private pump(sender: Sender): void {
+    if (!this.running) return;
+    const room = this.o.window! - (sender.seq - sender.acked);
+    if (room > 0 && !this.held(sender)) this.send(sender, room);
+  }
+
+  /**
+   * Window mode: a window with no acknowledgement for --timeout is given up (its messages were
+   * lost, or the receiver is stuck), so one lost message cannot stop a sender for the whole run.
+   */
+  private unstall(now: number): void {
+    for (const s of this.senders) {
+      if (s.seq - s.acked >= this.o.window! && now - s.lastAckAt > this.o.timeoutMs) {
+        this.stalls++;
+        s.acked = s.seq;
+        s.lastAckAt = now;
+      }
+    }
+  }
+
+  /** Rate mode: message k is due at k / rate seconds, from sender k mod S. */
+  private sendDue(elapsedMs: number, maxMessages: number): void {
+    const due = Math.min(maxMessages, Math.floor((elapsedMs / 1000) * this.o.rate));
+    while (this.scheduled < due) {
+      const sender = this.senders[this.scheduled % this.senders.length]!;
+      this.scheduled++;
+      if (this.held(sender)) this.heldBack++;
+      else this.send(sender, 1);
+    }
+  }
+
+  // --- load ------------------------------------------------------------------------------------
+
+  /** Warm-up, then the measured seconds. Returns what was measured in that window. */
+  async load(): Promise<{ seconds: number; cpuShare: number; delivered: number }> {
+    const o = this.o;
     const cpu = new SelfCpu();
     const loadStart = performance.now();
     const measureFrom = loadStart + o.warmup * 1000;
     const loadEnd = measureFrom + o.duration * 1000;
-    const maxMessages = Math.ceil(o.rate * (o.warmup + o.duration));
-    let sent = 0;
-    let scheduled = 0;
-    let heldBack = 0;
-    let measuredSent = 0;
-    let seq = 0;
-    let nextSecond = measureFrom + 1000;
+    const maxMessages = o.window === null ? Math.ceil(o.rate * (o.warmup + o.duration)) : Infinity;
+    let nextSecond = Infinity;
     let lastReceived = 0;
     let receivedAtMeasureStart = 0;
-    while (performance.now() < loadEnd && scheduled < maxMessages) {
+    let lastPoll = 0;
+    this.running = true;
+    for (const s of this.senders) s.lastAckAt = loadStart;
+    while (performance.now() < loadEnd && this.scheduled < maxMessages) {
       const now = performance.now();
-      if (!measuring && now >= measureFrom) {
-        measuring = true;
-        measureStartNs = process.hrtime.bigint();
+      if (this.measureStartNs === null && now >= measureFrom) {
+        this.measureStartNs = process.hrtime.bigint();
         cpu.reset();
-        receivedAtMeasureStart = lastReceived = (await received()).privmsgs;
-        nextSecond = performance.now() + 1000;
+        receivedAtMeasureStart = lastReceived = (await this.deliveries.now()).privmsgs;
+        nextSecond = measureFrom + 1000;
       }
-      const due = Math.min(maxMessages, Math.floor(((now - loadStart) / 1000) * o.rate));
-      while (scheduled < due) {
-        const sender = senders[scheduled % senders.length]!;
-        scheduled++;
-        if (sender.closed || sender.pendingBytes > MAX_PENDING_BYTES) {
-          heldBack++;
-          continue;
-        }
-        const ns = process.hrtime.bigint();
-        sender.send(`PRIVMSG ${o.room} :pb ${ctx.runId} ${scheduled % senders.length} ${seq++} ${ns}`);
-        sent++;
-        if (measuring) {
-          measuredSent++;
-          series.add('sent', Number(ns - measureStartNs) / 1e6);
-        }
+      if (now - lastPoll >= POLL_MS) {
+        this.deliveries.poll();
+        lastPoll = now;
       }
-      if (measuring && now >= nextSecond) {
-        const r = (await received()).privmsgs;
-        series.add('delivered', nextSecond - 1000 - (measureFrom), r - lastReceived);
+      this.deliveredSoFar = this.deliveries.known().privmsgs;
+      if (o.window === null) this.sendDue(now - loadStart, maxMessages);
+      else {
+        this.unstall(now);
+        for (const s of this.senders) this.pump(s);
+      }
+      if (now >= nextSecond) {
+        const r = (await this.deliveries.now()).privmsgs;
+        this.series.add('delivered', nextSecond - 1000 - measureFrom, r - lastReceived);
         lastReceived = r;
         nextSecond += 1000;
       }
-      const elapsed = performance.now() - loadStart;
-      ctx.progress.update('fanout', elapsed / (o.warmup * 1000 + o.duration * 1000), () => `${sent} sent, p99 ${summarize(latencies.slice(-2000)).p99?.toFixed(2) ?? '-'} ms`);
+      this.ctx.progress.update('fanout', (now - loadStart) / (loadEnd - loadStart), () => `${this.sent} sent, p99 ${summarize(this.latency.recent(2000)).p99?.toFixed(2) ?? '-'} ms`);
       await sleep(TICK_MS);
     }
-    const measuredSeconds = Math.max(0.001, (Math.min(performance.now(), loadEnd) - measureFrom) / 1000);
+    this.running = false;
+    const seconds = Math.max(0.001, (Math.min(performance.now(), loadEnd) - measureFrom) / 1000);
     const cpuShare = cpu.share();
-    const atEnd = (await received()).privmsgs;
-    const deliveredInWindow = atEnd - receivedAtMeasureStart;
+    const atEnd = (await this.deliveries.now()).privmsgs;
     // The last, partial second.
-    if (measuring && atEnd > lastReceived) series.add('delivered', nextSecond - 1000 - measureFrom, atEnd - lastReceived);
-    measuring = true; // keep timing the drained messages that were sent in the window
+    if (this.measureStartNs !== null && atEnd > lastReceived) this.series.add('delivered', nextSecond - 1000 - measureFrom, atEnd - lastReceived);
+    return { seconds, cpuShare, delivered: atEnd - receivedAtMeasureStart };
+  }
 
-    // Drain: until everything expected arrived, or nothing moved for 2 s (at most 10 s).
-    const expected = sent * (connected - 1);
+  /** Until everything expected arrived, or nothing moved for 2 s (at most 10 s). */
+  async drain(expected: number): Promise<void> {
     const drainEnd = performance.now() + DRAIN_MAX_MS;
-    let last = await received();
+    let last = await this.deliveries.now();
     let lastMove = performance.now();
     while (last.privmsgs < expected && performance.now() < drainEnd && performance.now() - lastMove < DRAIN_QUIET_MS) {
-      ctx.progress.update('drain', last.privmsgs / Math.max(1, expected), `${last.privmsgs}/${expected} delivered`);
+      this.ctx.progress.update('drain', last.privmsgs / Math.max(1, expected), `${last.privmsgs}/${expected} delivered`);
       await sleep(100);
-      const now = await received();
+      const now = await this.deliveries.now();
       if (now.privmsgs !== last.privmsgs) lastMove = performance.now();
       last = now;
     }
-    ctx.progress.done();
-    const finals = await Promise.all(workers.map((w) => w.ask({ type: 'stop' }, 'final', 5000).catch(() => null)));
-    const droppedConns = mine.filter((c) => c.dropped);
-    const reasons = droppedConns.map((c) => c.error ?? 'closed');
-    let total = mine.reduce((s, c) => s + c.privmsgs, 0);
+    this.ctx.progress.done();
+  }
+
+  // --- result ----------------------------------------------------------------------------------
+
+  async finish(window: { seconds: number; cpuShare: number; delivered: number }, expected: number): Promise<ScenarioResult> {
+    const o = this.o;
+    const M = o.clients;
+    const finals = await Promise.all(this.workers.map((w) => w.ask({ type: 'stop' }, 'final', 5000).catch(() => null)));
+    const reasons = this.mine.filter((c) => c.dropped).map((c) => c.error ?? 'closed');
+    let total = this.mine.reduce((s, c) => s + c.privmsgs, 0);
     const workerCpu: { cpuShare: number }[] = [];
     for (const f of finals) {
       if (f === null) {
-        warnings.push('a worker did not report its final counts');
+        this.warnings.push('a worker did not report its final counts');
         continue;
       }
       total += f.privmsgs;
       reasons.push(...f.reasons);
       workerCpu.push({ cpuShare: f.cpuShare });
     }
-    for (const c of mine) c.close();
     const lost = Math.max(0, expected - total);
-    const latency = summarize(latencies);
-    const saturated = cpuShare > SATURATED || workerCpu.some((w) => w.cpuShare > SATURATED);
-    if (heldBack > 0) warnings.push(`${heldBack} scheduled messages were not sent: the sender's socket had more than ${MAX_PENDING_BYTES / 1024} KiB unsent (server not reading fast enough)`);
-    if (total > expected) warnings.push(`${total - expected} more PRIVMSGs arrived than expected (duplicates or foreign traffic in ${o.room})`);
+    this.latency.addTo(this.series);
+    const latency = summarize(this.latency.values());
+    const saturated = window.cpuShare > SATURATED || workerCpu.some((w) => w.cpuShare > SATURATED);
+    this.warn(total, expected);
+    const sentPerSecond = this.measuredSent / window.seconds;
     return {
       scenario: 'fanout',
-      seconds: measuredSeconds,
+      seconds: window.seconds,
       figures: [
-        ['members joined', `${connected}/${M}`],
-        ['senders', senders.length],
-        ['samplers', k + senders.length],
-        ['target rate msg/s', o.rate],
-        ['sent msg/s', (measuredSent / measuredSeconds).toFixed(1)],
-        ['deliveries/s', (deliveredInWindow / measuredSeconds).toFixed(0)],
-        ['ideal deliveries/s', ((measuredSent / measuredSeconds) * (connected - 1)).toFixed(0)],
+        ['members joined', `${this.connected}/${M}`],
+        ['senders', this.senders.length],
+        ['samplers', this.layout.samplerAt.size + this.senders.length],
+        ['load', o.window === null ? `rate ${o.rate}/s` : `window ${o.window}`],
+        ['sent msg/s', sentPerSecond.toFixed(1)],
+        ['deliveries/s', (window.delivered / window.seconds).toFixed(0)],
+        ['ideal deliveries/s', (sentPerSecond * (this.connected - 1)).toFixed(0)],
         ...latencyRows(latency),
-        ['sent (whole run)', sent],
+        ['sent (whole run)', this.sent],
         ['expected deliveries', expected],
         ['received', total],
         ['lost', lost],
-        ['disconnects', droppedConns.length + finals.reduce((s, f) => s + (f?.dropped ?? 0), 0)],
+        ['disconnects', reasons.length],
       ],
-      clients: { requested: M, connected, failed: M - connected, failures, disconnects: reasons.length, disconnectReasons: countReasons(reasons) },
-      latencyOf: 'PRIVMSG send to receipt at a sampler (end to end)',
+      clients: { requested: M, connected: this.connected, failed: M - this.connected, failures: this.failures, disconnects: reasons.length, disconnectReasons: countReasons(reasons) },
+      latencyOf: o.window === null ? 'PRIVMSG send to receipt at a sampler (end to end)' : 'PRIVMSG send to receipt at a sampler (end to end; window mode: mostly queueing at saturation)',
       latencyMs: latency,
-      histogram: histogram(latencies),
-      series: series.rows(Math.ceil(o.duration)),
+      histogram: histogram(this.latency.values()),
+      series: this.series.rows(Math.ceil(o.duration)),
       throughputOf: 'delivered',
-      messages: { sent, expected, received: total, lost },
-      generator: { cpuShare, saturated, workers: workerCpu },
-      warnings,
+      messages: { sent: this.sent, expected, received: total, lost },
+      generator: { cpuShare: window.cpuShare, saturated, workers: workerCpu },
+      warnings: this.warnings,
     };
-  } finally {
-    for (const w of workers) w.kill();
+  }
+
+  private warn(total: number, expected: number): void {
+    const w = this.warnings;
+    const guard = `the server not reading a sender's socket (${MAX_PENDING_BYTES / 1024} KiB unsent), or the members more than ${MAX_BACKLOG} messages behind on average`;
+    if (this.heldBack > 0) w.push(`${this.heldBack} scheduled messages were not sent because of the backlog guard: ${guard}`);
+    if (this.o.window !== null && this.backlogPauses > 0) w.push(`the senders were held back ${this.backlogPauses} times by the backlog guard: ${guard}`);
+    if (this.stalls > 0) w.push(`${this.stalls} times a sender's window got no acknowledgement in ${this.o.timeoutMs / 1000} s and was given up (messages lost?)`);
+    if (this.latency.overflow > 0) w.push(`${this.latency.overflow} latency samples were not kept (over ${MAX_LATENCY_SAMPLES}): percentiles cover the earlier ones`);
+    if (total > expected) w.push(`${total - expected} more PRIVMSGs arrived than expected (duplicates or foreign traffic in ${this.o.room})`);
+  }
+
+  close(): void {
+    this.running = false;
+    for (const c of this.mine) c.close();
+    for (const w of this.workers) w.kill();
   }
 }
 

@@ -93,6 +93,16 @@ export class TimeSeries {
     list[b]! += n;
   }
 
+  /** The counters, per second: what a worker sends its coordinator. */
+  counters(): Record<string, number[]> {
+    return Object.fromEntries([...this.counts].map(([name, list]) => [name, [...list]]));
+  }
+
+  /** Adds another process's counters (same start, so the same seconds). */
+  addCounters(counters: Record<string, number[]>): void {
+    for (const [name, list] of Object.entries(counters)) list.forEach((n, t) => this.add(name, this.startMs + t * 1000, n));
+  }
+
   /** One row per second: t, the counters, and latency p50/p99/max of that second. */
   rows(seconds: number): SeriesRow[] {
     const rows: SeriesRow[] = [];
@@ -105,6 +115,74 @@ export class TimeSeries {
     }
     return rows;
   }
+}
+
+/** Latency samples kept per process: beyond this, later ones are counted, not kept. */
+export const MAX_LATENCY_SAMPLES = 2_000_000;
+
+/** What a LatencyLog holds, as sent from a worker to its coordinator (copies, exact length). */
+export interface LatencySamples {
+  /** When each timed message was sent, ms from the start of the measurement. */
+  at: Float64Array;
+  ms: Float64Array;
+  /** Samples not kept (over the cap). */
+  overflow: number;
+}
+
+/**
+ * Every latency sample with its message's send time, in growing typed arrays: exact percentiles
+ * for the whole run, and the per-second series, from one record; cheap to send between processes.
+ */
+export class LatencyLog {
+  private at: Float64Array<ArrayBuffer> = new Float64Array(1024);
+  private ms: Float64Array<ArrayBuffer> = new Float64Array(1024);
+  length = 0;
+  overflow = 0;
+
+  constructor(private readonly cap = MAX_LATENCY_SAMPLES) {}
+
+  add(atMs: number, ms: number): void {
+    if (this.length >= this.cap) {
+      this.overflow++;
+      return;
+    }
+    if (this.length === this.ms.length) {
+      this.at = grow(this.at);
+      this.ms = grow(this.ms);
+    }
+    this.at[this.length] = atMs;
+    this.ms[this.length] = ms;
+    this.length++;
+  }
+
+  addAll(samples: LatencySamples): void {
+    for (let i = 0; i < samples.ms.length; i++) this.add(samples.at[i]!, samples.ms[i]!);
+    this.overflow += samples.overflow;
+  }
+
+  /** The latencies (a view: valid until the next add). */
+  values(): Float64Array {
+    return this.ms.subarray(0, this.length);
+  }
+
+  /** The last n latencies (a view), for progress lines. */
+  recent(n: number): Float64Array {
+    return this.ms.subarray(Math.max(0, this.length - n), this.length);
+  }
+
+  samples(): LatencySamples {
+    return { at: this.at.slice(0, this.length), ms: this.ms.slice(0, this.length), overflow: this.overflow };
+  }
+
+  addTo(series: TimeSeries): void {
+    for (let i = 0; i < this.length; i++) series.addLatency(this.at[i]!, this.ms[i]!);
+  }
+}
+
+function grow(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 export interface SeriesRow {

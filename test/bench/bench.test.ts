@@ -146,6 +146,12 @@ describe('parley bench options', () => {
     assert.throws(() => parseBenchArgs(['connect', '--host', 'irc.example.org']), /not a loopback address/);
     assert.throws(() => parseBenchArgs(['connect', '--ws', 'ws://example.org/']), /not on a loopback address/);
     assert.throws(() => parseBenchArgs(['connect', '--ws', 'http://127.0.0.1/']), /ws:\/\/ or wss:\/\//);
+    assert.throws(() => parseBenchArgs(['fanout', '--window', '8', '--rate', '50']), /--rate and --window are two load modes/);
+    assert.throws(() => parseBenchArgs(['fanout', '--window', '8', '--members', '3', '--senders', '3']), /--window needs a member that does not send/);
+    assert.throws(() => parseBenchArgs(['history', '--workers', '2']), /does not apply to the history scenario/);
+    assert.equal(parseBenchArgs(['fanout', '--window', '8']).window, 8);
+    assert.equal(parseBenchArgs(['fanout']).window, null);
+    assert.equal(parseBenchArgs(['rooms', '--workers', '2']).workers, 2);
     assert.doesNotThrow(() => parseBenchArgs(['connect', '--host', '::1']));
     assert.doesNotThrow(() => parseBenchArgs(['connect', '--host', 'localhost', '--ws', 'ws://127.0.0.1:8080/']));
   });
@@ -232,6 +238,20 @@ describe('parley bench against a Parley server', () => {
     assert.equal(m.lost, 0);
   });
 
+  it('fanout in window mode: as fast as acknowledged, nothing lost, more than a low fixed rate', async () => {
+    const { result } = await bench(['fanout', '--port', String(server.port), '--members', '20', '--senders', '3', '--samplers', '3', '--window', '4', '--duration', '1', '--warmup', '0.2']);
+    const m = result.messages!;
+    assert.equal(figure(result, 'load'), 'window 4');
+    assert.equal(result.clients.connected, 20);
+    assert.equal(m.expected, m.sent * 19);
+    assert.equal(m.received, m.expected);
+    assert.equal(m.lost, 0);
+    // --rate 40 (the rate-mode test above) sends 40 msg/s: the window sends far more.
+    assert.ok(Number(figure(result, 'sent msg/s')) > 200, `sent ${figure(result, 'sent msg/s')} msg/s`);
+    assert.ok(result.latencyMs.count > 0);
+    assert.match(result.latencyOf, /window mode: mostly queueing/);
+  });
+
   it('fanout over WebSocket (text.ircv3.net)', async () => {
     const ws = `ws://127.0.0.1:${server.http!.port}/`;
     const { result } = await bench(['fanout', '--ws', ws, '--members', '6', '--senders', '2', '--rate', '20', '--duration', '1', '--warmup', '0', '--room', '#wsbench']);
@@ -255,6 +275,30 @@ describe('parley bench against a Parley server', () => {
     assert.equal(m.received, m.expected);
     assert.equal(m.lost, 0);
     assert.ok(result.latencyMs.count > 0);
+  });
+
+  it('rooms with --workers 2: each worker runs whole rooms, the coordinator adds them up', async () => {
+    const { result } = await bench(['rooms', '--port', String(server.port), '--users', '12', '--room-size', '4', '--rate', '5', '--duration', '1', '--warmup', '0', '--workers', '2']);
+    const m = result.messages!;
+    assert.equal(result.generator.workers.length, 2);
+    assert.equal(result.clients.connected, 12);
+    assert.equal(figure(result, 'rooms'), 3);
+    assert.ok(m.sent >= 12 * 5 * 0.8, `sent ${m.sent}`);
+    // Every room is full (4 members): each message should reach 3.
+    assert.equal(m.expected, m.sent * 3);
+    assert.equal(m.received, m.expected);
+    assert.equal(m.lost, 0);
+    assert.equal(result.latencyMs.count, m.received, 'every delivery of a measured message is timed');
+    assert.ok(result.latencyMs.p50! > 0 && result.latencyMs.p99! <= result.latencyMs.max!);
+    const delivered = result.series.reduce((n, row) => n + Number(row.delivered ?? 0), 0);
+    assert.ok(delivered > 0 && delivered <= m.received, `series deliveries ${delivered}`);
+  });
+
+  it('connect with --workers 2 splits the clients', async () => {
+    const { result } = await bench(['connect', '--port', String(server.port), '--clients', '10', '--workers', '2']);
+    assert.equal(result.clients.connected, 10);
+    assert.equal(result.latencyMs.count, 10);
+    assert.equal(result.generator.workers.length, 2);
   });
 
   it('connect: all register and join, with --pid sampling this process', async () => {
@@ -292,6 +336,21 @@ describe('parley bench detects what goes wrong', () => {
       assert.equal(m.lost, m.expected - m.received);
       assert.ok(Math.abs(m.lost - (Math.floor(m.sent / 2) * 4)) <= 4, `lost ${m.lost} of ${m.expected}`);
       assert.ok(Number(figure(result, 'lost')) > 0);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('rooms with --workers 2 see a server that drops every other message losing them', async () => {
+    const fake = await startDroppingServer();
+    try {
+      const { result } = await bench(['rooms', '--port', String(fake.port), '--users', '8', '--room-size', '4', '--rate', '5', '--duration', '1', '--warmup', '0', '--workers', '2']);
+      const m = result.messages!;
+      assert.equal(result.generator.workers.length, 2);
+      assert.equal(m.expected, m.sent * 3);
+      assert.equal(m.lost, m.expected - m.received);
+      // Every other message (counted over both rooms) reached nobody.
+      assert.ok([Math.floor(m.sent / 2) * 3, Math.ceil(m.sent / 2) * 3].includes(m.lost), `lost ${m.lost} of ${m.expected}, ${m.sent} sent`);
     } finally {
       await fake.close();
     }
