@@ -259,7 +259,9 @@ class FanoutRun {
     this.stopLoad();
 
     // Drain: wait until every expected delivery arrived, or nothing moved for 2 s (30 s at most).
-    const expected = b.sent * recipients;
+    // Counted after stopLoad: in window mode acknowledgements kept sending while the snapshot
+    // above waited for the workers, so b.sent may be short of what was sent.
+    const expected = this.totalSent() * recipients;
     let last = -1;
     let lastChange = Date.now();
     const drainStart = Date.now();
