@@ -62,7 +62,7 @@ export function goals(summary, servers) {
     if (parley === null || peerValues.length === 0) return out.push({ goal: what, verdict: 'not measured' });
     const [bestPeer, best] = peerValues.reduce((a, b) => ((better === 'higher' ? b[1] > a[1] : b[1] < a[1]) ? b : a));
     const met = better === 'higher' ? parley >= best : parley <= best;
-    out.push({ goal: what, verdict: met ? 'met' : 'not met', parley, bestPeer, best });
+    out.push({ goal: what, verdict: met ? 'met' : 'not met', parley, bestPeer, best, digits: summary.find((f) => f.id === id).digits });
   };
   against('deliveries', 'deliveries/s at or above the best peer', 'higher');
   against('memory', 'memory per connection at or below the best peer', 'lower');
@@ -122,7 +122,7 @@ export function resultsMarkdown({ meta, summary, goalList, servers, warnings, co
   say();
   for (const g of goalList) {
     let detail = '';
-    if (g.bestPeer) detail = `: Parley ${num(g.parley, 2)}, best peer ${g.bestPeer} ${num(g.best, 2)}`;
+    if (g.bestPeer) detail = `: Parley ${num(g.parley, g.digits)}, best peer ${g.bestPeer} ${num(g.best, g.digits)}`;
     else if (g.parley !== undefined && g.parley !== null) detail = `: Parley p99 ${num(g.parley, 2)} ms at ${num(g.deliveriesPerSecond, 0)} deliveries/s`;
     say(`- **${g.verdict}**: ${g.goal}${detail}`);
   }
