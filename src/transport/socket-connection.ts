@@ -37,6 +37,8 @@ export class SocketConnection implements Connection {
   /** Output gathered for the next flush; null when none is scheduled (most connections, idle). */
   private pending: Buffer[] | null = null;
   private pendingBytes = 0;
+  /** socket.writableLength when this turn's output began; see queuedBytes. */
+  private socketQueued = 0;
   private closing = false;
   /** When the incomplete line now held began (slowloris: it must end in time); 0 if none. */
   private partialSince = 0;
@@ -71,14 +73,22 @@ export class SocketConnection implements Connection {
     this[kConnection].onClose(hadError);
   }
 
+  /**
+   * Checked on every delivery (SendQ), so it must be cheap. The socket's own queue is read once,
+   * at the turn's first write, instead of through the stream's getters each time: within a turn
+   * nothing is added to it (flush comes at the end), and whatever libuv sends meanwhile only
+   * makes that reading an upper bound.
+   */
   get queuedBytes(): number {
-    return this.pendingBytes + this.socket.writableLength;
+    return this.pending === null ? this.socket.writableLength : this.pendingBytes + this.socketQueued;
   }
 
   write(data: Buffer): void {
-    if (this.socket.destroyed) return;
     if (this.pending === null) {
+      // flush() drops what is gathered for a socket destroyed in the meantime.
+      if (this.socket.destroyed) return;
       this.pending = [];
+      this.socketQueued = this.socket.writableLength;
       scheduleFlush(this);
     }
     this.pending.push(data);
