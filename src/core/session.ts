@@ -104,11 +104,11 @@ export class Session {
   }
 
   addCap(cap: string): void {
-    (this.capSet ??= new Set()).add(cap);
+    this.capSet = added(this.capSet, cap);
   }
 
   removeCap(cap: string): void {
-    if (this.capSet?.delete(cap) && this.capSet.size === 0) this.capSet = null;
+    this.capSet = removed(this.capSet, cap);
   }
 
   /** The rooms this session is in; Server.removeFromRoom and join keep it in step with Room.members. */
@@ -117,11 +117,11 @@ export class Session {
   }
 
   addRoom(room: Room): void {
-    (this.roomSet ??= new Set()).add(room);
+    this.roomSet = added(this.roomSet, room);
   }
 
   removeRoom(room: Room): void {
-    if (this.roomSet?.delete(room) && this.roomSet.size === 0) this.roomSet = null;
+    this.roomSet = removed(this.roomSet, room);
   }
 
   /** Rooms this user was invited to (folded names), so +i lets them in. */
@@ -130,11 +130,11 @@ export class Session {
   }
 
   addInvite(roomKey: string): void {
-    (this.inviteSet ??= new Set()).add(roomKey);
+    this.inviteSet = added(this.inviteSet, roomKey);
   }
 
   removeInvite(roomKey: string): void {
-    if (this.inviteSet?.delete(roomKey) && this.inviteSet.size === 0) this.inviteSet = null;
+    this.inviteSet = removed(this.inviteSet, roomKey);
   }
 
   has(cap: string): boolean {
@@ -278,6 +278,18 @@ export class Session {
 const noop = () => {};
 /** What the set getters return before the first add: shared, and read-only by type. */
 const EMPTY: ReadonlySet<never> = new Set();
+
+/** A set made on first use: `set` with `value` added. */
+function added<T>(set: Set<T> | null, value: T): Set<T> {
+  return (set ?? new Set<T>()).add(value);
+}
+
+/** `set` without `value`; null once it is empty, so an idle session holds no empty Set. */
+function removed<T>(set: Set<T> | null, value: T): Set<T> | null {
+  if (set === null) return null;
+  set.delete(value);
+  return set.size === 0 ? null : set;
+}
 
 /** Tags may take 8191 bytes (4094 from a client), the rest 512 with CRLF (IRCv3 message-tags). */
 function withinLengthLimits(line: Buffer): boolean {
