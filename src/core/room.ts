@@ -1,4 +1,4 @@
-import { foldCase, globToRegExp } from '../protocol/index.js';
+import { foldCase, matchGlob } from '../protocol/index.js';
 import type { Outgoing } from './outgoing.js';
 import type { Session } from './session.js';
 
@@ -16,7 +16,8 @@ export interface Ban {
   mask: string;
   setBy: string;
   setAt: number;
-  matcher: RegExp;
+  /** The mask case-folded once, for matchGlob. */
+  folded: string;
 }
 
 /** The flag modes a room can carry (CHANMODES type D). */
@@ -57,19 +58,19 @@ export class Room {
   isBanned(session: Session): boolean {
     if (this.bans.length === 0) return false;
     const subject = foldCase(session.prefix);
-    return this.bans.some((ban) => ban.matcher.test(subject));
+    return this.bans.some((ban) => matchGlob(ban.folded, subject));
   }
 
   addBan(mask: string, setBy: string, setAt = Math.floor(Date.now() / 1000)): boolean {
     const folded = foldCase(mask);
-    if (this.bans.some((ban) => foldCase(ban.mask) === folded)) return false;
-    this.bans.push({ mask, setBy, setAt, matcher: globToRegExp(folded) });
+    if (this.bans.some((ban) => ban.folded === folded)) return false;
+    this.bans.push({ mask, setBy, setAt, folded });
     return true;
   }
 
   removeBan(mask: string): boolean {
     const folded = foldCase(mask);
-    const index = this.bans.findIndex((ban) => foldCase(ban.mask) === folded);
+    const index = this.bans.findIndex((ban) => ban.folded === folded);
     if (index === -1) return false;
     this.bans.splice(index, 1);
     return true;

@@ -1,13 +1,13 @@
 import { cidrContains, formatCidr, parseCidr, parseIp, type Cidr } from '../limits/cidr.js';
 import type { Logger } from '../observability/logger.js';
-import { foldCase, globToRegExp } from '../protocol/index.js';
+import { foldCase, MAX_MASK_LENGTH, matchGlob } from '../protocol/index.js';
 import type { ServerBan, ServerBanStore } from '../store/store.js';
 
-/** A KLINE in memory: user and host matchers; the host is a network when it is one. */
+/** A KLINE in memory: user and host globs (folded); the host is a network when it is one. */
 interface Kline {
   ban: ServerBan;
-  user: RegExp;
-  host: RegExp | Cidr;
+  user: string;
+  host: string | Cidr;
 }
 
 interface Dline {
@@ -37,9 +37,10 @@ export class ServerBans {
 
   /**
    * A KLINE mask as stored: `user@host`, case-folded; `host` alone means `*@host`. Null if it
-   * has spaces or control characters, or would match everyone.
+   * has spaces or control characters, is longer than MAX_MASK_LENGTH, or would match everyone.
    */
   static klineMask(text: string): string | null {
+    if (text.length > MAX_MASK_LENGTH) return null;
     const mask = foldCase(text.includes('@') ? text : `*@${text}`);
     const at = mask.lastIndexOf('@');
     const [user, host] = [mask.slice(0, at), mask.slice(at + 1)];
@@ -90,8 +91,8 @@ export class ServerBans {
     const ip = parseIp(address);
     const now = this.now();
     for (const kline of this.klines.values()) {
-      if (!live(kline.ban, now) || !kline.user.test(foldedUser)) continue;
-      const hostMatches = kline.host instanceof RegExp ? kline.host.test(host) : ip !== null && cidrContains(kline.host, ip);
+      if (!live(kline.ban, now) || !matchGlob(kline.user, foldedUser)) continue;
+      const hostMatches = typeof kline.host === 'string' ? matchGlob(kline.host, host) : ip !== null && cidrContains(kline.host, ip);
       if (hostMatches) return kline.ban;
     }
     return null;
@@ -128,7 +129,7 @@ export class ServerBans {
     const at = ban.mask.lastIndexOf('@');
     const hostMask = ban.mask.slice(at + 1);
     const network = /[*?]/.test(hostMask) ? null : parseCidr(hostMask);
-    this.klines.set(ban.mask, { ban, user: globToRegExp(ban.mask.slice(0, at)), host: network ?? globToRegExp(hostMask) });
+    this.klines.set(ban.mask, { ban, user: ban.mask.slice(0, at), host: network ?? hostMask });
   }
 }
 

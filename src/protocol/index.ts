@@ -2,3 +2,4 @@ export * from './message.js';
 export * from './casemap.js';
 export * from './names.js';
 export * as numerics from './numerics.js';
+export * from './glob.js';

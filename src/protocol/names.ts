@@ -22,11 +22,11 @@ export function isValidRoomName(name: string, maxLength: number): boolean {
   return name.length > 1 && name.length <= maxLength && isRoomName(name) && !ROOM_FORBIDDEN.test(name);
 }
 
-/** Glob match for ban masks and WHO masks: `*` any run, `?` one character. Case-folded by the caller. */
-export function globToRegExp(mask: string): RegExp {
-  const escaped = mask.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`, 's');
-}
+/**
+ * The longest ban or K-line mask accepted: a full `nick!user@host` (30 + 18 + an IPv6 address or
+ * a long host name) fits with room to spare; anything longer is an attack on the matcher.
+ */
+export const MAX_MASK_LENGTH = 150;
 
 /** Complete a partial ban mask the way other servers do: `nick` -> `nick!*@*`, `*@host` -> `*!*@host`. */
 export function normalizeMask(mask: string): string {

@@ -1,4 +1,4 @@
-import { isRoomName, namesEqual, normalizeMask } from '../../protocol/index.js';
+import { isRoomName, MAX_MASK_LENGTH, namesEqual, normalizeMask } from '../../protocol/index.js';
 import * as N from '../../protocol/numerics.js';
 import { numericError } from '../errors.js';
 import { MEMBER_OP, MEMBER_VOICE, ROOM_FLAG_MODES, type Room } from '../room.js';
@@ -120,6 +120,9 @@ function applyRoomMode(server: Server, session: Session, room: Room, change: Mod
     case 'b': {
       const mask = normalizeMask(param!);
       if (adding) {
+        if (mask.length > MAX_MASK_LENGTH) {
+          throw numericError(N.ERR_INVALIDMODEPARAM, room.name, 'b', mask, `Ban mask too long (at most ${MAX_MASK_LENGTH} characters)`);
+        }
         if (room.bans.length >= server.config.limits.list_max_bans) {
           throw numericError(N.ERR_BANLISTFULL, room.name, mask, 'Channel ban list is full');
         }

@@ -1,4 +1,4 @@
-import { foldCase, globToRegExp, isRoomName } from '../../protocol/index.js';
+import { foldCase, hasWildcard, isRoomName, matchGlob } from '../../protocol/index.js';
 import * as N from '../../protocol/numerics.js';
 import { failError } from '../errors.js';
 import type { Room } from '../room.js';
@@ -50,14 +50,14 @@ export function WHO({ server, session, params }: CommandContext): void {
   } else if (!isRoomName(mask)) {
     const exact = server.findNick(mask);
     if (exact) sendWhoReply(server, session, exact, null);
-    else if (/[*?]/.test(mask)) {
-      const matcher = globToRegExp(foldCase(mask));
+    else if (hasWildcard(mask)) {
+      const folded = foldCase(mask);
       const shared = server.audienceOf(session);
       // A mask search can list the whole server: cut at limits.who_max_results.
       let left = server.config.limits.who_max_results;
       for (const user of server.nicks.values()) {
         if (!user.registered || (user.invisible && user !== session && !shared.has(user))) continue;
-        if (![user.nick, user.user, user.host, user.realname].some((field) => matcher.test(foldCase(field)))) continue;
+        if (![user.nick, user.user, user.host, user.realname].some((field) => matchGlob(folded, foldCase(field)))) continue;
         if (left-- === 0) {
           session.numeric(N.ERR_TOOMANYMATCHES, 'WHO', 'Output too large, truncated');
           break;
