@@ -1,7 +1,7 @@
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { deriveScramCredentials } from '../auth/scram.js';
 import type { Config } from '../config/schema.js';
-import { FailureThrottle } from '../limits/failure-throttle.js';
+import { LoginThrottle, type LoginAttempt, type LoginFailure } from './login-throttle.js';
 import { foldCase, isValidNick } from '../protocol/index.js';
 import * as N from '../protocol/numerics.js';
 import type { AccountRecord, ScramCredentials, Store } from '../store/store.js';
@@ -10,8 +10,7 @@ import type { Session } from './session.js';
 
 export type RegisterResult = { ok: true; account: AccountRecord } | { ok: false; code: 'ACCOUNT_EXISTS' | 'WEAK_PASSWORD' | 'BAD_ACCOUNT_NAME' };
 
-/** Why a login attempt was refused; the throttle case carries how long to wait. */
-export type LoginFailure = { reason: 'invalid' } | { reason: 'throttled'; retryAfterMs: number };
+export type { LoginAttempt, LoginFailure } from './login-throttle.js';
 
 /**
  * Accounts: creating them, checking passwords (throttled per account and per address), and who
@@ -20,16 +19,14 @@ export type LoginFailure = { reason: 'invalid' } | { reason: 'throttled'; retryA
 export class Accounts {
   /** Sessions logged in to each account (folded name): one account, many devices. */
   readonly sessionsByAccount = new Map<string, Set<Session>>();
-  private readonly accountFailures: FailureThrottle;
-  private readonly addressFailures: FailureThrottle;
+  private readonly throttle: LoginThrottle;
 
   constructor(
     private readonly store: Store,
     private readonly config: Config['accounts'],
+    now: () => number = Date.now,
   ) {
-    const windowMs = config.failed_login_window_seconds * 1000;
-    this.accountFailures = new FailureThrottle(config.max_failed_logins, windowMs);
-    this.addressFailures = new FailureThrottle(config.max_failed_logins_per_address, windowMs);
+    this.throttle = new LoginThrottle(config, now);
   }
 
   get(name: string): Promise<AccountRecord | null> {
@@ -65,32 +62,29 @@ export class Accounts {
     return { passwordHash, scram: deriveScramCredentials(password, this.config.scram_iterations) };
   }
 
-  /** Check a password. Failures count against both the account and the address. */
+  /** Check a password. The attempt counts against the account and the address until it succeeds. */
   async checkPassword(name: string, password: string, address: string): Promise<AccountRecord | LoginFailure> {
-    const refused = this.refusal(name, address);
-    if (refused) return refused;
+    const attempt = this.beginLogin(name, address);
+    if ('reason' in attempt) return attempt;
     const account = await this.get(name);
     // Unknown accounts cost the same hashing work, so timing does not tell which exist.
     const ok = account
       ? await verifyPassword(password, account.passwordHash)
       : await hashPassword(password, { N: 2 ** this.config.scrypt_log_n }).then(() => false);
     if (account && ok) {
-      this.accountFailures.reset(account.key);
+      attempt.succeeded();
       return account;
     }
-    this.recordFailure(name, address);
     return { reason: 'invalid' };
   }
 
-  /** A throttle refusal, or null if this account and address may try to log in now. */
-  refusal(name: string, address: string): LoginFailure | null {
-    const wait = Math.max(this.accountFailures.retryAfter(foldCase(name)), this.addressFailures.retryAfter(address));
-    return wait > 0 ? { reason: 'throttled', retryAfterMs: wait } : null;
-  }
-
-  recordFailure(name: string, address: string): void {
-    this.accountFailures.recordFailure(foldCase(name));
-    this.addressFailures.recordFailure(address);
+  /**
+   * Start a login at `name` (an account, or `oper:<name>`) from `address`: a throttle refusal, or
+   * an attempt that counts as failed unless its `succeeded()` is called (login-throttle.ts). Call
+   * it before any slow check, so attempts in flight count.
+   */
+  beginLogin(name: string, address: string): LoginAttempt | LoginFailure {
+    return this.throttle.begin(foldCase(name), address);
   }
 
   /** Log `session` in: 900 to it, ACCOUNT to those who share a room and asked (account-notify). */
@@ -135,8 +129,7 @@ export class Accounts {
   }
 
   pruneThrottle(): void {
-    this.accountFailures.prune();
-    this.addressFailures.prune();
+    this.throttle.prune();
   }
 }
 

@@ -70,10 +70,10 @@ export class Server {
     this.name = options.config.server.name;
     this.isupport = buildIsupport(options.config);
     this.store = options.store;
-    this.accounts = new Accounts(options.store, options.config.accounts);
+    const clock = options.clock ?? Date.now;
+    this.accounts = new Accounts(options.store, options.config.accounts, clock);
     this.roomRegistry = new RoomRegistry(options.store, options.logger);
     this.history = new History(options.store.history, options.config.history, options.logger);
-    const clock = options.clock ?? Date.now;
     const { limits, accounts } = options.config;
     this.addressLimits = new AddressLimits(
       {

@@ -19,10 +19,22 @@ export class FailureThrottle {
     return times[times.length - this.maxFailures]! + this.windowMs - this.now();
   }
 
-  recordFailure(key: string): void {
+  /** Count a failure (or an attempt not yet known to succeed); returns its time, for `forgive`. */
+  recordFailure(key: string): number {
     const times = this.recent(key);
-    times.push(this.now());
+    const now = this.now();
+    times.push(now);
     this.failures.set(key, times);
+    return now;
+  }
+
+  /** Take back one failure recorded at `time`: the attempt it stood for succeeded. */
+  forgive(key: string, time: number): void {
+    const times = this.failures.get(key);
+    const index = times?.indexOf(time) ?? -1;
+    if (index === -1) return;
+    times!.splice(index, 1);
+    if (times!.length === 0) this.failures.delete(key);
   }
 
   reset(key: string): void {

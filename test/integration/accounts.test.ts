@@ -2,41 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hashPassword } from '../../src/auth/password.js';
 import { ScramClient } from '../../src/auth/scram.js';
-import { registerAccount } from '../helpers/accounts.js';
+import { b64, connectWithSasl, fromB64, registerAccount, saslPlain, scramUpToProof } from '../helpers/accounts.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-
-const b64 = (text: string) => Buffer.from(text).toString('base64');
-const fromB64 = (text: string) => Buffer.from(text, 'base64').toString('utf8');
-
-/** Connect, negotiate sasl, run `authenticate`, and register once it is over. */
-async function connectWithSasl(port: number, nick: string, authenticate: (c: RawClient) => Promise<void>): Promise<RawClient> {
-  const client = await RawClient.connect({ port });
-  client.send('CAP LS 302');
-  client.send('CAP REQ :sasl');
-  await client.expect((m) => m.command === 'CAP' && m.params[1] === 'ACK');
-  client.send(`NICK ${nick}`);
-  client.send(`USER ${nick} 0 * :${nick}`);
-  await authenticate(client);
-  return client;
-}
-
-/** SCRAM-SHA-256 through the client proof; what the server answers next is the test's to check. */
-async function scramUpToProof(client: RawClient, scram: ScramClient): Promise<void> {
-  client.send('AUTHENTICATE SCRAM-SHA-256');
-  await client.expect((m) => m.command === 'AUTHENTICATE' && m.params[0] === '+');
-  client.send(`AUTHENTICATE ${b64(scram.first())}`);
-  const serverFirst = await client.expectCommand('AUTHENTICATE');
-  client.send(`AUTHENTICATE ${b64(scram.final(fromB64(serverFirst.params[0]!)))}`);
-}
-
-async function saslPlain(client: RawClient, account: string, password: string): Promise<string> {
-  client.send('AUTHENTICATE PLAIN');
-  await client.expect((m) => m.command === 'AUTHENTICATE' && m.params[0] === '+');
-  client.send(`AUTHENTICATE ${b64(`${account}\0${account}\0${password}`)}`);
-  const result = await client.expect((m) => ['903', '904'].includes(m.command));
-  return result.command;
-}
 
 describe('accounts', () => {
   let server: TestServer;

@@ -6,18 +6,18 @@ import type { CommandContext } from './context.js';
 // OPER <name> <password>: operators come from config, with scrypt-hashed passwords.
 export async function OPER({ server, session, params }: CommandContext): Promise<void> {
   const [name, password] = params as [string, string];
-  const refused = server.accounts.refusal(`oper:${name}`, session.host);
-  if (refused) throw numericError(N.ERR_PASSWDMISMATCH, 'Password incorrect');
+  const attempt = server.accounts.beginLogin(`oper:${name}`, session.host);
+  if ('reason' in attempt) throw numericError(N.ERR_PASSWDMISMATCH, 'Password incorrect');
   const entry = server.config.opers.find((o) => o.name === name);
   // Spend the same hashing work for unknown names, so timing does not reveal which exist.
   const ok = entry
     ? await verifyPassword(password, entry.password_hash)
     : await hashPassword(password, { N: 2 ** server.config.accounts.scrypt_log_n }).then(() => false);
   if (!entry || !ok) {
-    server.accounts.recordFailure(`oper:${name}`, session.host);
     server.logger.warn('failed OPER', { name, address: session.host });
     throw numericError(N.ERR_PASSWDMISMATCH, 'Password incorrect');
   }
+  attempt.succeeded();
   if (!session.oper) server.counts.opers++;
   session.oper = entry.name;
   server.logger.info('OPER', { name: entry.name, nick: session.nick, address: session.host });

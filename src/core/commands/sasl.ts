@@ -1,7 +1,7 @@
 import { AuthenticateAssembler, parsePlain, SASL_MECHANISMS, ScramServer, splitAuthenticate } from '../../auth/index.js';
 import * as N from '../../protocol/numerics.js';
 import type { AccountRecord } from '../../store/store.js';
-import type { LoginFailure } from '../accounts.js';
+import type { LoginAttempt, LoginFailure } from '../accounts.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
@@ -11,6 +11,10 @@ export interface SaslExchange {
   mechanism: 'PLAIN' | 'SCRAM-SHA-256';
   assembler: AuthenticateAssembler;
   scram: ScramServer | null;
+  /** SCRAM: the throttled attempt, begun once the client names its account (client-first). */
+  attempt: LoginAttempt | null;
+  /** SCRAM: set if the throttle refused that account or address. */
+  refused: LoginFailure | null;
 }
 
 // AUTHENTICATE <mechanism> | AUTHENTICATE <base64 chunk> | AUTHENTICATE *
@@ -51,13 +55,24 @@ function startExchange(server: Server, session: Session, mechanism: string): voi
     fail(session, 'SASL authentication failed');
     return;
   }
-  const scram =
-    mechanism === 'SCRAM-SHA-256'
-      ? new ScramServer(async (username) => (await server.accounts.get(username))?.scram ?? null, {
-          fakeIterations: server.config.accounts.scram_iterations,
-        })
-      : null;
-  session.sasl = { mechanism: mechanism as SaslExchange['mechanism'], assembler: new AuthenticateAssembler(), scram };
+  const exchange: SaslExchange = { mechanism: mechanism as SaslExchange['mechanism'], assembler: new AuthenticateAssembler(), scram: null, attempt: null, refused: null };
+  if (mechanism === 'SCRAM-SHA-256') {
+    // The throttle is checked, and the attempt counted, for the account the client names, before
+    // its proof is checked: SCRAM guesses count against their target like PLAIN ones.
+    exchange.scram = new ScramServer(
+      async (username) => {
+        const attempt = server.accounts.beginLogin(username, session.host);
+        if ('reason' in attempt) {
+          exchange.refused = attempt;
+          throw new ThrottledError();
+        }
+        exchange.attempt = attempt;
+        return (await server.accounts.get(username))?.scram ?? null;
+      },
+      { fakeIterations: server.config.accounts.scram_iterations },
+    );
+  }
+  session.sasl = exchange;
   session.sendMessage({ command: 'AUTHENTICATE', params: ['+'] });
 }
 
@@ -77,18 +92,22 @@ async function finishPlain(server: Server, session: Session, payload: Buffer): P
   succeed(server, session, result);
 }
 
+/** Raised from the SCRAM lookup when the throttle refuses; ends the exchange with the wait time. */
+class ThrottledError extends Error {}
+
 async function stepScram(server: Server, session: Session, exchange: SaslExchange, payload: Buffer): Promise<void> {
-  const refusal = server.accounts.refusal('', session.host);
-  if (refusal) {
+  let result;
+  try {
+    result = await exchange.scram!.step(payload.toString('utf8'));
+  } catch (err) {
+    if (!(err instanceof ThrottledError)) throw err;
     session.sasl = null;
-    failLogin(session, refusal);
+    failLogin(session, exchange.refused!);
     return;
   }
-  const result = await exchange.scram!.step(payload.toString('utf8'));
   if (result.error) {
+    // A failed exchange leaves its attempt counted (and so does one the client abandons).
     session.sasl = null;
-    const username = /(?:^|,)n=([^,]*)/.exec(payload.toString('utf8'))?.[1] ?? '';
-    server.accounts.recordFailure(username, session.host);
     fail(session, 'SASL authentication failed');
     return;
   }
@@ -104,6 +123,7 @@ async function stepScram(server: Server, session: Session, exchange: SaslExchang
     fail(session, 'SASL authentication failed');
     return;
   }
+  exchange.attempt?.succeeded();
   succeed(server, session, account);
 }
 
