@@ -20,3 +20,15 @@ export function foldCase(name: string): string {
 export function namesEqual(a: string, b: string): boolean {
   return a === b || foldCase(a) === foldCase(b);
 }
+
+/** Each name once, first spelling kept: `#c,#C,#c` is one target, not three deliveries. */
+export function uniqueNames(names: readonly string[]): string[] {
+  if (names.length < 2) return names as string[];
+  const seen = new Set<string>();
+  return names.filter((name) => {
+    const key = foldCase(name);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -46,8 +46,10 @@ export function CAP(ctx: CommandContext): void {
 
 /** All-or-nothing: if any requested cap is unknown (or sticky and being removed), NAK all. */
 function requestCaps(session: Session, list: string, reply: (verb: 'ACK' | 'NAK', list: string) => void): void {
-  const requested = list.split(' ').filter((c) => c !== '');
-  const valid = requested.length > 0 && requested.every((item) => {
+  // A cap named twice is acknowledged once; asking to add and remove the same cap is refused.
+  const requested = [...new Set(list.split(' ').filter((c) => c !== ''))];
+  const names = requested.map((item) => (item.startsWith('-') ? item.slice(1) : item));
+  const valid = requested.length > 0 && new Set(names).size === names.length && requested.every((item) => {
     const removing = item.startsWith('-');
     const name = removing ? item.slice(1) : item;
     return SUPPORTED_CAPS.has(name) && !(removing && STICKY_CAPS.has(name));
@@ -61,7 +63,7 @@ function requestCaps(session: Session, list: string, reply: (verb: 'ACK' | 'NAK'
     else session.addCap(item);
   }
   session.updateView();
-  reply('ACK', list);
+  reply('ACK', requested.join(' '));
 }
 
 function sendCapList(ctx: CommandContext, verb: 'LS' | 'LIST', names: string[]): void {

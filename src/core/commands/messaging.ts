@@ -1,4 +1,4 @@
-import { foldCase, isRoomName, type Tags } from '../../protocol/index.js';
+import { foldCase, isRoomName, uniqueNames, type Tags } from '../../protocol/index.js';
 import { SERVICES } from '../services/index.js';
 import * as N from '../../protocol/numerics.js';
 import { numericError } from '../errors.js';
@@ -28,7 +28,8 @@ function relay({ server, session, message, params }: CommandContext, command: Re
   if (params.length < 1 || params[0] === '') throw numericError(N.ERR_NORECIPIENT, `No recipient given (${command})`);
   const text = params[1];
   if (command !== 'TAGMSG' && (text === undefined || text === '')) throw numericError(N.ERR_NOTEXTTOSEND, 'No text to send');
-  const targets = params[0]!.split(',');
+  // A repeated target (`#c,#C`) would deliver and store the message twice.
+  const targets = uniqueNames(params[0]!.split(','));
   if (targets.length > server.config.limits.targets_per_message) {
     throw numericError(N.ERR_TOOMANYTARGETS, params[0]!, 'Too many targets');
   }
