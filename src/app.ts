@@ -3,7 +3,6 @@ import type { Config } from './config/schema.js';
 import { parseHostPort } from './config/load.js';
 import { Server } from './core/server.js';
 import { openStore } from './store/open.js';
-import { forwardedClientAddress } from './http/forwarded.js';
 import { listenHttp, type HttpListener } from './http/server.js';
 import { AddressSet } from './limits/cidr.js';
 import type { Logger } from './observability/logger.js';
@@ -65,11 +64,11 @@ export async function startServer(config: Config, logger: Logger, options: Start
     }
     if (config.http.listen) {
       const { host, port } = parseHostPort(config.http.listen);
-      const trusted = new AddressSet(config.proxy.trusted);
       http = await listenHttp(server, host, port, {
         tls: config.http.tls ? { cert: readFileSync(config.tls.cert!), key: readFileSync(config.tls.key!) } : null,
         allowedOrigins: config.http.allowed_origins,
-        clientAddress: (req) => forwardedClientAddress(req.socket.remoteAddress ?? '0.0.0.0', req.headers['x-forwarded-for'], trusted),
+        publicOrigins: config.http.public_origin === null ? null : [config.http.public_origin].flat(),
+        trustedProxies: new AddressSet(config.proxy.trusted),
       });
     }
   } catch (err) {

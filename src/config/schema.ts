@@ -79,11 +79,23 @@ const http = z
     // pages served by this listener itself. Requests without an Origin (non-browser clients)
     // are always allowed.
     allowed_origins: z.array(z.string().url()).default([]),
+    // The origin(s) users load the web client from (e.g. "https://chat.example.org"): what
+    // "pages served by this listener" means for the WebSocket Origin check. Null: the listen
+    // address itself (http://127.0.0.1:PORT and http://localhost:PORT on loopback; none for a
+    // wildcard address). Never the client-sent Host header (DNS rebinding).
+    public_origin: z.union([z.string().url(), z.array(z.string().url()).min(1)]).nullable().default(null),
   })
   .strict()
   .superRefine((h, ctx) => {
-    if (h.allowed_origins.some((o) => new URL(o).origin !== o)) {
-      ctx.addIssue({ code: 'custom', path: ['allowed_origins'], message: 'each entry must be a bare origin like https://chat.example.org' });
+    const bare = 'each entry must be a bare origin like https://chat.example.org';
+    // Runs even when .url() failed (that reports a non-URL), so it must not throw on one.
+    const notBare = (o: string) => URL.canParse(o) && new URL(o).origin !== o;
+    if (h.allowed_origins.some(notBare)) {
+      ctx.addIssue({ code: 'custom', path: ['allowed_origins'], message: bare });
+    }
+    const publicOrigins = h.public_origin === null ? [] : [h.public_origin].flat();
+    if (publicOrigins.some(notBare)) {
+      ctx.addIssue({ code: 'custom', path: ['public_origin'], message: bare });
     }
   });
 

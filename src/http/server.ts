@@ -1,9 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type net from 'node:net';
 import type { Server } from '../core/server.js';
+import { AddressSet } from '../limits/cidr.js';
+import { HttpAdmission } from './admission.js';
 import { createStaticHandler } from './static.js';
-import { createWebSocketUpgrade, type WebSocketOptions } from './websocket.js';
+import { createWebSocketUpgrade, listenerOrigins } from './websocket.js';
 
 export interface HttpListener {
   readonly host: string;
@@ -11,11 +13,44 @@ export interface HttpListener {
   close(): Promise<void>;
 }
 
-export interface HttpOptions extends Omit<WebSocketOptions, 'secure'> {
+export interface HttpOptions {
   /** Certificate and key for HTTPS/wss; plain HTTP without. */
   tls: { cert: Buffer; key: Buffer } | null;
   /** Where the built web client is. @default web/dist in the package */
   webRoot?: string;
+  /** Other browser origins that may open a WebSocket (http.allowed_origins). */
+  allowedOrigins: readonly string[];
+  /** This server's own origins (http.public_origin). @default null: those of the listen address */
+  publicOrigins?: readonly string[] | null;
+  /** Peers whose X-Forwarded-For is believed (proxy.trusted). @default none */
+  trustedProxies?: AddressSet;
+}
+
+/** Keep-alive connections idle between requests are closed after this long (Node's default). */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** A whole request (headers and body) must arrive within this long, at least the headers timeout. */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** Request headers are capped at this size (431 beyond). */
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * The timeouts of an HTTP connection before it is a WebSocket (ws then clears the socket's):
+ * headers within limits.handshake_timeout_seconds of the connection (a silent or dribbling
+ * client gets 408 and is closed), the whole request within 30 s, idle keep-alive 5 s, and no
+ * socket idle for longer than the request timeout (a client that stops reading its response).
+ * Node checks the first two only every connectionsCheckingInterval (30 s by default), so that
+ * is a fraction of the headers timeout here.
+ */
+export function httpTimeouts(handshakeSeconds: number) {
+  const headersTimeout = Math.max(1, Math.round(handshakeSeconds * 1000));
+  const requestTimeout = Math.max(REQUEST_TIMEOUT_MS, headersTimeout);
+  return {
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.round(headersTimeout / 4))),
+    idleTimeout: requestTimeout,
+  };
 }
 
 /** The HTTP listener: health checks, the web client and IRC over WebSocket on the same port. */
@@ -30,15 +65,38 @@ export function listenHttp(server: Server, host: string, port: number, options: 
     }
     serveStatic(req, res);
   };
+  const { idleTimeout, ...timeouts } = httpTimeouts(server.config.limits.handshake_timeout_seconds);
+  const serverOptions: http.ServerOptions = { ...timeouts, maxHeaderSize: MAX_HEADER_BYTES };
+  const secure = options.tls !== null;
   const httpServer = options.tls
-    ? https.createServer({ ...options.tls, minVersion: 'TLSv1.2' }, handler)
-    : http.createServer(handler);
-  httpServer.on('upgrade', createWebSocketUpgrade(server, { ...options, secure: options.tls !== null }));
+    ? https.createServer({ ...options.tls, minVersion: 'TLSv1.2', handshakeTimeout: timeouts.headersTimeout, ...serverOptions }, handler)
+    : http.createServer(serverOptions, handler);
+  httpServer.setTimeout(idleTimeout); // no callback: a socket idle this long is destroyed
+
+  // Every connection is admitted like an IRC one before HTTP (or TLS) sees it: the listeners
+  // Node installed for 'connection' run only for the admitted.
+  const admission = new HttpAdmission(server, options.trustedProxies ?? new AddressSet([]));
+  const accept = httpServer.listeners('connection') as ((socket: net.Socket) => void)[];
+  httpServer.removeAllListeners('connection');
+  httpServer.on('connection', (socket: net.Socket) => {
+    if (!admission.connection(socket, secure)) return;
+    for (const listener of accept) listener.call(httpServer, socket);
+  });
+
+  const origins = new Set(options.allowedOrigins);
+  httpServer.on('upgrade', createWebSocketUpgrade(server, { secure, origins, admission }));
   return new Promise((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen({ host, port }, () => {
       httpServer.off('error', reject);
-      const address = httpServer.address() as AddressInfo;
+      const address = httpServer.address() as net.AddressInfo;
+      const own = options.publicOrigins ?? listenerOrigins(host, address.address, address.port, secure);
+      for (const origin of own) origins.add(origin);
+      if (own.length === 0) {
+        server.logger.warn('http.listen is a wildcard address and http.public_origin is not set: browsers may open WebSockets only from http.allowed_origins; set http.public_origin to the origin users load the web client from', {
+          listen: `${host}:${address.port}`,
+        });
+      }
       resolve({
         host: address.address,
         port: address.port,

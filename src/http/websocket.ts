@@ -3,8 +3,10 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { Server } from '../core/server.js';
+import { AddressSet, parseIp } from '../limits/cidr.js';
 import { MAX_LINE_BYTES, MAX_TAGS_BYTES } from '../protocol/index.js';
 import { WebSocketConnection } from '../transport/websocket-connection.js';
+import { endSoon, httpResponse, refusalResponse, type HttpAdmission } from './admission.js';
 
 /** IRCv3 WebSocket subprotocols; without one, text frames (as most web clients expect). */
 const TEXT = 'text.ircv3.net';
@@ -12,9 +14,10 @@ const BINARY = 'binary.ircv3.net';
 
 export interface WebSocketOptions {
   secure: boolean;
-  allowedOrigins: readonly string[];
-  /** The client's address for a request (the peer, or a trusted proxy's X-Forwarded-For). */
-  clientAddress(req: IncomingMessage): string;
+  /** Browser origins that may open a WebSocket: this server's own and http.allowed_origins. */
+  origins: ReadonlySet<string>;
+  /** Per-address admission, shared with the HTTP listener's connections. */
+  admission: HttpAdmission;
 }
 
 /**
@@ -31,20 +34,24 @@ export function createWebSocketUpgrade(server: Server, options: WebSocketOptions
 
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => {});
-    if (!originAllowed(req, options.allowedOrigins)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nOrigin not allowed\n');
+    // RFC 6455 section 4.4: only version 13. (ws also accepts the hybi-08 draft, version 8.)
+    if (req.headers.upgrade?.toLowerCase() === 'websocket' && req.headers['sec-websocket-version'] !== '13') {
+      endSoon(socket, httpResponse('426 Upgrade Required', 'Unsupported WebSocket version', ['Sec-WebSocket-Version: 13']));
       return;
     }
-    // The same admission as TCP: server bans (DLINE) and per-address connection limits.
-    const address = options.clientAddress(req);
-    const refusal = server.admit(address);
-    if (refusal) {
-      socket.end(`HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${refusal}\n`);
+    if (!originAllowed(req, options.origins)) {
+      endSoon(socket, httpResponse('403 Forbidden', 'Origin not allowed'));
       return;
     }
-    socket.once('close', () => server.release(address));
+    // The same admission as TCP (DLINE, per-address limits): done at the connection for a
+    // direct peer, here for a client behind a trusted proxy.
+    const admitted = options.admission.upgrade(req, socket);
+    if ('refusal' in admitted) {
+      endSoon(socket, refusalResponse(admitted.refusal));
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      new WebSocketConnection(ws, socket as Socket, options.secure, address, ws.protocol === BINARY, server);
+      new WebSocketConnection(ws, socket as Socket, options.secure, admitted.address, ws.protocol === BINARY, server);
     });
   };
 }
@@ -52,14 +59,29 @@ export function createWebSocketUpgrade(server: Server, options: WebSocketOptions
 /**
  * Cross-site WebSocket hijacking defence: a browser page may connect only from this server's
  * own origin or a configured one. Non-browser clients send no Origin and are let through.
+ * "Own" is configured or derived from the listen address, never the client-sent Host header,
+ * which a DNS-rebinding page controls.
  */
-function originAllowed(req: IncomingMessage, allowed: readonly string[]): boolean {
+function originAllowed(req: IncomingMessage, allowed: ReadonlySet<string>): boolean {
   const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  if (allowed.includes(origin)) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
+  return origin === undefined || allowed.has(origin);
+}
+
+const LOOPBACK = new AddressSet(['127.0.0.0/8', '::1/128']);
+const WILDCARD = new Set(['', '0.0.0.0', '::']);
+
+/**
+ * The origins of pages served by a listener bound to `host` (as configured) and `bound` (the
+ * address it got), for when http.public_origin is not set: the address itself, and localhost
+ * on loopback. None for a wildcard address: the name users reach it by cannot be known.
+ */
+export function listenerOrigins(host: string, bound: string, port: number, secure: boolean): string[] {
+  const scheme = secure ? 'https' : 'http';
+  const origin = (name: string) => new URL(`${scheme}://${name.includes(':') ? `[${name}]` : name}:${port}`).origin;
+  const origins = new Set<string>();
+  if (!WILDCARD.has(bound)) origins.add(origin(bound));
+  if (LOOPBACK.has(bound)) origins.add(origin('localhost'));
+  // A host name in http.listen (not an IP literal) is a name its pages are loaded from.
+  if (parseIp(host) === null && !WILDCARD.has(host) && !WILDCARD.has(bound)) origins.add(origin(host.toLowerCase()));
+  return [...origins];
 }
