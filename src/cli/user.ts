@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Accounts } from '../core/accounts.js';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { createLogger } from '../observability/logger.js';
 import { foldCase } from '../protocol/index.js';
 import { openStore } from '../store/open.js';
 import { readSecret } from './read-secret.js';
@@ -47,7 +48,14 @@ export async function user(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const store = await openStore(config);
+  let store;
+  try {
+    store = await openStore(config, createLogger(config.log.level));
+  } catch (err) {
+    // A store that cannot be opened (PostgreSQL unreachable, a newer schema): one line, no stack.
+    process.stderr.write(`parley user: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
   const accounts = new Accounts(store, config.accounts);
   try {
     switch (action) {

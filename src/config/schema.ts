@@ -193,6 +193,22 @@ const history = z
   })
   .strict();
 
+const store = z
+  .object({
+    // null: the embedded SQLite file in data_dir. postgres:// or postgresql://: PostgreSQL
+    // (libpq-style URL; several nodes may share it). See docs/configuration.md#store.
+    url: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL, or null for SQLite in data_dir')
+      .nullable()
+      .default(null),
+    // PostgreSQL: the schema the tables live in (created if missing; search_path of every connection).
+    schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain lower-case identifier').default('public'),
+    // PostgreSQL: connections per process.
+    pool_size: int(1, 1000).default(10),
+  })
+  .strict();
+
 const log = z
   .object({
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -213,6 +229,7 @@ export const configSchema = z
     accounts: accounts.prefault({}),
     opers: z.array(oper).default([]),
     history: history.prefault({}),
+    store: store.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
