@@ -7,7 +7,7 @@ import { listenHttp, type HttpListener } from './http/server.js';
 import { AddressSet } from './limits/cidr.js';
 import type { Logger } from './observability/logger.js';
 import { listenTcp, listenTls, type Listener, type TlsListener, type TlsMaterial } from './transport/listeners.js';
-import { addBeforeFlush } from './transport/flush.js';
+import { addBeforeFlush, discardPending } from './transport/flush.js';
 
 /** A started server with its listeners; what `parley serve` and the tests hold on to. */
 export interface RunningServer {
@@ -28,10 +28,16 @@ export interface StartOptions {
 export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
   mkdirSync(config.data_dir, { recursive: true });
   const store = await openStore(config);
+  if ((store as { walIndex?: string }).walIndex === 'memory') {
+    // src/store/sqlite/store.ts walIndexFor: a mapped -shm file could end the process with SIGBUS here.
+    logger.warn('SQLite WAL index kept in memory: no other process can open the database while the server runs', { data_dir: config.data_dir });
+  }
   const server = new Server({ config, logger, motd: readMotd(config), store, clock: options.clock });
   await server.roomRegistry.load();
   await server.bans.load();
-  // History is committed before any output of the same turn is written (see core/history).
+  // History is committed before any output of the same turn is written (see core/history);
+  // what it could not commit is taken back from that output.
+  server.history.setOutput({ serverName: server.name, discard: discardPending });
   const removeHistoryHook = addBeforeFlush(() => server.history.commit());
   const listeners: Listener[] = [];
   const tlsListeners: TlsListener[] = [];

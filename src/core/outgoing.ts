@@ -8,6 +8,8 @@ export const VIEW_SERVER_TIME = 1;
 export const VIEW_MESSAGE_TAGS = 2;
 export const VIEW_ACCOUNT_TAG = 4;
 const VIEW_COUNT = 8;
+/** What a withdrawn message encodes to: no bytes. */
+const WITHDRAWN = Buffer.alloc(0);
 
 function tagsForView(tags: Tags, view: number): Tags | undefined {
   let out: Tags | undefined;
@@ -47,6 +49,20 @@ export class Outgoing {
     const bytes = encodeForView(this.message, view);
     this.cache[view] = bytes;
     return bytes;
+  }
+
+  /**
+   * Take the message back: it could not be stored (core/history). The bytes encoded so far go
+   * into `encoded`, for the transport to drop from output not yet written (they are the very
+   * objects every recipient of a view was given, so identity finds them); from now on every view
+   * encodes to nothing, so a broadcast loop still running delivers an empty write.
+   */
+  withdraw(encoded: Set<Buffer>): void {
+    for (let view = 0; view < VIEW_COUNT; view++) {
+      const bytes = this.cache[view];
+      if (bytes !== undefined && bytes !== WITHDRAWN) encoded.add(bytes);
+      this.cache[view] = WITHDRAWN;
+    }
   }
 
   /** The message as one particular recipient sees it, plus extra tags only it gets (label, batch). */

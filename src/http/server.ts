@@ -58,8 +58,17 @@ export function listenHttp(server: Server, host: string, port: number, options: 
   const serveStatic = createStaticHandler(options.webRoot);
   const handler: http.RequestListener = (req, res) => {
     if (req.method === 'GET' && req.url === '/healthz') {
-      const body = JSON.stringify({ status: 'ok', connections: server.sessions.size, rooms: server.rooms.size });
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      // 503 while the history store cannot commit (messages are refused meanwhile; core/history).
+      const failingSince = server.history.storeFailingSince;
+      const state = failingSince === null ? 'ok' : 'failing';
+      const body = JSON.stringify({
+        status: state,
+        store: state,
+        ...(failingSince === null ? {} : { store_failing_since: new Date(failingSince).toISOString() }),
+        connections: server.sessions.size,
+        rooms: server.rooms.size,
+      });
+      res.writeHead(failingSince === null ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(body);
       return;
     }

@@ -4,6 +4,8 @@
  */
 export interface Flushable {
   flush(): void;
+  /** Drop these Buffer objects (by identity) from the output gathered and not yet written. */
+  discard(buffers: ReadonlySet<Buffer>): void;
 }
 
 let dirty: Flushable[] = [];
@@ -28,6 +30,17 @@ export function addBeforeFlush(fn: () => void): () => void {
     const index = beforeFlush.indexOf(fn);
     if (index !== -1) beforeFlush.splice(index, 1);
   };
+}
+
+/**
+ * Take bytes back before they reach any socket: the history writer calls this (wired in app.ts)
+ * when a batch could not be committed, with the Buffers of its messages (core/outgoing.ts
+ * `withdraw`). Every connection holding output of this turn is in `dirty`, so this reaches all
+ * of them; nothing of this turn has been written yet (the hooks run first).
+ */
+export function discardPending(buffers: ReadonlySet<Buffer>): void {
+  if (buffers.size === 0) return;
+  for (const target of dirty) target.discard(buffers);
 }
 
 /** The hooks alone, for a connection that must write outside flushAll (destroy). */

@@ -97,12 +97,20 @@ export class SocketConnection implements Connection {
 
   flush(): void {
     const pending = this.pending;
-    if (pending !== null && !this.socket.destroyed) {
+    // Empty when everything gathered was taken back (discard, or withdrawn messages' empty bytes).
+    if (pending !== null && this.pendingBytes > 0 && !this.socket.destroyed) {
       this.socket.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.pendingBytes));
     }
     this.pending = null;
     this.pendingBytes = 0;
     if (this.closing) this.socket.end();
+  }
+
+  discard(buffers: ReadonlySet<Buffer>): void {
+    if (this.pending === null) return;
+    this.pending = this.pending.filter((chunk) => !buffers.has(chunk));
+    this.pendingBytes = 0;
+    for (const chunk of this.pending) this.pendingBytes += chunk.length;
   }
 
   pauseReading(): void {

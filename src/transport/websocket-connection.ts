@@ -55,6 +55,13 @@ export class WebSocketConnection implements Connection {
     if (this.closing) this.ws.close(1000);
   }
 
+  discard(buffers: ReadonlySet<Buffer>): void {
+    // Left empty, a later write schedules this connection again: its second flush finds nothing.
+    this.pending = this.pending.filter((chunk) => !buffers.has(chunk));
+    this.pendingBytes = 0;
+    for (const chunk of this.pending) this.pendingBytes += chunk.length;
+  }
+
   pauseReading(): void {
     this.ws.pause();
   }

@@ -35,6 +35,8 @@ function relay({ server, session, message, params }: CommandContext, command: Re
   }
   session.lastSpoke = Date.now();
   const clientTags = clientOnlyTags(message.tags);
+  // A labeled reply is built when the command ends, so a stored message is committed at once.
+  const labeled = message.tags?.label !== undefined && session.has('labeled-response');
   server.forEachTarget(session, command, targets, (target) => {
     const tags: Tags = { ...clientTags, time: new Date().toISOString(), msgid: server.newMsgid() };
     if (session.account) tags.account = session.account;
@@ -49,31 +51,36 @@ function relay({ server, session, message, params }: CommandContext, command: Re
     if (isRoomName(name)) {
       const room = server.findRoom(name);
       if (!room) throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
+      checkMaySend(session, room);
+      // History before delivery (batched, no I/O here; it throws FAIL if the store cannot take
+      // it now). STATUSMSG stays out: replay would show it to everyone.
+      if (command !== 'TAGMSG' && statusPrefix === '') server.history.recordRelay(out, room.key, session, labeled);
       sendToRoom(session, room, out, statusPrefix);
-      // History (batched, no I/O here). STATUSMSG stays out: replay would show it to everyone.
-      if (command !== 'TAGMSG' && statusPrefix === '') server.history.recordRelay(out, room.key, session.accountKey);
     } else {
       if (statusPrefix) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
       const recipient = server.findNick(target);
       if (!recipient) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
-      recipient.deliver(out);
       // Direct history exists between two accounts only; it is keyed so both sides find it.
       if (command !== 'TAGMSG' && session.accountKey !== null && recipient.accountKey !== null) {
-        server.history.recordRelay(out, dmKey(session.accountKey, recipient.accountKey), session.accountKey);
+        server.history.recordRelay(out, dmKey(session.accountKey, recipient.accountKey), session, labeled);
       }
+      recipient.deliver(out);
       if (command === 'PRIVMSG' && recipient.away !== null) session.numeric(N.RPL_AWAY, recipient.nick, recipient.away);
     }
     if (session.has('echo-message')) session.send(out);
   });
 }
 
-function sendToRoom(session: Session, room: Room, out: Outgoing, statusPrefix: string): void {
+function checkMaySend(session: Session, room: Room): void {
   const flags = room.members.get(session);
   const voiced = flags !== undefined && (flags & (MEMBER_OP | MEMBER_VOICE)) !== 0;
   const refuse = (why: string) => numericError(N.ERR_CANNOTSENDTOCHAN, room.name, `Cannot send to channel (${why})`);
   if (flags === undefined && room.flags.has('n')) throw refuse('no external messages');
   if (!voiced && room.flags.has('m')) throw refuse('+m');
   if (!voiced && room.isBanned(session)) throw refuse('banned');
+}
+
+function sendToRoom(session: Session, room: Room, out: Outgoing, statusPrefix: string): void {
   if (statusPrefix === '') {
     room.broadcast(out, session);
     return;
