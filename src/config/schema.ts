@@ -152,7 +152,11 @@ const accounts = z
     // scrypt cost: N = 2^scrypt_log_n. 15 costs about 32 MiB and 50-100 ms per hash.
     scrypt_log_n: int(10, 20).default(15),
     scram_iterations: int(4096, 1000000).default(4096),
-    // Who holds a registered nick without logging in is renamed after this long.
+    // Registered nicks (equal to an account name): `strict` grants one only to a session logged
+    // in to that account; `timeout` lets anyone take it and renames them after
+    // nick_protection_seconds unless they log in; `off` does neither. See core/nick-protection.ts.
+    nick_protection: z.enum(['strict', 'timeout', 'off']).default('strict'),
+    // Timeout mode: who holds a registered nick without logging in is renamed after this long.
     nick_protection_seconds: z.number().min(0).default(60),
     // Failed logins allowed within the window per account, and per client address (higher:
     // many people may share one address), then refused until the window passes.

@@ -13,6 +13,7 @@ import { COMMANDS } from './commands/index.js';
 import { changeNick, guestNick } from './commands/registration.js';
 import { Accounts } from './accounts.js';
 import { RoomRegistry } from './room-registry.js';
+import { NickProtection } from './nick-protection.js';
 import type { Store } from '../store/store.js';
 import { History } from './history/history.js';
 import { AddressLimits } from '../limits/address-limits.js';
@@ -45,6 +46,8 @@ export class Server {
   readonly store: Store;
   readonly accounts: Accounts;
   readonly roomRegistry: RoomRegistry;
+  /** Who may hold a registered nick (accounts.nick_protection). */
+  readonly nickProtection: NickProtection;
   /** Message history: the batched writer, retention; queries go through `history.read()`. */
   readonly history: History;
   /** Per-address connection and registration limits. */
@@ -73,6 +76,7 @@ export class Server {
     const clock = options.clock ?? Date.now;
     this.accounts = new Accounts(options.store, options.config.accounts, clock);
     this.roomRegistry = new RoomRegistry(options.store, options.logger);
+    this.nickProtection = new NickProtection(options.config.accounts, this.accounts, clock);
     this.history = new History(options.store.history, options.config.history, options.logger);
     const { limits, accounts } = options.config;
     this.addressLimits = new AddressLimits(
@@ -94,6 +98,7 @@ export class Server {
       this.accounts.pruneThrottle();
       this.addressLimits.prune();
       this.bans.prune();
+      this.nickProtection.prune();
     }, sweepMs);
     this.sweepTimer.unref();
   }
@@ -317,6 +322,7 @@ export class Server {
     const protectedNick = session.protectedNick!;
     session.protectedNick = null;
     if (session.nickKey !== protectedNick.key || session.accountKey === protectedNick.key) return;
+    this.nickProtection.renamedAway(session, protectedNick.key);
     changeNick(this, session, guestNick(this));
   }
 

@@ -40,6 +40,13 @@ export class Session {
    * it, and when it will be renamed unless it logs in (see Server.sweep).
    */
   protectedNick: { key: string; deadline: number } | null = null;
+  /**
+   * Registered nicks (folded) this session was renamed away from in timeout mode: it may not
+   * take them back until it logs in (core/nick-protection.ts). Null until it first happens.
+   */
+  lostNicks: Set<string> | null = null;
+  /** Set while registration waits on an async check (PASS login, is the nick registered?). */
+  registering = false;
   away: string | null = null;
   invisible = false;
   /** Counted in Server.counts (set once registered); the counts are undone when it leaves. */

@@ -9,7 +9,7 @@ import { tryCompleteRegistration } from './registration.js';
 const MAX_CAP_LINE_CHARS = 380;
 
 // CAP LS [version] | CAP LIST | CAP REQ :<caps> | CAP END
-export function CAP(ctx: CommandContext): void {
+export function CAP(ctx: CommandContext): void | Promise<void> {
   const { server, session, params } = ctx;
   const sub = params[0]!.toUpperCase();
   switch (sub) {
@@ -36,7 +36,7 @@ export function CAP(ctx: CommandContext): void {
     case 'END':
       if (!session.registered && session.capNegotiating) {
         session.capNegotiating = false;
-        tryCompleteRegistration(server, session);
+        return tryCompleteRegistration(server, session);
       }
       return;
     default:

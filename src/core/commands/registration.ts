@@ -9,23 +9,57 @@ import { sendWelcome } from './welcome.js';
 import { isServiceName } from '../accounts.js';
 import { kickReason } from './operator.js';
 
-// PASS <password>
+const RESERVED = 'Nickname is reserved by a different account';
+
+// PASS <password>: the server password; with none configured, `PASS <account>:<password>` (or a
+// bare password for the account named like the nick) logs in when registration completes.
 export function PASS({ session, params }: CommandContext): void {
   if (session.registered) throw numericError(N.ERR_ALREADYREGISTERED, 'You may not reregister');
   session.password = params[0]!;
 }
 
 // NICK <nickname>
-export function NICK({ server, session, params }: CommandContext): void {
+export function NICK({ server, session, params }: CommandContext): void | Promise<void> {
   const nick = params[0] ?? '';
   const limit = server.config.limits.nick_length;
   if (nick === '') throw numericError(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
   if (!isValidNick(nick, limit) || isServiceName(nick)) throw numericError(N.ERR_ERRONEUSNICKNAME, nick, 'Erroneous nickname');
   if (nick === session.nick) return;
-  const holder = server.nicks.get(foldCase(nick));
+  const key = foldCase(nick);
+  assertFree(server, session, key, nick);
+  // Before registration the nick is only held; whether it may be granted is decided when
+  // registration completes, after SASL or PASS had their chance.
+  if (!session.registered) {
+    changeNick(server, session, nick);
+    return tryCompleteRegistration(server, session);
+  }
+  const reserved = key === session.nickKey ? false : server.nickProtection.isReserved(session, key);
+  if (reserved === false) return changeNick(server, session, nick);
+  if (reserved === true) return refuseReserved(server, session, nick);
+  return reserved.then((isReserved) => {
+    if (session.state === 'closing' || session.nick === nick) return;
+    if (isReserved) return refuseReserved(server, session, nick);
+    assertFree(server, session, key, nick); // someone may have taken it during the lookup
+    changeNick(server, session, nick);
+  });
+}
+
+/**
+ * 433 with Ergo's text. Some clients (irssi) show their own text for 433 ("Nick ... is already
+ * in use"), so a NickServ notice says what to do.
+ */
+function refuseReserved(server: Server, session: Session, nick: string): void {
+  session.numeric(N.ERR_NICKNAMEINUSE, nick, RESERVED);
+  session.sendMessage({
+    source: `NickServ!NickServ@services.${server.name}`,
+    command: 'NOTICE',
+    params: [session.nick, `${nick} is a registered account: log in to use it (SASL, PASS ${nick}:<password>, or /msg NickServ IDENTIFY ${nick} <password>).`],
+  });
+}
+
+function assertFree(server: Server, session: Session, key: string, nick: string): void {
+  const holder = server.nicks.get(key);
   if (holder && holder !== session) throw numericError(N.ERR_NICKNAMEINUSE, nick, 'Nickname is already in use');
-  changeNick(server, session, nick);
-  if (!session.registered) tryCompleteRegistration(server, session);
 }
 
 /** Take a nick that is known to be free and valid; tell everyone who shares a room. */
@@ -43,13 +77,14 @@ export function changeNick(server: Server, session: Session, nick: string): void
 }
 
 /**
- * Nick protection: whoever holds a registered nick without being logged in to that account is
- * warned, and renamed once accounts.nick_protection_seconds have passed (Server.sweep).
+ * Timeout-mode nick protection: whoever holds a registered nick without being logged in to that
+ * account is warned, and renamed once accounts.nick_protection_seconds have passed
+ * (Server.sweep). In strict mode such a nick is never granted (core/nick-protection.ts).
  */
 export async function protectNick(server: Server, session: Session): Promise<void> {
   const key = session.nickKey;
   session.protectedNick = null;
-  if (session.accountKey === key) return;
+  if (session.accountKey === key || server.nickProtection.mode !== 'timeout') return;
   const account = await server.accounts.get(key).catch(() => null);
   if (!account || session.nickKey !== key || session.accountKey === key || session.state === 'closing') return;
   const seconds = server.config.accounts.nick_protection_seconds;
@@ -70,14 +105,14 @@ export function guestNick(server: Server): string {
 }
 
 // USER <username> <mode> <unused> :<realname>
-export function USER({ server, session, params }: CommandContext): void {
+export function USER({ server, session, params }: CommandContext): void | Promise<void> {
   if (session.registered) throw numericError(N.ERR_ALREADYREGISTERED, 'You may not reregister');
   const [username, , , realname] = params as [string, string, string, string];
   // The username is shown in prefixes: keep it short and free of separators.
   const clean = username.replace(/[^A-Za-z0-9._-]/g, '').slice(0, 18);
   session.user = `~${clean || 'user'}`.slice(0, 18);
   session.realname = realname.slice(0, server.config.limits.realname_length);
-  tryCompleteRegistration(server, session);
+  return tryCompleteRegistration(server, session);
 }
 
 // PING <token>
@@ -94,9 +129,15 @@ export function QUIT({ server, session, params }: CommandContext): void {
   server.quit(session, reason.slice(0, server.config.limits.away_length));
 }
 
-/** Registration ends once NICK and USER are in and CAP negotiation (if any) is over. */
-export function tryCompleteRegistration(server: Server, session: Session): void {
-  if (session.registered || session.capNegotiating || !session.nickKey || !session.user) return;
+/**
+ * Registration ends once NICK and USER are in, CAP negotiation (if any) is over, and the nick
+ * may be granted: a registered nick only to a session logged in to it (strict nick protection,
+ * as Ergo does it in tryRegister; a refusal lets the client send another NICK). A PASS login
+ * and the account lookup are async: the caller returns the promise, so the session's later
+ * lines wait (input-gate.ts), and `session.registering` keeps a second attempt out meanwhile.
+ */
+export function tryCompleteRegistration(server: Server, session: Session): void | Promise<void> {
+  if (!readyToRegister(session)) return;
   const required = server.config.server.password;
   if (required !== null && !passwordMatches(session.password, required)) {
     session.numeric(N.ERR_PASSWDMISMATCH, 'Password incorrect');
@@ -110,6 +151,71 @@ export function tryCompleteRegistration(server: Server, session: Session): void 
     server.quit(session, kickReason(kline));
     return;
   }
+  const passLogin = required === null && session.password !== null && !session.account;
+  const reserved = passLogin ? null : server.nickProtection.isReserved(session, session.nickKey);
+  if (reserved === false) return finishRegistration(server, session);
+  if (reserved === true) return refuseNickAtRegistration(server, session);
+  return completeAfterChecks(server, session, passLogin);
+}
+
+function readyToRegister(session: Session): boolean {
+  return session.state === 'connecting' && !session.registering && !session.capNegotiating && session.nickKey !== '' && session.user !== '';
+}
+
+async function completeAfterChecks(server: Server, session: Session, passLogin: boolean): Promise<void> {
+  session.registering = true;
+  try {
+    if (passLogin) await loginWithPass(server, session);
+    // Checked again after every await: the session may have closed, or its nick changed.
+    for (;;) {
+      if (session.state !== 'connecting' || session.nickKey === '') return;
+      const key = session.nickKey;
+      const reserved = await server.nickProtection.isReserved(session, key);
+      if (session.state !== 'connecting') return;
+      if (session.nickKey !== key) continue;
+      if (server.nicks.get(key) !== session) return;
+      return reserved ? refuseNickAtRegistration(server, session) : finishRegistration(server, session);
+    }
+  } finally {
+    session.registering = false;
+  }
+}
+
+/**
+ * `PASS <account>:<password>` (Ergo's login-via-pass-command), or a bare `PASS <password>` for
+ * the account named like the nick (Ergo has only the first form; a bare password for an
+ * unregistered nick is ignored). A wrong password is told with 464 and registration goes on
+ * under the nick rules: a registered nick is then refused with 433, another may be chosen.
+ * (Ergo says nothing about a failed PASS login when there is no server password.)
+ */
+async function loginWithPass(server: Server, session: Session): Promise<void> {
+  const given = session.password!;
+  session.password = null;
+  const colon = given.indexOf(':');
+  const name = colon === -1 ? session.nick : given.slice(0, colon);
+  const password = colon === -1 ? given : given.slice(colon + 1);
+  if (name === '' || password === '') return;
+  if (colon === -1 && !(await server.accounts.get(name).catch(() => null))) return;
+  const result = await server.accounts.checkPassword(name, password, session.host);
+  if (session.state !== 'connecting' || session.account) return;
+  if (!('reason' in result)) {
+    server.accounts.login(server, session, result);
+    return;
+  }
+  const wait = result.reason === 'throttled' ? `: too many failed attempts, try again in ${Math.ceil(result.retryAfterMs / 1000)} seconds` : '';
+  session.numeric(N.ERR_PASSWDMISMATCH, `Password incorrect${wait}`);
+}
+
+/** Before registration: the nick is not granted; the client may send another NICK or log in. */
+function refuseNickAtRegistration(server: Server, session: Session): void {
+  const nick = session.nick;
+  server.nicks.delete(session.nickKey);
+  session.nick = '*';
+  session.nickKey = '';
+  refuseReserved(server, session, nick);
+}
+
+function finishRegistration(server: Server, session: Session): void {
   session.state = 'registered';
   session.counted = true;
   server.counts.registered++;

@@ -89,7 +89,8 @@ async function ghost(server: Server, session: Session, args: string[], reply: Re
     if (!checked) return;
     if (!session.account) server.accounts.login(server, session, checked);
   }
-  const holder = server.findNick(nick);
+  // Registered or not: a client still registering may hold the nick too.
+  const holder = server.nicks.get(foldCase(nick));
   if (holder && holder !== session) {
     server.quit(holder, `GHOST command used by ${session.nick}`);
     reply(`${nick} has been disconnected.`);
