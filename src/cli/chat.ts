@@ -44,39 +44,61 @@ export async function chat(argv: string[]): Promise<number> {
   });
   const say = (text: string) => terminal.print(encode(renderEvent('info', text).pieces));
 
-  const nick = args.nick ?? (await askName(terminal));
-  const password = nick !== null && args.login ? await terminal.ask(`Password for ${nick}: `, true) : '';
-  if (nick === null || password === null) {
-    terminal.close();
-    return 0;
+  let nick = args.nick ?? (await askName(terminal));
+  let password = nick !== null && args.login ? await terminal.ask(`Password for ${nick}: `, true) : '';
+  for (;;) {
+    if (nick === null || password === null) {
+      terminal.close();
+      return 0;
+    }
+    if ((await connect(nick, password)) === 'done') return 0;
+    // The name is a registered account and we are not logged in to it: ask for its password.
+    say(`${nick} is a registered name: type its password, or just Enter to choose another name.`);
+    password = await terminal.ask(`Password for ${nick}: `, true);
+    if (password === '') nick = await askName(terminal);
   }
 
-  return new Promise<number>((resolve) => {
-    const signals = ['SIGTERM', 'SIGHUP'] as const;
-    const onSignal = () => void session?.quit('Terminal closed');
-    const client = new IrcClient({
-      transport: nodeTransport({ host: args.host, port: args.port, tls: args.tls, insecure: args.insecure }),
-      nick,
-      rooms: args.rooms,
-      scram: scramSha256,
-      ...(password ? { sasl: { account: nick, password } } : {}),
-      onListenerError: (err) => say(`internal error: ${(err as Error).stack ?? String(err)}`),
+  /** One sign-in: 'done' once the user has left, 'reserved' if the server refused the name. */
+  function connect(nick: string, password: string): Promise<'done' | 'reserved'> {
+    return new Promise((resolve) => {
+      const signals = ['SIGTERM', 'SIGHUP'] as const;
+      const onSignal = () => void session?.quit('Terminal closed');
+      const client = new IrcClient({
+        transport: nodeTransport({ host: args.host, port: args.port, tls: args.tls, insecure: args.insecure }),
+        nick,
+        rooms: args.rooms,
+        scram: scramSha256,
+        ...(password ? { sasl: { account: nick, password } } : {}),
+        onListenerError: (err) => say(`internal error: ${(err as Error).stack ?? String(err)}`),
+      });
+      const current = new ChatSession(client, terminal, () => {
+        for (const signal of signals) process.off(signal, onSignal);
+        resolve('done');
+      });
+      session = current;
+      current.switchOnJoin.add(client.isupport.fold(args.rooms[0]!));
+      for (const signal of signals) process.on(signal, onSignal);
+      wireEvents(current);
+      const offReserved = client.on('nickReserved', () => {
+        // Quietly: this is no disconnect to report, the next question explains.
+        current.quitting = true;
+        session = null;
+        client.close();
+        for (const signal of signals) process.off(signal, onSignal);
+        resolve('reserved');
+      });
+      const flush = () => piped.flush(current);
+      client.once('join', flush);
+      client.once('connected', () => {
+        // Later reconnects: a reserved nick makes the engine pick another one itself.
+        offReserved();
+        setTimeout(flush, 2000).unref();
+      });
+      say(`Connecting to ${client.options.transport.describe()} as ${nick}…`);
+      current.updatePrompt();
+      client.connect();
     });
-    session = new ChatSession(client, terminal, () => {
-      for (const signal of signals) process.off(signal, onSignal);
-      resolve(0);
-    });
-    session.switchOnJoin.add(client.isupport.fold(args.rooms[0]!));
-    for (const signal of signals) process.on(signal, onSignal);
-    wireEvents(session);
-    const chatSession = session;
-    const flush = () => piped.flush(chatSession);
-    client.once('join', flush);
-    client.once('connected', () => setTimeout(flush, 2000).unref());
-    say(`Connecting to ${client.options.transport.describe()} as ${nick}…`);
-    session.updatePrompt();
-    client.connect();
-  });
+  }
 }
 
 async function askName(terminal: Terminal): Promise<string | null> {

@@ -185,8 +185,13 @@ function chatMessage(client: IrcClient, m: IrcMessage, from: string): void {
 
 function nickUnavailable(client: IrcClient, m: IrcMessage): void {
   if (client.registered) return reportNumeric(client, m);
-  // Before registration the nick is only a wish: take the next best and go on.
   const tried = m.params[1] ?? client.nick;
+  // A registered nick (Ergo's and Parley's text): the app may ask for the password instead.
+  if (m.command === '433' && /reserved/i.test(last(m)) && client.emitter.listens('nickReserved')) {
+    client.emitter.emit('nickReserved', { nick: tried });
+    return;
+  }
+  // Before registration the nick is only a wish: take the next best and go on.
   const next = tried.length < 16 ? `${tried}_` : `${tried.slice(0, 10)}${Math.floor(Math.random() * 100000)}`;
   client.nick = next;
   client.sendMessage({ command: 'NICK', params: [next] });

@@ -27,6 +27,11 @@ export class Emitter<Events extends object> {
     this.listeners.get(name)?.delete(listener as (payload: never) => void);
   }
 
+  /** Does anyone listen for `name`? (Lets the engine fall back when nobody decides.) */
+  listens(name: keyof Events): boolean {
+    return (this.listeners.get(name)?.size ?? 0) > 0;
+  }
+
   emit<K extends keyof Events>(name: K, payload: Events[K]): void {
     const set = this.listeners.get(name);
     if (!set) return;

@@ -66,6 +66,13 @@ export interface ClientEvents {
   mode: { target: string; modes: string; params: string[]; by: string };
   away: { nick: string; message: string | null; isSelf: boolean };
   account: { nick: string; account: string | null; isSelf: boolean };
+  /**
+   * Before registration: the server refused our nick because it is a registered account we
+   * are not logged in to (433 "Nickname is reserved..."). Registration waits: the app decides,
+   * e.g. `close()` and connect again with `sasl`, or `setNick()` another. Without a listener the
+   * engine tries another nick itself, as for a nick in use.
+   */
+  nickReserved: { nick: string };
   invite: { room: string; by: string; nick: string };
   readMarker: { target: string; time: Date | null };
   /** Informational server text: MOTD, welcome lines, NOTE/WARN replies, unhandled numerics. */

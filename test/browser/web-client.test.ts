@@ -332,6 +332,28 @@ describe('web client in a browser', { skip, timeout: 120_000 }, () => {
     assert.equal(account, 'nora');
   });
 
+  test('a registered nick without a password: the form asks for it, then signs in with SASL', async () => {
+    const owner = await newPage();
+    await signIn(owner, 'pilar', '#lobby', { password: 'pilar-password', register: true });
+    await owner.close();
+    const page = await newPage();
+    await fillSignIn(page, 'pilar', '#lobby');
+    await page.locator('.signin .error', { hasText: 'pilar is a registered account: enter its password' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'password');
+    assert.equal(await page.locator('.chat').count(), 0);
+    assert.ok(![...server.server.sessions].some((session) => session.nick === 'pilar'), 'nobody holds pilar');
+    // A wrong password takes the usual error path.
+    await page.fill('#password', 'not-pilars');
+    await page.click('form.signin button[type=submit]');
+    await page.locator('.signin .error', { hasText: /Login as pilar failed/ }).waitFor();
+    await page.fill('#password', 'pilar-password');
+    await page.click('form.signin button[type=submit]');
+    await page.waitForSelector('.conv-title:text-is("#lobby")', { timeout: 15_000 });
+    assert.equal(await page.locator('.me strong').textContent(), 'pilar');
+    const account = [...server.server.sessions].find((session) => session.nick === 'pilar')?.account;
+    assert.equal(account, 'pilar');
+  });
+
   test('scrolling up loads older history', async () => {
     const olga = await raw('olga', '#archive');
     for (let i = 0; i < 120; i++) olga.send(`PRIVMSG #archive :old message ${i}`);

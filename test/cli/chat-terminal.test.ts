@@ -108,12 +108,45 @@ describe('parley chat in a terminal', { skip: !hasTmux && 'tmux is not installed
     assert.equal(carol.exitCode(), '0');
   });
 
+  it('asks for the password of a registered name (no echo); Enter picks another name', async () => {
+    await registerAccount(port, 'gwen', 'gwen-password');
+    const gwen = TmuxChat.start(socket, 'gwen', [`127.0.0.1:${port}`]);
+    await gwen.waitFor('Your name:');
+    gwen.type('gwen');
+    await gwen.waitFor('gwen is a registered name: type its password, or just Enter to choose another name.');
+    await gwen.waitFor(/Password for gwen:\s*$/m);
+    gwen.type('not-gwens');
+    await gwen.waitFor('Login as gwen failed');
+    await gwen.waitFor((screen) => (screen.match(/Password for gwen:/g) ?? []).length === 2);
+    gwen.type('gwen-password');
+    await gwen.waitFor('as gwen, logged in as gwen.');
+    await gwen.waitFor('You joined #lobby');
+    for (const secret of ['not-gwens', 'gwen-password']) assert.ok(!gwen.screen().includes(secret), `${secret} is not shown`);
+    gwen.type('.');
+    await gwen.waitFor(() => gwen.exitCode() !== null);
+
+    const guest = TmuxChat.start(socket, 'gwen-guest', [`127.0.0.1:${port}`]);
+    await guest.waitFor('Your name:');
+    guest.type('gwen');
+    await guest.waitFor(/Password for gwen:\s*$/m);
+    guest.type('');
+    await guest.waitFor(/Your name:\s*$/m);
+    guest.type('gwen_guest');
+    await guest.waitFor('Connected to 127.0.0.1:');
+    await guest.waitFor('You joined #lobby');
+    assert.ok(!guest.screen().includes('logged in as'), 'a guest, not logged in');
+    guest.type('.');
+    await guest.waitFor(() => guest.exitCode() !== null);
+    assert.equal(guest.exitCode(), '0');
+  });
+
   it('offers to log in to a registered name, registers new ones, and wraps to a resized window', async () => {
     await registerAccount(port, 'erin', 'erin-password');
+    // The server refuses a registered name to whoever has not logged in: the chat asks.
     const erin = TmuxChat.start(socket, 'erin', [`127.0.0.1:${port}`, '--nick', 'erin']);
-    await erin.waitFor('erin is a registered name. Password to log in (Enter to skip):');
+    await erin.waitFor('Password for erin:');
     erin.type('erin-password');
-    await erin.waitFor('You are logged in as erin.');
+    await erin.waitFor('as erin, logged in as erin.');
     assert.ok(!erin.screen().includes('erin-password'), 'the password is not shown');
 
     const frank = TmuxChat.start(socket, 'frank', [`127.0.0.1:${port}`, '--nick', 'frank']);

@@ -158,6 +158,23 @@ describe('client engine against a real server', () => {
     assert.equal(second.desiredNick, 'gina');
   });
 
+  it('tells the app when its nick is a registered account (nickReserved), so it can sign in', async () => {
+    await registerAccount(server.port, 'rhea', 'rhea-password');
+    const guest = make('rhea');
+    const reserved = nextEvent(guest, 'nickReserved');
+    guest.connect();
+    assert.deepEqual(await reserved, { nick: 'rhea' });
+    assert.equal(guest.status, 'registering');
+    guest.close();
+    // Without a listener the engine picks another nick, as for one in use.
+    const fallback = await connected(make('rhea'));
+    assert.equal(fallback.nick, 'rhea_');
+    assert.equal(fallback.account, null);
+    const owner = await connected(make('Rhea', { sasl: { account: 'rhea', password: 'rhea-password' } }));
+    assert.equal(owner.nick, 'Rhea');
+    assert.equal(owner.account, 'rhea');
+  });
+
   it('quits with the server goodbye', async () => {
     const hal = await connected(make('hal'));
     const goodbye = await hal.quit('see you');

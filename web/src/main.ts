@@ -57,9 +57,10 @@ function signIn(): void {
     };
     if (password.value && register.checked) options.register = { account: options.nick, password: password.value };
     else if (password.value) options.sasl = { account: options.nick, password: password.value, mechanism: 'PLAIN' };
-    start(options, (message) => {
+    start(options, (message, focus) => {
       error.textContent = message;
       submit.disabled = false;
+      if (focus === 'password') password.focus();
     });
   });
   clear(app);
@@ -67,14 +68,17 @@ function signIn(): void {
   nick.focus();
 }
 
-function start(options: ClientOptions, report: (message: string) => void): void {
+/** Where the sign-in form should put the cursor after a refusal. */
+type Focus = 'password';
+
+function start(options: ClientOptions, report: (message: string, focus?: Focus) => void): void {
   const client = new IrcClient(options);
   // Only the first reason counts: closing after a refused login also ends in `disconnected`.
   let failed = false;
-  const fail = (message: string) => {
+  const fail = (message: string, focus?: Focus) => {
     if (failed) return;
     failed = true;
-    report(message);
+    report(message, focus);
   };
   let chat: Chat | null = null;
   const offError = client.on('error', (e) => {
@@ -83,6 +87,12 @@ function start(options: ClientOptions, report: (message: string) => void): void 
       client.close();
       fail(e.text);
     }
+  });
+  // The nick is a registered account and we are not logged in to it: ask for its password (a
+  // wrong one ends in the SASL error above, which comes first).
+  const offReserved = client.on('nickReserved', ({ nick }) => {
+    client.close();
+    fail(`${nick} is a registered account: enter its password`, 'password');
   });
   const offDisconnected = client.on('disconnected', (e) => {
     if (chat) return;
@@ -99,6 +109,8 @@ function start(options: ClientOptions, report: (message: string) => void): void 
       fail(`Could not create the account ${register.account} (is the nick already registered, or the password too short?)`);
       return;
     }
+    // From here on (reconnects) a reserved nick makes the engine pick another one itself.
+    offReserved();
     offError();
     offDisconnected();
     chat = pending;
