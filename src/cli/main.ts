@@ -2,6 +2,7 @@ import { benchCommand } from '../bench/run.js';
 import { chat } from './chat.js';
 import { hashPasswordCommand } from './hash-password.js';
 import { serve } from './serve.js';
+import { storeCommand } from './store.js';
 import { user } from './user.js';
 
 const USAGE = `Usage: parley <command> [options]
@@ -10,6 +11,7 @@ Commands:
   serve           run the chat server (parley serve --help for its options)
   chat            chat in the terminal (parley chat --help)
   user            manage accounts: add, passwd, del, list
+  store           copy an SQLite store into PostgreSQL (parley store --help)
   hash-password   hash an operator password for the config file
   bench           load-test an IRC server on this machine (parley bench --help)
 
@@ -26,6 +28,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return chat(rest);
     case 'user':
       return user(rest);
+    case 'store':
+      return storeCommand(rest);
     case 'hash-password':
       return hashPasswordCommand(rest);
     case 'bench':
