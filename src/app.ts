@@ -27,7 +27,7 @@ export interface StartOptions {
 
 export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
   mkdirSync(config.data_dir, { recursive: true });
-  const store = await openStore(config);
+  const store = await openStore(config, logger);
   if ((store as { walIndex?: string }).walIndex === 'memory') {
     // src/store/sqlite/store.ts walIndexFor: a mapped -shm file could end the process with SIGBUS here.
     logger.warn('SQLite WAL index kept in memory: no other process can open the database while the server runs', { data_dir: config.data_dir });
@@ -38,7 +38,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   // History is committed before any output of the same turn is written (see core/history);
   // what it could not commit is taken back from that output.
   server.history.setOutput({ serverName: server.name, discard: discardPending });
-  const removeHistoryHook = addBeforeFlush(() => server.history.commit());
+  const removeHistoryHook = addBeforeFlush(() => server.history.commitBeforeFlush());
   const listeners: Listener[] = [];
   const tlsListeners: TlsListener[] = [];
   let http: HttpListener | null = null;

@@ -51,6 +51,11 @@ export class Outgoing {
     return bytes;
   }
 
+  /** True once the message was taken back (`withdraw`). */
+  get withdrawn(): boolean {
+    return this.cache[0] === WITHDRAWN;
+  }
+
   /**
    * Take the message back: it could not be stored (core/history). The bytes encoded so far go
    * into `encoded`, for the transport to drop from output not yet written (they are the very

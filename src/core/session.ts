@@ -264,8 +264,10 @@ export class Session {
     };
   }
 
-  private sendLabeled(label: string, replies: Outgoing[]): void {
+  private sendLabeled(label: string, captured: Outgoing[]): void {
     const server = this.server.name;
+    // An echo of a message the store then refused is not sent (core/history: withdraw).
+    const replies = captured.some((reply) => reply.withdrawn) ? captured.filter((reply) => !reply.withdrawn) : captured;
     if (replies.length === 0) {
       this.sendMessage({ tags: { label }, source: server, command: 'ACK', params: [] });
     } else if (replies.length === 1 || !this.caps.has('batch')) {

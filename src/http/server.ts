@@ -58,17 +58,21 @@ export function listenHttp(server: Server, host: string, port: number, options: 
   const serveStatic = createStaticHandler(options.webRoot);
   const handler: http.RequestListener = (req, res) => {
     if (req.method === 'GET' && req.url === '/healthz') {
-      // 503 while the history store cannot commit (messages are refused meanwhile; core/history).
+      // 503 while the history store cannot commit (messages are refused meanwhile; core/history)
+      // or a networked store has lost its database.
       const failingSince = server.history.storeFailingSince;
-      const state = failingSince === null ? 'ok' : 'failing';
+      const connection = server.store.health?.() ?? { ok: true };
+      const ok = failingSince === null && connection.ok;
+      const state = ok ? 'ok' : 'failing';
       const body = JSON.stringify({
         status: state,
         store: state,
         ...(failingSince === null ? {} : { store_failing_since: new Date(failingSince).toISOString() }),
+        ...(connection.ok ? {} : { store_error: connection.error }),
         connections: server.sessions.size,
         rooms: server.rooms.size,
       });
-      res.writeHead(failingSince === null ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(body);
       return;
     }

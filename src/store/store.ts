@@ -19,6 +19,17 @@ export interface Store {
   readonly bans: ServerBanStore;
   /** Flush and release resources. The store is unusable afterwards. */
   close(): Promise<void>;
+  /**
+   * A networked store's view of its connection (PostgreSQL: the pool's last check); absent for
+   * an embedded one. /healthz reports it. Never throws, never waits.
+   */
+  health?(): StoreHealth;
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  /** What failed, when not ok (no secrets: the URL is shown without its password). */
+  error?: string;
 }
 
 export interface ScramCredentials {

@@ -4,7 +4,8 @@ import type { Connection } from '../core/connection.js';
 import { DisconnectReason } from '../core/errors.js';
 import type { Server } from '../core/server.js';
 import type { Session } from '../core/session.js';
-import { runBeforeFlush, scheduleFlush } from './flush.js';
+import { afterCommits, scheduleFlush } from './flush.js';
+import { PendingOutput } from './pending-output.js';
 
 /** The longest incomplete line kept while waiting for its end: tags plus the 512-byte rest. */
 const MAX_PENDING_LINE = MAX_TAGS_BYTES + 1 + MAX_LINE_BYTES;
@@ -34,10 +35,11 @@ export class SocketConnection implements Connection {
   private partial: Buffer | null = null;
   /** After an over-long line, bytes are dropped until the next newline. */
   private discarding = false;
-  /** Output gathered for the next flush; null when none is scheduled (most connections, idle). */
-  private pending: Buffer[] | null = null;
-  private pendingBytes = 0;
-  /** socket.writableLength when this turn's output began; see queuedBytes. */
+  /** Output not yet written: this turn's, and earlier turns' still waiting for their commit. */
+  private readonly output = new PendingOutput();
+  /** A flush of this turn is scheduled (transport/flush.ts). */
+  private scheduled = false;
+  /** socket.writableLength when the output not yet written began; see queuedBytes. */
   private socketQueued = 0;
   private closing = false;
   /** When the incomplete line now held began (slowloris: it must end in time); 0 if none. */
@@ -80,37 +82,38 @@ export class SocketConnection implements Connection {
    * makes that reading an upper bound.
    */
   get queuedBytes(): number {
-    return this.pending === null ? this.socket.writableLength : this.pendingBytes + this.socketQueued;
+    return this.output.isEmpty ? this.socket.writableLength : this.output.bytes + this.socketQueued;
   }
 
   write(data: Buffer): void {
-    if (this.pending === null) {
+    if (!this.scheduled) {
       // flush() drops what is gathered for a socket destroyed in the meantime.
       if (this.socket.destroyed) return;
-      this.pending = [];
-      this.socketQueued = this.socket.writableLength;
+      if (this.output.isEmpty) this.socketQueued = this.socket.writableLength;
+      this.scheduled = true;
       scheduleFlush(this);
     }
-    this.pending.push(data);
-    this.pendingBytes += data.length;
+    this.output.push(data);
   }
 
-  flush(): void {
-    const pending = this.pending;
-    // Empty when everything gathered was taken back (discard, or withdrawn messages' empty bytes).
-    if (pending !== null && this.pendingBytes > 0 && !this.socket.destroyed) {
-      this.socket.write(pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.pendingBytes));
+  endTurn(): number {
+    this.scheduled = false;
+    return this.output.end;
+  }
+
+  flush(upTo = Infinity): void {
+    const bytes = this.output.bytes;
+    const chunks = this.output.take(upTo);
+    const written = bytes - this.output.bytes;
+    // Nothing when everything gathered was taken back (discard, or withdrawn messages' empty bytes).
+    if (written > 0 && !this.socket.destroyed) {
+      this.socket.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, written));
     }
-    this.pending = null;
-    this.pendingBytes = 0;
-    if (this.closing) this.socket.end();
+    if (this.closing && this.output.isEmpty) this.socket.end();
   }
 
   discard(buffers: ReadonlySet<Buffer>): void {
-    if (this.pending === null) return;
-    this.pending = this.pending.filter((chunk) => !buffers.has(chunk));
-    this.pendingBytes = 0;
-    for (const chunk of this.pending) this.pendingBytes += chunk.length;
+    this.output.discard(buffers);
   }
 
   pauseReading(): void {
@@ -129,15 +132,17 @@ export class SocketConnection implements Connection {
     this.closing = true;
     // Paused (flood control, a busy command), the peer's FIN would never be read; what comes now is dropped.
     this.socket.resume();
-    if (this.pending === null) this.socket.end();
+    if (this.output.isEmpty) this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   destroy(): void {
     // Output leaves here outside flushAll: what it carries must be in history first.
-    runBeforeFlush();
-    this.flush();
-    this.socket.destroy();
+    this.socket.pause();
+    afterCommits(() => {
+      this.flush();
+      this.socket.destroy();
+    });
   }
 
   private onClose(hadError: boolean): void {

@@ -3,7 +3,8 @@ import type { WebSocket } from 'ws';
 import type { Connection } from '../core/connection.js';
 import type { Server } from '../core/server.js';
 import type { Session } from '../core/session.js';
-import { runBeforeFlush, scheduleFlush } from './flush.js';
+import { afterCommits, scheduleFlush } from './flush.js';
+import { PendingOutput } from './pending-output.js';
 
 /**
  * IRC over WebSocket (IRCv3 websocket spec): one IRC line per WebSocket message, without CRLF.
@@ -13,8 +14,9 @@ import { runBeforeFlush, scheduleFlush } from './flush.js';
  */
 export class WebSocketConnection implements Connection {
   readonly session: Session;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** Output not yet sent: this turn's, and earlier turns' still waiting for their commit. */
+  private readonly output = new PendingOutput();
+  private scheduled = false;
   private closing = false;
 
   constructor(
@@ -33,33 +35,35 @@ export class WebSocketConnection implements Connection {
   }
 
   get queuedBytes(): number {
-    return this.pendingBytes + this.ws.bufferedAmount;
+    return this.output.bytes + this.ws.bufferedAmount;
   }
 
   write(data: Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.pending.length === 0) scheduleFlush(this);
-    this.pending.push(data);
-    this.pendingBytes += data.length;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      scheduleFlush(this);
+    }
+    this.output.push(data);
   }
 
-  flush(): void {
-    const chunks = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
+  endTurn(): number {
+    this.scheduled = false;
+    return this.output.end;
+  }
+
+  flush(upTo = Infinity): void {
+    const chunks = this.output.take(upTo);
     if (chunks.length > 0 && this.ws.readyState === this.ws.OPEN) {
       this.socket.cork();
       for (const chunk of chunks) this.sendLines(chunk);
       this.socket.uncork();
     }
-    if (this.closing) this.ws.close(1000);
+    if (this.closing && this.output.isEmpty) this.ws.close(1000);
   }
 
   discard(buffers: ReadonlySet<Buffer>): void {
-    // Left empty, a later write schedules this connection again: its second flush finds nothing.
-    this.pending = this.pending.filter((chunk) => !buffers.has(chunk));
-    this.pendingBytes = 0;
-    for (const chunk of this.pending) this.pendingBytes += chunk.length;
+    this.output.discard(buffers);
   }
 
   pauseReading(): void {
@@ -73,14 +77,17 @@ export class WebSocketConnection implements Connection {
   close(): void {
     if (this.closing) return;
     this.closing = true;
-    if (this.pending.length === 0) this.ws.close(1000);
+    if (this.output.isEmpty) this.ws.close(1000);
     setTimeout(() => this.ws.terminate(), 2000).unref();
   }
 
   destroy(): void {
-    runBeforeFlush();
-    this.flush();
-    this.ws.terminate();
+    // Output leaves here outside flushAll: what it carries must be in history first.
+    this.ws.pause();
+    afterCommits(() => {
+      this.flush();
+      this.ws.terminate();
+    });
   }
 
   /** A chunk holds one or more CRLF-terminated lines; each becomes its own message. */

@@ -4,18 +4,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { killStartedServers, startCliServer } from '../helpers/cli-server.js';
+import { dropSchema, pgSkipReason, randomSchema, TEST_PG_URL } from '../helpers/postgres.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const BURST = 400;
 
+const pgSkip = await pgSkipReason();
+const pgSchema = randomSchema('kill');
+
 // The durability promise: a message anyone received (or got echoed) is in history after the
-// server is killed with SIGKILL and started again on the same data directory.
-describe('history survives SIGKILL', () => {
-  after(killStartedServers);
+// server is killed with SIGKILL and started again on the same store. SQLite commits before the
+// turn's output is written; PostgreSQL's output waits for the commit's promise.
+for (const store of ['SQLite', 'PostgreSQL'] as const) describe(`history survives SIGKILL (${store})`, { skip: store === 'PostgreSQL' && pgSkip }, () => {
+  after(async () => {
+    killStartedServers();
+    if (store === 'PostgreSQL') await dropSchema(pgSchema);
+  });
 
   it('has every message a client received, after kill -9 in the middle of a burst', async () => {
     const data = mkdtempSync(join(tmpdir(), 'parley-kill-'));
-    const env = { PARLEY_HISTORY__MAX_QUERY: '1000' };
+    const storeEnv: Record<string, string> = store === 'PostgreSQL' ? { PARLEY_STORE__URL: TEST_PG_URL, PARLEY_STORE__SCHEMA: pgSchema } : {};
+    const env = { PARLEY_HISTORY__MAX_QUERY: '1000', ...storeEnv };
     const first = await startCliServer(data, env);
     const sender = await RawClient.register(first.port, 'sender', ['echo-message', 'message-tags']);
     const receiver = await RawClient.register(first.port, 'receiver', ['message-tags']);

@@ -24,7 +24,7 @@ export const TAGMSG = (ctx: CommandContext) => relay(ctx, 'TAGMSG');
  * The hot path. Checks run on local memory, the message is built once, and each recipient gets
  * the cached bytes for its capability view; nothing here awaits.
  */
-function relay({ server, session, message, params }: CommandContext, command: RelayCommand): void {
+function relay({ server, session, message, params }: CommandContext, command: RelayCommand): void | Promise<void> {
   if (params.length < 1 || params[0] === '') throw numericError(N.ERR_NORECIPIENT, `No recipient given (${command})`);
   const text = params[1];
   if (command !== 'TAGMSG' && (text === undefined || text === '')) throw numericError(N.ERR_NOTEXTTOSEND, 'No text to send');
@@ -37,6 +37,11 @@ function relay({ server, session, message, params }: CommandContext, command: Re
   const clientTags = clientOnlyTags(message.tags);
   // A labeled reply is built when the command ends, so a stored message is committed at once.
   const labeled = message.tags?.label !== undefined && session.has('labeled-response');
+  // With an asynchronous store a labeled message's outcome comes later: the reply waits for it.
+  let outcomes: Promise<void>[] | undefined;
+  const stored = (outcome: Promise<void> | void) => {
+    if (outcome) (outcomes ??= []).push(outcome.catch((err: unknown) => server.replyError(session, command, err)));
+  };
   server.forEachTarget(session, command, targets, (target) => {
     const tags: Tags = { ...clientTags, time: new Date().toISOString(), msgid: server.newMsgid() };
     if (session.account) tags.account = session.account;
@@ -54,7 +59,7 @@ function relay({ server, session, message, params }: CommandContext, command: Re
       checkMaySend(session, room);
       // History before delivery (batched, no I/O here; it throws FAIL if the store cannot take
       // it now). STATUSMSG stays out: replay would show it to everyone.
-      if (command !== 'TAGMSG' && statusPrefix === '') server.history.recordRelay(out, room.key, session, labeled);
+      if (command !== 'TAGMSG' && statusPrefix === '') stored(server.history.recordRelay(out, room.key, session, labeled));
       sendToRoom(session, room, out, statusPrefix);
     } else {
       if (statusPrefix) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
@@ -62,13 +67,14 @@ function relay({ server, session, message, params }: CommandContext, command: Re
       if (!recipient) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
       // Direct history exists between two accounts only; it is keyed so both sides find it.
       if (command !== 'TAGMSG' && session.accountKey !== null && recipient.accountKey !== null) {
-        server.history.recordRelay(out, dmKey(session.accountKey, recipient.accountKey), session, labeled);
+        stored(server.history.recordRelay(out, dmKey(session.accountKey, recipient.accountKey), session, labeled));
       }
       recipient.deliver(out);
       if (command === 'PRIVMSG' && recipient.away !== null) session.numeric(N.RPL_AWAY, recipient.nick, recipient.away);
     }
     if (session.has('echo-message')) session.send(out);
   });
+  if (outcomes) return Promise.all(outcomes).then(() => {});
 }
 
 function checkMaySend(session: Session, room: Room): void {

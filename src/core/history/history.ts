@@ -13,6 +13,11 @@ const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, stri
 
 /** The description of FAIL <command> TEMPORARILY_UNAVAILABLE <target>: the message was not stored, so not sent. */
 export const NOT_STORED = 'Message not sent: the server cannot store messages right now';
+/** Refused before storing: an asynchronous store has fallen this far behind (back-pressure). */
+export const STORE_BEHIND = 'Message not sent: the server is storing messages slower than they arrive; try again shortly';
+
+/** Messages an asynchronous store may have waiting for their commit; more are refused. */
+const MAX_WAITING_MESSAGES = 20_000;
 
 /** What the writer needs from outside the core when a commit fails; app.ts wires the transport's. */
 export interface RefusalOutput {
@@ -29,8 +34,13 @@ export interface RefusalOutput {
  * setImmediate for a turn without output. With a synchronous store the commit has reached the
  * database file before any client can see the message, so a message someone received survives
  * SIGKILL. A batch that cannot be committed is given up, and so are its deliveries: the bytes are
- * taken back from output not yet written and each sender gets FAIL (see `commit`). With an async
- * store (no `appendSync`) writes are fire-and-forget and that guarantee is lost.
+ * taken back from output not yet written and each sender gets FAIL (see `commit`).
+ *
+ * An asynchronous store (PostgreSQL: no `appendSync`) keeps the same rule another way: the hook
+ * returns the commit's promise and the transport writes the turn's output only once it settled
+ * (transport/flush.ts). One append is in flight at a time; what is recorded meanwhile goes into
+ * the next one, so batches grow when the database is slow (group commit), and past
+ * MAX_WAITING_MESSAGES new messages are refused (back-pressure).
  */
 export class History {
   readonly retention: Retention;
@@ -40,8 +50,14 @@ export class History {
   private senders: (Session | null)[] = [];
   private scheduled = false;
   private readonly appendSync: AppendSync | null;
-  /** Async fallback: appends chained in order; queries wait for it. */
+  /** Async store: settles when the last append started has ended; queries wait for it. */
   private pending: Promise<void> = Promise.resolve();
+  /** Async store: the append in flight (true once committed, false if given up), or null. */
+  private appending: Promise<boolean> | null = null;
+  /** Async store: the commit of what is recorded now, once the append in flight ends; null if none asked. */
+  private next: { promise: Promise<boolean>; start: () => void } | null = null;
+  /** Per message of `batch`: the caller answers a failure itself (a labeled message on an async store). */
+  private answered: boolean[] = [];
   /** When the current outage began (Date.now()), 0 while commits succeed. */
   private failingSince = 0;
   /** Messages given up since the outage began, for the "recovered" log line. */
@@ -78,10 +94,11 @@ export class History {
   }
 
   /** Queue one message for the next commit. No I/O, no promise. */
-  record(message: StoredMessage, relay: Outgoing | null = null, sender: Session | null = null): void {
+  record(message: StoredMessage, relay: Outgoing | null = null, sender: Session | null = null, answered = false): void {
     this.batch.push(message);
     this.relays.push(relay);
     this.senders.push(sender);
+    this.answered.push(answered);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.onImmediate);
@@ -96,9 +113,16 @@ export class History {
    * message is a fresh attempt: chat resumes with the first one the store can take, and until
    * then it is refused before anyone gets it). If that commit fails this throws
    * FAIL TEMPORARILY_UNAVAILABLE, and the caller delivers nothing.
+   *
+   * With an asynchronous store a labeled message cannot be committed at once: then this returns
+   * a promise that rejects with that FAIL if its batch fails (its deliveries are withdrawn as
+   * usual); the caller keeps the labeled reply open until it settles.
    */
-  recordRelay(out: Outgoing, conversation: string, sender: Session, now = false): void {
+  recordRelay(out: Outgoing, conversation: string, sender: Session, now = false): Promise<void> | void {
     const { tags, source, command, params } = out.message;
+    if (this.appendSync === null && this.batch.length >= MAX_WAITING_MESSAGES) {
+      throw failError(command, 'TEMPORARILY_UNAVAILABLE', params[0]!, STORE_BEHIND);
+    }
     let clientTags: Record<string, string> | undefined;
     for (const key in tags) if (key[0] === '+') (clientTags ??= {})[key] = tags[key]!;
     this.record(
@@ -115,8 +139,15 @@ export class History {
       },
       out,
       sender,
+      now && this.appendSync === null,
     );
-    if ((now || this.failingSince !== 0) && this.appendSync !== null && !this.commit(out)) {
+    if (this.appendSync === null) {
+      if (!now) return;
+      return this.commitAsync().then((stored) => {
+        if (!stored) throw failError(command, 'TEMPORARILY_UNAVAILABLE', params[0]!, NOT_STORED);
+      });
+    }
+    if ((now || this.failingSince !== 0) && !this.commit(out)) {
       throw failError(command, 'TEMPORARILY_UNAVAILABLE', params[0]!, NOT_STORED);
     }
   }
@@ -130,22 +161,15 @@ export class History {
    */
   commit(refusedByCaller: Outgoing | null = null): boolean {
     if (this.batch.length === 0) return true;
-    const batch = this.batch;
-    const relays = this.relays;
-    const senders = this.senders;
-    this.batch = [];
-    this.relays = [];
-    this.senders = [];
     if (!this.appendSync) {
-      this.pending = this.pending
-        .then(() => this.store.append(batch))
-        .then(() => this.stored(), (err: unknown) => this.failed(batch.length, err));
+      void this.commitAsync();
       return true;
     }
+    const { batch, relays, senders } = this.takeBatch();
     try {
       this.appendSync(batch);
     } catch (err) {
-      this.withdraw(relays, senders, refusedByCaller);
+      this.withdraw(relays, senders, null, refusedByCaller);
       this.failed(batch.length, err);
       return false;
     }
@@ -153,15 +177,80 @@ export class History {
     return true;
   }
 
-  /** Take a failed batch back from everyone: no recipient gets it, each sender gets FAIL. */
-  private withdraw(relays: (Outgoing | null)[], senders: (Session | null)[], refusedByCaller: Outgoing | null): void {
+  /**
+   * The before-flush hook (transport/flush.ts, wired in app.ts): commit what this turn
+   * recorded. Nothing to wait for with a synchronous store; with an asynchronous one, the
+   * promise of the commit that holds this turn's messages, which the turn's output waits for.
+   */
+  commitBeforeFlush(): Promise<boolean> | void {
+    if (this.appendSync) {
+      this.commit();
+      return;
+    }
+    // The writer's own setImmediate may have started this turn's append already: wait for it.
+    if (this.batch.length > 0) return this.commitAsync();
+    return this.next?.promise ?? this.appending ?? undefined;
+  }
+
+  /**
+   * Async store: the promise that everything recorded so far is committed (true) or was given
+   * up and withdrawn (false). Starts an append now, or, with one in flight, joins the next one.
+   */
+  private commitAsync(): Promise<boolean> {
+    if (this.next) return this.next.promise;
+    if (!this.appending) return this.appendNow();
+    let start!: () => void;
+    const promise = new Promise<void>((resolve) => (start = resolve)).then(() => this.appendNow());
+    this.next = { promise, start };
+    return promise;
+  }
+
+  private appendNow(): Promise<boolean> {
+    const { batch, relays, senders, answered } = this.takeBatch();
+    if (batch.length === 0) return Promise.resolve(true);
+    const done = this.store.append(batch).then(
+      () => {
+        this.stored();
+        return true;
+      },
+      (err: unknown) => {
+        this.withdraw(relays, senders, answered, null);
+        this.failed(batch.length, err);
+        return false;
+      },
+    );
+    this.appending = done;
+    const ended = done.then(() => {
+      this.appending = null;
+      const next = this.next;
+      this.next = null;
+      next?.start();
+    });
+    this.pending = ended;
+    return done;
+  }
+
+  private takeBatch() {
+    const taken = { batch: this.batch, relays: this.relays, senders: this.senders, answered: this.answered };
+    this.batch = [];
+    this.relays = [];
+    this.senders = [];
+    this.answered = [];
+    return taken;
+  }
+
+  /**
+   * Take a failed batch back from everyone: no recipient gets it, each sender gets FAIL, except
+   * where the caller answers (`answered`, `refusedByCaller`).
+   */
+  private withdraw(relays: (Outgoing | null)[], senders: (Session | null)[], answered: boolean[] | null, refusedByCaller: Outgoing | null): void {
     const withdrawn = new Set<Buffer>();
     for (let i = 0; i < relays.length; i++) {
       const out = relays[i];
       if (!out) continue;
       out.withdraw(withdrawn);
       const sender = senders[i]!;
-      if (out === refusedByCaller || sender.state === 'closing') continue;
+      if (out === refusedByCaller || answered?.[i] || sender.state === 'closing') continue;
       const { command, params } = out.message;
       // Written past any labeled-response capture: this answers an earlier PRIVMSG, not the
       // command the sender may have running now.
@@ -178,12 +267,7 @@ export class History {
       return;
     }
     this.failingSince = Date.now();
-    const sync = this.appendSync !== null;
-    this.logger.error('history store failing', {
-      count,
-      messages: sync ? 'refused until a commit succeeds' : 'delivered but not stored',
-      err,
-    });
+    this.logger.error('history store failing', { count, messages: 'refused until a commit succeeds', err });
   }
 
   private stored(): void {
@@ -194,9 +278,13 @@ export class History {
   }
 
   /** Commit, and wait for async appends: a query after this sees everything recorded. */
-  flush(): Promise<void> {
-    this.commit();
-    return this.pending;
+  async flush(): Promise<void> {
+    if (this.appendSync) {
+      this.commit();
+      return;
+    }
+    if (this.batch.length > 0) await this.commitAsync();
+    await this.pending;
   }
 
   /** The store, once everything recorded is in it. For queries (CHATHISTORY, JOIN replay). */

@@ -1,3 +1,4 @@
+import type { StoreHealth } from '../store.js';
 import pg from 'pg';
 import type { Logger } from '../../observability/logger.js';
 
@@ -22,11 +23,8 @@ export interface PoolOptions {
   connectTimeoutMs?: number;
 }
 
-/** The health a /healthz handler reports: the outcome of the last query or probe. */
-export interface StoreHealth {
-  ok: boolean;
-  error?: string;
-}
+/** The health /healthz reports (store.ts): the outcome of the last query or probe. */
+export type { StoreHealth } from '../store.js';
 
 /** Unquoted identifiers only, so a schema name can go into `search_path` as is. */
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
