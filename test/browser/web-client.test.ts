@@ -339,7 +339,7 @@ describe('web client in a browser', { skip, timeout: 120_000 }, () => {
     const page = await newPage();
     await fillSignIn(page, 'pilar', '#lobby');
     await page.locator('.signin .error', { hasText: 'pilar is a registered account: enter its password' }).waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'password');
+    assert.equal(await page.evaluate('document.activeElement && document.activeElement.id'), 'password');
     assert.equal(await page.locator('.chat').count(), 0);
     assert.ok(![...server.server.sessions].some((session) => session.nick === 'pilar'), 'nobody holds pilar');
     // A wrong password takes the usual error path.
