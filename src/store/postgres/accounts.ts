@@ -1,36 +1,6 @@
+import { ACCOUNT_COLUMNS as COLUMNS, accountFromRow as fromRow, type AccountRow } from '../rows.js';
 import type { AccountRecord, AccountStore, ScramCredentials } from '../store.js';
 import type { Db } from './pool.js';
-
-interface AccountRow {
-  key: string;
-  name: string;
-  password_hash: string;
-  scram_salt: string;
-  scram_iterations: number;
-  scram_stored_key: string;
-  scram_server_key: string;
-  email: string | null;
-  created_at: number;
-}
-
-const COLUMNS =
-  'key, name, password_hash, scram_salt, scram_iterations, scram_stored_key, scram_server_key, email, created_at';
-
-function fromRow(row: AccountRow): AccountRecord {
-  return {
-    name: row.name,
-    key: row.key,
-    passwordHash: row.password_hash,
-    scram: {
-      salt: row.scram_salt,
-      iterations: row.scram_iterations,
-      storedKey: row.scram_stored_key,
-      serverKey: row.scram_server_key,
-    },
-    email: row.email,
-    createdAt: row.created_at,
-  };
-}
 
 export class PgAccountStore implements AccountStore {
   constructor(private readonly db: Db) {}

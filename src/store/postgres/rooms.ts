@@ -1,58 +1,12 @@
+import { ROOM_COLUMNS as COLUMNS, roomFromRow as fromRow, roomToRow, type RoomRow } from '../rows.js';
 import type { RoomRegistration, RoomRegistrationStore } from '../store.js';
 import type { Db } from './pool.js';
 
-interface RoomRow {
-  key: string;
-  name: string;
-  founder: string;
-  created_at: number;
-  topic_text: string | null;
-  topic_set_by: string | null;
-  topic_set_at: number | null;
-  mode_flags: string;
-  mode_key: string | null;
-  mode_limit: number | null;
-  /** json columns: pg parses them. */
-  bans: RoomRegistration['bans'];
-  operators: string[];
-}
-
-const COLUMNS =
-  'key, name, founder, created_at, topic_text, topic_set_by, topic_set_at, mode_flags, mode_key, mode_limit, bans, operators';
-
-function toValues(r: RoomRegistration): unknown[] {
-  return [
-    r.key,
-    r.name,
-    r.founder,
-    r.createdAt,
-    r.topic?.text ?? null,
-    r.topic?.setBy ?? null,
-    r.topic?.setAt ?? null,
-    r.modes.flags,
-    r.modes.key,
-    r.modes.limit,
-    // Copy only the documented fields so stray properties never reach the database.
-    JSON.stringify(r.bans.map((b) => ({ mask: b.mask, setBy: b.setBy, setAt: b.setAt }))),
-    JSON.stringify(r.operators),
-  ];
-}
-
-function fromRow(row: RoomRow): RoomRegistration {
-  return {
-    name: row.name,
-    key: row.key,
-    founder: row.founder,
-    createdAt: row.created_at,
-    topic:
-      row.topic_text === null
-        ? null
-        : { text: row.topic_text, setBy: row.topic_set_by ?? '', setAt: row.topic_set_at ?? 0 },
-    modes: { flags: row.mode_flags, key: row.mode_key, limit: row.mode_limit },
-    bans: row.bans,
-    operators: row.operators,
-  };
-}
+/** The row's values in ROOM_COLUMNS order, for $1..$12. */
+const toValues = (r: RoomRegistration): unknown[] => {
+  const row = roomToRow(r) as unknown as Record<string, unknown>;
+  return COLUMNS.split(', ').map((column) => row[column]);
+};
 
 export class PgRoomRegistrationStore implements RoomRegistrationStore {
   constructor(private readonly db: Db) {}

@@ -1,23 +1,6 @@
 import type Database from 'better-sqlite3';
+import { banFromRow as fromRow, type BanRow } from '../rows.js';
 import type { ServerBan, ServerBanStore } from '../store.js';
-
-interface BanRow {
-  kind: ServerBan['kind'];
-  mask: string;
-  reason: string;
-  set_by: string;
-  set_at: number;
-  expires_at: number | null;
-}
-
-const fromRow = (row: BanRow): ServerBan => ({
-  kind: row.kind,
-  mask: row.mask,
-  reason: row.reason,
-  setBy: row.set_by,
-  setAt: row.set_at,
-  expiresAt: row.expires_at,
-});
 
 export class SqliteServerBanStore implements ServerBanStore {
   private readonly upsert: Database.Statement<[BanRow]>;
