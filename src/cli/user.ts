@@ -60,9 +60,7 @@ export async function user(argv: string[]): Promise<number> {
   try {
     switch (action) {
       case 'list': {
-        for (const account of await store.accounts.list()) {
-          process.stdout.write(`${account.name}\t${new Date(account.createdAt).toISOString()}\t${account.email ?? ''}\n`);
-        }
+        process.stdout.write(accountTable(await store.accounts.list()));
         return 0;
       }
       case 'add': {
@@ -118,4 +116,12 @@ function describe(code: 'ACCOUNT_EXISTS' | 'WEAK_PASSWORD' | 'BAD_ACCOUNT_NAME')
     WEAK_PASSWORD: 'the password is too short',
     BAD_ACCOUNT_NAME: 'account names follow the nickname rules (letters, digits, []\\`_^{|}-, not starting with a digit or -)',
   }[code];
+}
+
+/** `parley user list`: a header row, then one aligned row per account (created at, UTC). */
+function accountTable(accounts: { name: string; createdAt: number; email: string | null }[]): string {
+  if (accounts.length === 0) return 'No accounts.\n';
+  const rows = [['ACCOUNT', 'CREATED (UTC)', 'EMAIL'], ...accounts.map((a) => [a.name, new Date(a.createdAt).toISOString().slice(0, 16).replace('T', ' '), a.email ?? ''])];
+  const width = Math.max(...rows.map((r) => r[0]!.length));
+  return rows.map(([name, created, email]) => `${name!.padEnd(width)}  ${created}  ${email}`.trimEnd() + '\n').join('');
 }

@@ -132,7 +132,7 @@ export class Server {
   }
 
   /** Live counts for LUSERS, kept as sessions change so no query walks every user. */
-  readonly counts = { registered: 0, invisible: 0, opers: 0 };
+  readonly counts = { registered: 0, invisible: 0, opers: 0, /** most registered at once since start */ peak: 0 };
 
   findNick(nick: string): Session | undefined {
     const session = this.nicks.get(foldCase(nick));

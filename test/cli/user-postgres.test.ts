@@ -27,7 +27,7 @@ describe('parley user on PostgreSQL (store.url)', { skip }, () => {
     assert.match(added.stdout, /account Olga created/);
     const rows = await pgAdmin<{ key: string; name: string }>(`SELECT key, name FROM ${schema}.accounts`);
     assert.deepEqual(rows, [{ key: 'olga', name: 'Olga' }]);
-    assert.match(runParley(['user', 'list', '--data', data], '', env).stdout, /^Olga\t/m);
+    assert.match(runParley(['user', 'list', '--data', data], '', env).stdout, /^Olga  /m);
     assert.equal(runParley(['user', 'passwd', 'olga', '--data', data], 'second-password\n', env).status, 0);
 
     const server = await startTestServer({ data_dir: data, store: { url: TEST_PG_URL, schema }, accounts: { scrypt_log_n: 10 } });

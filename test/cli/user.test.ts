@@ -14,7 +14,7 @@ describe('parley user', () => {
     const added = runParley(['user', 'add', 'Olga', '--data', data], 'first-password\n');
     assert.equal(added.status, 0, added.stderr);
     assert.match(added.stdout, /account Olga created/);
-    assert.match(runParley(['user', 'list', '--data', data]).stdout, /^Olga\t/m);
+    assert.match(runParley(['user', 'list', '--data', data]).stdout, /^ACCOUNT +CREATED \(UTC\) +EMAIL\nOlga +\d{4}-\d\d-\d\d \d\d:\d\d\n/);
 
     const changed = runParley(['user', 'passwd', 'olga', '--data', data], 'second-password\n');
     assert.equal(changed.status, 0, changed.stderr);

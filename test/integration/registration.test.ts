@@ -206,6 +206,7 @@ describe('registration: LUSERS, MOTD and PASS', () => {
     assert.equal(text('254'), '1 channels formed');
     assert.equal(text('255'), 'I have 2 clients and 0 servers');
     assert.equal(replies.find(is('265'))!.params[1], '2');
+    assert.match(replies.find(is('265'))!.params[3]!, /^Current local users 2, max \d+$/);
     assert.equal(replies.find(is('266'))!.params[1], '2');
     for (const client of [a, b, pending]) client.close();
     await server.stop();

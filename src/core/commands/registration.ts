@@ -219,6 +219,7 @@ function finishRegistration(server: Server, session: Session): void {
   session.state = 'registered';
   session.counted = true;
   server.counts.registered++;
+  server.counts.peak = Math.max(server.counts.peak, server.counts.registered);
   session.password = null;
   server.logger.debug('registered', { session: session.id, nick: session.nick, address: session.host });
   sendWelcome(server, session);

@@ -22,15 +22,16 @@ export function sendWelcome(server: Server, session: Session): void {
 }
 
 export function sendLusers(server: Server, session: Session): void {
-  const { registered: users, invisible, opers } = server.counts;
+  const { registered: users, invisible, opers, peak } = server.counts;
   const unknown = server.sessions.size - users;
   session.numeric(N.RPL_LUSERCLIENT, `There are ${users - invisible} users and ${invisible} invisible on 1 servers`);
   session.numeric(N.RPL_LUSEROP, String(opers), 'operator(s) online');
   session.numeric(N.RPL_LUSERUNKNOWN, String(Math.max(0, unknown)), 'unknown connection(s)');
   session.numeric(N.RPL_LUSERCHANNELS, String(server.rooms.size), 'channels formed');
   session.numeric(N.RPL_LUSERME, `I have ${users} clients and 0 servers`);
-  session.numeric(N.RPL_LOCALUSERS, String(users), String(users), `Current local users ${users}`);
-  session.numeric(N.RPL_GLOBALUSERS, String(users), String(users), `Current global users ${users}`);
+  // 265/266: <client> [<u> <m>] :Current local users <u>, max <m>
+  session.numeric(N.RPL_LOCALUSERS, String(users), String(peak), `Current local users ${users}, max ${peak}`);
+  session.numeric(N.RPL_GLOBALUSERS, String(users), String(peak), `Current global users ${users}, max ${peak}`);
 }
 
 export function sendMotd(server: Server, session: Session): void {
