@@ -4,6 +4,9 @@ import { parseHostPort } from './config/load.js';
 import { Server } from './core/server.js';
 import { openStore } from './store/open.js';
 import { listenHttp, type HttpListener } from './http/server.js';
+import { listenMetrics } from './http/metrics-listener.js';
+import { startConnectionSummary } from './observability/connection-summary.js';
+import { Metrics } from './observability/prometheus.js';
 import { AddressSet } from './limits/cidr.js';
 import type { Logger } from './observability/logger.js';
 import { listenTcp, listenTls, type Listener, type TlsListener, type TlsMaterial } from './transport/listeners.js';
@@ -14,6 +17,9 @@ export interface RunningServer {
   readonly server: Server;
   readonly listeners: Listener[];
   readonly http: HttpListener | null;
+  /** The listener of metrics.listen, when set (else /metrics is on `http`). */
+  readonly metricsHttp: HttpListener | null;
+  readonly metrics: Metrics;
   /** Re-read the TLS certificate and key; new connections use them, open ones keep theirs. */
   reloadTls(): void;
   /** Stop accepting, tell every client why, wait for them to go (bounded), close. */
@@ -32,7 +38,20 @@ export async function startServer(config: Config, logger: Logger, options: Start
     // src/store/sqlite/store.ts walIndexFor: a mapped -shm file could end the process with SIGBUS here.
     logger.warn('SQLite WAL index kept in memory: no other process can open the database while the server runs', { data_dir: config.data_dir });
   }
-  const server = new Server({ config, logger, motd: readMotd(config), store, clock: options.clock });
+  // Observability is passed in: the core counts through the small ServerMetrics interface.
+  const metrics = new Metrics({ version: VERSION, node: config.server.name });
+  const server = new Server({ config, logger, motd: readMotd(config), store, clock: options.clock, metrics });
+  metrics.setSource({
+    connections: () => {
+      const open: Record<string, number> = {};
+      for (const session of server.sessions) open[session.conn.transport] = (open[session.conn.transport] ?? 0) + 1;
+      return open;
+    },
+    registeredUsers: () => server.counts.registered,
+    rooms: () => server.rooms.size,
+    storeFailing: () => server.history.storeFailingSince !== null,
+  });
+  let stopping = false;
   await server.roomRegistry.load();
   await server.bans.load();
   // History is committed before any output of the same turn is written (see core/history);
@@ -42,6 +61,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   const listeners: Listener[] = [];
   const tlsListeners: TlsListener[] = [];
   let http: HttpListener | null = null;
+  let metricsHttp: HttpListener | null = null;
   const readTls = (): TlsMaterial => ({
     cert: readFileSync(config.tls.cert!),
     key: readFileSync(config.tls.key!),
@@ -75,11 +95,18 @@ export async function startServer(config: Config, logger: Logger, options: Start
         allowedOrigins: config.http.allowed_origins,
         publicOrigins: config.http.public_origin === null ? null : [config.http.public_origin].flat(),
         trustedProxies: new AddressSet(config.proxy.trusted),
+        metrics: config.metrics.enabled && config.metrics.listen === null ? metrics : null,
+        readiness: [{ name: 'shutdown', problem: () => (stopping ? 'the server is shutting down' : null) }],
       });
+    }
+    if (config.metrics.enabled && config.metrics.listen !== null) {
+      const { host, port } = parseHostPort(config.metrics.listen);
+      metricsHttp = await listenMetrics(host, port, metrics, metrics);
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
     await http?.close();
+    await metricsHttp?.close();
     server.shutdown();
     removeHistoryHook();
     await server.history.flush();
@@ -87,7 +114,18 @@ export async function startServer(config: Config, logger: Logger, options: Start
     throw err;
   }
 
+  const stopSummary = startConnectionSummary(
+    () => metrics.connectionTotals(),
+    () => server.sessions.size,
+    logger,
+  );
+  const startedAt = Date.now();
+  logger.info('started', { version: VERSION, node: config.server.name, store: config.store.url === null ? 'sqlite' : 'postgres' });
+
   const stop = async (reason = 'Server shutting down'): Promise<void> => {
+    // /readyz answers 503 from here on, while clients are told and the listeners close.
+    stopping = true;
+    stopSummary();
     const closed = Promise.all(listeners.map((l) => l.close()));
     server.shutdown(reason);
     const deadline = Date.now() + config.shutdown_timeout_seconds * 1000;
@@ -96,15 +134,19 @@ export async function startServer(config: Config, logger: Logger, options: Start
     await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
     clearTimeout(timer);
     await http?.close();
+    await metricsHttp?.close();
     removeHistoryHook();
     await server.history.flush();
     await store.close();
+    logger.info('stopped', { reason, uptime_seconds: Math.round((Date.now() - startedAt) / 1000) });
   };
 
   return {
     server,
     listeners,
     http,
+    metricsHttp,
+    metrics,
     reloadTls: () => {
       const material = readTls();
       for (const listener of tlsListeners) listener.setCertificate(material);
@@ -112,6 +154,9 @@ export async function startServer(config: Config, logger: Logger, options: Start
     stop,
   };
 }
+
+/** The package's version (package.json is one level above src/ and dist/). */
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function readMotd(config: Config): string[] | null {
   if (!config.server.motd_file) return null;

@@ -21,8 +21,9 @@ Options:
                           Replaces the "listen" list from the file and environment.
   --tls-listen HOST:PORT  TLS IRC listener; repeat for several. Needs tls.cert and tls.key.
                           Replaces "tls.listen".
-  --http HOST:PORT        HTTP listener for health checks (GET /healthz)
+  --http HOST:PORT        HTTP listener: web client, /healthz, /readyz, /metrics
   --data DIR              data directory (data_dir)
+  --log-format FORMAT     json, pretty or auto (log.format; auto: pretty on a terminal)
   -h, --help              show this help
 
 IPv6 addresses go in brackets: --listen [::1]:6667
@@ -39,7 +40,7 @@ Precedence, lowest to highest: defaults, config file, environment, options.
 See docs/configuration.md for every key and its default.
 `;
 
-const VALUE_OPTIONS = ['config', 'listen', 'tls-listen', 'http', 'data'] as const;
+const VALUE_OPTIONS = ['config', 'listen', 'tls-listen', 'http', 'data', 'log-format'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 const REPEATABLE: ReadonlySet<ValueOption> = new Set(['listen', 'tls-listen']);
 
@@ -84,6 +85,11 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
   if (seen.has('tls-listen')) overrides.tls = { listen: seen.get('tls-listen')! };
   if (seen.has('http')) overrides.http = { listen: one('http')! };
   if (seen.has('data')) overrides.data_dir = one('data')!;
+  if (seen.has('log-format')) {
+    const format = one('log-format')!;
+    if (format !== 'json' && format !== 'pretty' && format !== 'auto') throw new UsageError(`option --log-format must be json, pretty or auto`);
+    overrides.log = { format };
+  }
 
   const configFile = one('config');
   return configFile === undefined ? { help, overrides } : { help, configFile, overrides };

@@ -22,7 +22,7 @@ export async function serve(argv: string[]): Promise<number | undefined> {
     throw err;
   }
 
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(config.log.level, undefined, { format: config.log.format, maxPerSecond: config.log.max_lines_per_second });
   let running: RunningServer;
   try {
     running = await startServer(config, logger);
@@ -69,7 +69,8 @@ function readyMessage(running: RunningServer): string {
     const how = l.kind === 'tls' ? ` (TLS; irssi: /connect -tls ${l.host} ${l.port})` : ` (irssi: /connect ${l.host} ${l.port})`;
     lines.push(`  IRC ${l.kind === 'tls' ? 'over TLS ' : ''}on ${host}:${l.port}${how}`);
   }
-  if (running.http) lines.push(`  HTTP on http://${running.http.host}:${running.http.port}/ (health: /healthz)`);
+  if (running.http) lines.push(`  HTTP on http://${running.http.host}:${running.http.port}/ (health: /healthz, /readyz)`);
+  if (running.metricsHttp) lines.push(`  Metrics on http://${running.metricsHttp.host}:${running.metricsHttp.port}/metrics`);
   lines.push('Press Ctrl+C to stop.');
   return lines.join('\n') + '\n';
 }

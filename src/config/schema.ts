@@ -216,6 +216,20 @@ const store = z
 const log = z
   .object({
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    // json: one JSON object per line; pretty: for people; auto: pretty when stderr is a terminal.
+    format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    // Lines of one event per second; the rest are counted in one `log lines suppressed` line.
+    max_lines_per_second: int(1).default(20),
+  })
+  .strict();
+
+// Prometheus metrics (GET /metrics). Restrict who can reach them: see docs/operations.md.
+const metrics = z
+  .object({
+    enabled: z.boolean().default(true),
+    // A listener of its own for /metrics (e.g. 127.0.0.1:9464), off the public HTTP port;
+    // null: served on http.listen.
+    listen: hostPort.nullable().default(null),
   })
   .strict();
 
@@ -230,6 +244,7 @@ export const configSchema = z
     limits: limits.prefault({}),
     shutdown_timeout_seconds: seconds.default(5),
     log: log.prefault({}),
+    metrics: metrics.prefault({}),
     accounts: accounts.prefault({}),
     opers: z.array(oper).default([]),
     history: history.prefault({}),

@@ -6,6 +6,8 @@ export interface Connection {
   /** The peer's IP address (the real client address once proxies are handled). */
   readonly remoteAddress: string;
   readonly secure: boolean;
+  /** Which transport, for logs and metrics: tcp, tls, ws (WebSocket), wss (WebSocket over TLS). */
+  readonly transport: 'tcp' | 'tls' | 'ws' | 'wss';
   /** Bytes written but not yet handed to the kernel; what the SendQ limit is measured on. */
   readonly queuedBytes: number;
   /** Queue one or more complete lines. Writes are gathered and flushed once per event-loop turn. */

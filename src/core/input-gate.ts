@@ -43,6 +43,7 @@ export class InputGate {
     session.backlog.push(Buffer.from(line));
     session.backlogBytes += line.length + 2;
     if (session.throttle && session.backlogBytes > this.server.config.limits.recvq_bytes) {
+      this.server.metrics.floodDisconnect();
       this.server.logger.info('excess flood', { session: session.id, nick: session.nick, address: session.conn.remoteAddress });
       // quit, not drop: the ERROR line gets out before the close; the rest of the flood is ignored.
       this.server.quit(session, DisconnectReason.ExcessFlood);

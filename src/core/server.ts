@@ -3,6 +3,7 @@ import { foldCase, type IrcMessage } from '../protocol/index.js';
 import * as N from '../protocol/numerics.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
+import { noopMetrics, type ServerMetrics } from '../observability/metrics.js';
 import type { Connection } from './connection.js';
 import { DisconnectReason, IrcError } from './errors.js';
 import { buildIsupport } from './isupport.js';
@@ -20,6 +21,7 @@ import { AddressLimits } from '../limits/address-limits.js';
 import { InputGate } from './input-gate.js';
 import { ServerBans } from './server-bans.js';
 import { checkText } from './commands/text-policy.js';
+import { LoginLog } from './login-log.js';
 
 export interface ServerOptions {
   config: Config;
@@ -29,12 +31,15 @@ export interface ServerOptions {
   store: Store;
   /** The clock time rules use (flood control, per-address limits, ban expiry); tests inject one. */
   clock?: () => number;
+  /** What is counted (app.ts: Prometheus). @default nothing */
+  metrics?: ServerMetrics;
 }
 
 /** The chat domain for one process: who is connected, which rooms exist, and the rules. */
 export class Server {
   readonly config: Config;
   readonly logger: Logger;
+  readonly metrics: ServerMetrics;
   readonly motd: string[] | null;
   readonly name: string;
   readonly createdAt = new Date();
@@ -56,6 +61,8 @@ export class Server {
   readonly input: InputGate;
   /** KLINE and DLINE. */
   readonly bans: ServerBans;
+  /** Login outcomes to the log and the metrics. */
+  readonly logins: LoginLog;
   /** The port of the first TLS listener, set once it listens (STS advertises it). */
   tlsPort: number | null = null;
 
@@ -69,6 +76,7 @@ export class Server {
   constructor(options: ServerOptions) {
     this.config = options.config;
     this.logger = options.logger;
+    this.metrics = options.metrics ?? noopMetrics;
     this.motd = options.motd;
     this.name = options.config.server.name;
     this.isupport = buildIsupport(options.config);
@@ -77,7 +85,8 @@ export class Server {
     this.accounts = new Accounts(options.store, options.config.accounts, clock);
     this.roomRegistry = new RoomRegistry(options.store, options.logger);
     this.nickProtection = new NickProtection(options.config.accounts, this.accounts, clock);
-    this.history = new History(options.store.history, options.config.history, options.logger);
+    this.history = new History(options.store.history, options.config.history, options.logger, this.metrics);
+    this.logins = new LoginLog(options.logger, this.metrics, clock);
     const { limits, accounts } = options.config;
     this.addressLimits = new AddressLimits(
       {
@@ -110,12 +119,16 @@ export class Server {
   admit(address: string): string | null {
     const dline = this.bans.dlineFor(address);
     if (dline) {
+      this.metrics.connectionRefused();
       this.logger.debug('connection refused', { address, reason: 'D-Lined', mask: dline.mask });
       return `${DisconnectReason.DLined}: ${dline.reason}`;
     }
     const refusal = this.addressLimits.admit(address);
     // Debug only: one line per refused attempt would let a connect loop fill the log.
-    if (refusal) this.logger.debug('connection refused', { address, reason: refusal });
+    if (refusal) {
+      this.metrics.connectionRefused();
+      this.logger.debug('connection refused', { address, reason: refusal });
+    }
     return refusal;
   }
 
@@ -128,6 +141,9 @@ export class Server {
   attach(conn: Connection): Session {
     const session = new Session(this.nextSessionId++, conn, this);
     this.sessions.add(session);
+    this.metrics.connectionAccepted();
+    // Debug only, like refusals: at info a connect loop would fill the log (app.ts logs a summary).
+    this.logger.debug('connection accepted', { session: session.id, address: conn.remoteAddress, transport: conn.transport });
     return session;
   }
 
@@ -182,20 +198,25 @@ export class Server {
 
   private runCommand(session: Session, message: IrcMessage): Promise<void> | void {
     const spec = COMMANDS.get(message.command);
+    this.metrics.command(spec ? message.command : 'other');
     if (!spec) {
+      this.metrics.commandError('other');
       if (session.registered) session.numeric(N.ERR_UNKNOWNCOMMAND, message.command, 'Unknown command');
       else session.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
       return;
     }
     if (!session.registered && !spec.beforeRegistration) {
+      this.metrics.commandError(message.command);
       session.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
       return;
     }
     if (spec.oper && !session.oper) {
+      this.metrics.commandError(message.command);
       session.numeric(N.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator");
       return;
     }
     if (message.params.length < spec.minParams) {
+      this.metrics.commandError(message.command);
       session.numeric(N.ERR_NEEDMOREPARAMS, message.command, 'Not enough parameters');
       return;
     }
@@ -205,6 +226,7 @@ export class Server {
 
   /** Answer an IrcError as itself; anything else is a bug: logged, answered generically. */
   replyError(session: Session, command: string, err: unknown): void {
+    this.metrics.commandError(COMMANDS.has(command) ? command : 'other');
     if (err instanceof IrcError) {
       if (err.kind === 'numeric') session.numeric(err.code, ...err.params);
       else session.standardReply('FAIL', err.params);
@@ -288,7 +310,15 @@ export class Server {
       for (const member of this.audienceOf(session)) member.deliver(quit);
       for (const room of [...session.rooms]) this.removeFromRoom(session, room);
     }
-    this.logger.debug('session ended', { session: session.id, nick: session.nick, reason });
+    this.metrics.connectionClosed();
+    this.logger.debug('connection closed', {
+      session: session.id,
+      nick: session.nick,
+      address: session.conn.remoteAddress,
+      transport: session.conn.transport,
+      duration_ms: Date.now() - session.connectedAt,
+      reason,
+    });
   }
 
   /** Liveness: PING idle clients, drop the silent ones and those that never finish registering. */

@@ -191,6 +191,7 @@ export class Session {
     if (out.needsMessageTags && (this.view & VIEW_MESSAGE_TAGS) === 0) return;
     const bytes = out.encode(this.view);
     if (this.conn.queuedBytes + bytes.length > this.server.config.limits.sendq_bytes) {
+      this.server.metrics.sendqDrop();
       this.server.drop(this, 'SendQ exceeded');
       return;
     }

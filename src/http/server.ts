@@ -4,6 +4,7 @@ import type net from 'node:net';
 import type { Server } from '../core/server.js';
 import { AddressSet } from '../limits/cidr.js';
 import { HttpAdmission } from './admission.js';
+import { answerMetrics, answerReadiness, storeReadiness, type MetricsEndpoint, type ReadinessCheck } from './health.js';
 import { createStaticHandler } from './static.js';
 import { createWebSocketUpgrade, listenerOrigins } from './websocket.js';
 
@@ -24,6 +25,10 @@ export interface HttpOptions {
   publicOrigins?: readonly string[] | null;
   /** Peers whose X-Forwarded-For is believed (proxy.trusted). @default none */
   trustedProxies?: AddressSet;
+  /** Serves GET /metrics here; null when metrics are off or on a listener of their own. @default null */
+  metrics?: MetricsEndpoint | null;
+  /** What GET /readyz requires besides the store (health.ts). @default none */
+  readiness?: readonly ReadinessCheck[];
 }
 
 /** Keep-alive connections idle between requests are closed after this long (Node's default). */
@@ -56,7 +61,20 @@ export function httpTimeouts(handshakeSeconds: number) {
 /** The HTTP listener: health checks, the web client and IRC over WebSocket on the same port. */
 export function listenHttp(server: Server, host: string, port: number, options: HttpOptions): Promise<HttpListener> {
   const serveStatic = createStaticHandler(options.webRoot);
+  const metrics = options.metrics ?? null;
+  const readiness = [storeReadiness(server), ...(options.readiness ?? [])];
   const handler: http.RequestListener = (req, res) => {
+    // Route labels are a fixed set: every other path is the web client's.
+    const route = req.url === '/healthz' ? 'healthz' : req.url === '/readyz' ? 'readyz' : req.url === '/metrics' && metrics ? 'metrics' : 'static';
+    res.once('finish', () => server.metrics.httpRequest(route, res.statusCode));
+    if (req.method === 'GET' && route === 'readyz') {
+      answerReadiness(res, readiness);
+      return;
+    }
+    if (req.method === 'GET' && route === 'metrics') {
+      answerMetrics(res, metrics!);
+      return;
+    }
     if (req.method === 'GET' && req.url === '/healthz') {
       // 503 while the history store cannot commit (messages are refused meanwhile; core/history)
       // or a networked store has lost its database.

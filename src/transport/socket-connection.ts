@@ -32,6 +32,7 @@ export function ignoreSocketError(): void {}
  */
 export class SocketConnection implements Connection {
   readonly session: Session;
+  readonly transport: 'tcp' | 'tls';
   private partial: Buffer | null = null;
   /** After an over-long line, bytes are dropped until the next newline. */
   private discarding = false;
@@ -59,6 +60,7 @@ export class SocketConnection implements Connection {
     private readonly releaseOnClose = false,
   ) {
     socket.setNoDelay(true);
+    this.transport = secure ? 'tls' : 'tcp';
     this.session = server.attach(this);
     (socket as OwnedSocket)[kConnection] = this;
     socket.on('data', SocketConnection.onSocketData);
@@ -108,6 +110,7 @@ export class SocketConnection implements Connection {
     // Nothing when everything gathered was taken back (discard, or withdrawn messages' empty bytes).
     if (written > 0 && !this.socket.destroyed) {
       this.socket.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, written));
+      this.server.metrics.bytesOut(written);
     }
     if (this.closing && this.output.isEmpty) this.socket.end();
   }
@@ -151,6 +154,7 @@ export class SocketConnection implements Connection {
   }
 
   private onData(chunk: Buffer): void {
+    this.server.metrics.bytesIn(chunk.length);
     let data = chunk;
     if (this.partial) {
       data = Buffer.concat([this.partial, chunk]);

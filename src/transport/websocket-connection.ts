@@ -14,6 +14,7 @@ import { PendingOutput } from './pending-output.js';
  */
 export class WebSocketConnection implements Connection {
   readonly session: Session;
+  readonly transport: 'ws' | 'wss';
   /** Output not yet sent: this turn's, and earlier turns' still waiting for their commit. */
   private readonly output = new PendingOutput();
   private scheduled = false;
@@ -25,9 +26,10 @@ export class WebSocketConnection implements Connection {
     readonly secure: boolean,
     readonly remoteAddress: string,
     private readonly binary: boolean,
-    server: Server,
+    private readonly server: Server,
   ) {
     socket.setNoDelay(true);
+    this.transport = secure ? 'wss' : 'ws';
     this.session = server.attach(this);
     ws.on('message', (data: Buffer) => this.onMessage(data));
     ws.on('error', () => {}); // 'close' follows.
@@ -56,8 +58,13 @@ export class WebSocketConnection implements Connection {
     const chunks = this.output.take(upTo);
     if (chunks.length > 0 && this.ws.readyState === this.ws.OPEN) {
       this.socket.cork();
-      for (const chunk of chunks) this.sendLines(chunk);
+      let bytes = 0;
+      for (const chunk of chunks) {
+        this.sendLines(chunk);
+        bytes += chunk.length;
+      }
       this.socket.uncork();
+      this.server.metrics.bytesOut(bytes);
     }
     if (this.closing && this.output.isEmpty) this.ws.close(1000);
   }
@@ -104,6 +111,7 @@ export class WebSocketConnection implements Connection {
   }
 
   private onMessage(data: Buffer): void {
+    this.server.metrics.bytesIn(data.length);
     // Clients may end the message with CRLF; the line itself is what counts.
     let end = data.length;
     while (end > 0 && (data[end - 1] === 10 || data[end - 1] === 13)) end--;

@@ -36,7 +36,10 @@ export async function CHATHISTORY({ server, session, params }: CommandContext): 
   });
   let messages: StoredMessage[];
   try {
-    messages = await query(await server.history.read(), sub, conversation, refs, limit);
+    const store = await server.history.read();
+    const started = performance.now();
+    messages = await query(store, sub, conversation, refs, limit);
+    server.metrics.storeQuery(sub.toLowerCase(), (performance.now() - started) / 1000);
   } catch (err) {
     server.logger.error('chathistory query failed', { sub, conversation, err });
     throw fail('MESSAGE_ERROR', sub, target, 'Messages could not be retrieved');
@@ -100,10 +103,12 @@ async function targets(server: Server, session: Session, from: string, to: strin
   let found: { conversation: string; latest: number }[];
   try {
     const store = await server.history.read();
+    const started = performance.now();
     const account = session.accountKey;
     const direct = account === null ? [] : await store.directConversationsOf(account);
     for (const key of direct) names.set(key, await peerName(server, account!, key));
     found = await store.targets([...names.keys()], start, end, limit);
+    server.metrics.storeQuery('targets', (performance.now() - started) / 1000);
   } catch (err) {
     server.logger.error('chathistory targets failed', { err });
     throw fail('MESSAGE_ERROR', 'TARGETS', '*', 'Messages could not be retrieved');

@@ -25,6 +25,7 @@ export const TAGMSG = (ctx: CommandContext) => relay(ctx, 'TAGMSG');
  * the cached bytes for its capability view; nothing here awaits.
  */
 function relay({ server, session, message, params }: CommandContext, command: RelayCommand): void | Promise<void> {
+  server.metrics.messageIn(command);
   if (params.length < 1 || params[0] === '') throw numericError(N.ERR_NORECIPIENT, `No recipient given (${command})`);
   const text = params[1];
   if (command !== 'TAGMSG' && (text === undefined || text === '')) throw numericError(N.ERR_NOTEXTTOSEND, 'No text to send');
@@ -60,7 +61,8 @@ function relay({ server, session, message, params }: CommandContext, command: Re
       // History before delivery (batched, no I/O here; it throws FAIL if the store cannot take
       // it now). STATUSMSG stays out: replay would show it to everyone.
       if (command !== 'TAGMSG' && statusPrefix === '') stored(server.history.recordRelay(out, room.key, session, labeled));
-      sendToRoom(session, room, out, statusPrefix);
+      // Counted once per room, not per recipient (the hot path).
+      server.metrics.relayed(sendToRoom(session, room, out, statusPrefix));
     } else {
       if (statusPrefix) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
       const recipient = server.findNick(target);
@@ -70,6 +72,7 @@ function relay({ server, session, message, params }: CommandContext, command: Re
         stored(server.history.recordRelay(out, dmKey(session.accountKey, recipient.accountKey), session, labeled));
       }
       recipient.deliver(out);
+      server.metrics.relayed(1);
       if (command === 'PRIVMSG' && recipient.away !== null) session.numeric(N.RPL_AWAY, recipient.nick, recipient.away);
     }
     if (session.has('echo-message')) session.send(out);
@@ -86,16 +89,22 @@ function checkMaySend(session: Session, room: Room): void {
   if (!voiced && room.isBanned(session)) throw refuse('banned');
 }
 
-function sendToRoom(session: Session, room: Room, out: Outgoing, statusPrefix: string): void {
+/** Returns how many members the message was handed to. */
+function sendToRoom(session: Session, room: Room, out: Outgoing, statusPrefix: string): number {
   if (statusPrefix === '') {
     room.broadcast(out, session);
-    return;
+    return room.members.size - (room.members.has(session) ? 1 : 0);
   }
   // STATUSMSG: @#room reaches ops, +#room reaches voiced members and ops.
   const needed = statusPrefix === '@' ? MEMBER_OP : MEMBER_OP | MEMBER_VOICE;
+  let recipients = 0;
   for (const [member, memberFlags] of room.members) {
-    if (member !== session && (memberFlags & needed) !== 0) member.deliver(out);
+    if (member !== session && (memberFlags & needed) !== 0) {
+      member.deliver(out);
+      recipients++;
+    }
   }
+  return recipients;
 }
 
 /** Only client-only tags (`+name`) are relayed; server tags from a client are ignored. */

@@ -199,9 +199,11 @@ async function loginWithPass(server: Server, session: Session): Promise<void> {
   const result = await server.accounts.checkPassword(name, password, session.host);
   if (session.state !== 'connecting' || session.account) return;
   if (!('reason' in result)) {
+    server.logins.succeeded(session, 'pass', result.name);
     server.accounts.login(server, session, result);
     return;
   }
+  server.logins.failed(session, 'pass', name, result);
   const wait = result.reason === 'throttled' ? `: too many failed attempts, try again in ${Math.ceil(result.retryAfterMs / 1000)} seconds` : '';
   session.numeric(N.ERR_PASSWDMISMATCH, `Password incorrect${wait}`);
 }

@@ -15,6 +15,8 @@ export interface SaslExchange {
   attempt: LoginAttempt | null;
   /** SCRAM: set if the throttle refused that account or address. */
   refused: LoginFailure | null;
+  /** SCRAM: the account the client named (for the log). */
+  account: string | null;
 }
 
 // AUTHENTICATE <mechanism> | AUTHENTICATE <base64 chunk> | AUTHENTICATE *
@@ -55,14 +57,16 @@ function startExchange(server: Server, session: Session, mechanism: string): voi
     fail(session, 'SASL authentication failed');
     return;
   }
-  const exchange: SaslExchange = { mechanism: mechanism as SaslExchange['mechanism'], assembler: new AuthenticateAssembler(), scram: null, attempt: null, refused: null };
+  const exchange: SaslExchange = { mechanism: mechanism as SaslExchange['mechanism'], assembler: new AuthenticateAssembler(), scram: null, attempt: null, refused: null, account: null };
   if (mechanism === 'SCRAM-SHA-256') {
     // The throttle is checked, and the attempt counted, for the account the client names, before
     // its proof is checked: SCRAM guesses count against their target like PLAIN ones.
     exchange.scram = new ScramServer(
       async (username) => {
+        exchange.account = username;
         const attempt = server.accounts.beginLogin(username, session.host);
         if ('reason' in attempt) {
+          server.logins.failed(session, 'scram-sha-256', username, attempt);
           exchange.refused = attempt;
           throw new ThrottledError();
         }
@@ -86,9 +90,11 @@ async function finishPlain(server: Server, session: Session, payload: Buffer): P
   }
   const result = await server.accounts.checkPassword(credentials.authcid, credentials.password, session.host);
   if ('reason' in result) {
+    server.logins.failed(session, 'plain', credentials.authcid, result);
     failLogin(session, result);
     return;
   }
+  server.logins.succeeded(session, 'plain', result.name);
   succeed(server, session, result);
 }
 
@@ -108,6 +114,7 @@ async function stepScram(server: Server, session: Session, exchange: SaslExchang
   if (result.error) {
     // A failed exchange leaves its attempt counted (and so does one the client abandons).
     session.sasl = null;
+    if (exchange.attempt) server.logins.failed(session, 'scram-sha-256', exchange.account!, { reason: 'invalid' });
     fail(session, 'SASL authentication failed');
     return;
   }
@@ -124,6 +131,7 @@ async function stepScram(server: Server, session: Session, exchange: SaslExchang
     return;
   }
   exchange.attempt?.succeeded();
+  server.logins.succeeded(session, 'scram-sha-256', account.name);
   succeed(server, session, account);
 }
 

@@ -1,5 +1,6 @@
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../observability/logger.js';
+import { noopMetrics, type ServerMetrics } from '../../observability/metrics.js';
 import type { HistoryStore, StoredMessage } from '../../store/store.js';
 import { failError } from '../errors.js';
 import { encodeForView, type Outgoing } from '../outgoing.js';
@@ -72,6 +73,7 @@ export class History {
     readonly store: HistoryStore,
     config: Config['history'],
     private readonly logger: Logger,
+    private readonly metrics: ServerMetrics = noopMetrics,
   ) {
     const sync = (store as { appendSync?: unknown }).appendSync;
     this.appendSync = typeof sync === 'function' ? (sync as AppendSync).bind(store) : null;
@@ -166,13 +168,16 @@ export class History {
       return true;
     }
     const { batch, relays, senders } = this.takeBatch();
+    const started = performance.now();
     try {
       this.appendSync(batch);
     } catch (err) {
+      this.metrics.historyCommit(batch.length, (performance.now() - started) / 1000);
       this.withdraw(relays, senders, null, refusedByCaller);
       this.failed(batch.length, err);
       return false;
     }
+    this.metrics.historyCommit(batch.length, (performance.now() - started) / 1000);
     this.stored();
     return true;
   }
@@ -208,12 +213,15 @@ export class History {
   private appendNow(): Promise<boolean> {
     const { batch, relays, senders, answered } = this.takeBatch();
     if (batch.length === 0) return Promise.resolve(true);
+    const started = performance.now();
     const done = this.store.append(batch).then(
       () => {
+        this.metrics.historyCommit(batch.length, (performance.now() - started) / 1000);
         this.stored();
         return true;
       },
       (err: unknown) => {
+        this.metrics.historyCommit(batch.length, (performance.now() - started) / 1000);
         this.withdraw(relays, senders, answered, null);
         this.failed(batch.length, err);
         return false;

@@ -131,7 +131,11 @@ async function info(server: Server, session: Session, args: string[], reply: Rep
 
 async function checkPassword(server: Server, session: Session, name: string, password: string, reply: Reply): Promise<AccountRecord | null> {
   const result = await server.accounts.checkPassword(name, password, session.host);
-  if (!('reason' in result)) return result;
+  if (!('reason' in result)) {
+    server.logins.succeeded(session, 'nickserv', result.name);
+    return result;
+  }
+  server.logins.failed(session, 'nickserv', name, result);
   if (result.reason === 'throttled') reply(`Too many failed attempts; try again in ${Math.ceil(result.retryAfterMs / 1000)} seconds.`);
   else reply('Invalid account or password.');
   return null;
