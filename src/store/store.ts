@@ -17,6 +17,12 @@ export interface Store {
   readonly history: HistoryStore;
   readonly readMarkers: ReadMarkerStore;
   readonly bans: ServerBanStore;
+  /**
+   * Full-text search over history: an ability, so optional. Both stores that ship have it; a
+   * store without it (a test double, a future read-only or in-memory store) still implements
+   * Store, and the SEARCH command is simply not offered. Callers check `store.search`.
+   */
+  readonly search?: SearchStore;
   /** Flush and release resources. The store is unusable afterwards. */
   close(): Promise<void>;
   /**
@@ -149,6 +155,74 @@ export interface HistoryStore {
 export function dmKey(accountA: string, accountB: string): string {
   return accountA < accountB ? `@${accountA}:${accountB}` : `@${accountB}:${accountA}`;
 }
+
+/**
+ * Full-text search over stored messages (the SEARCH command, issue 12). Permission is the
+ * caller's: it passes the conversations the user may read (the rooms they are in, the `dmKey`s
+ * of their account) and the store searches exactly those and nothing else.
+ *
+ * Contract (test/contract/search.contract.ts, run against every store that has it):
+ * - A message matches when every term of the query matches its text: a term is a phrase, its
+ *   words adjacent and in order. Words compare case-insensitively (Unicode case folding), with
+ *   accents; text is split into words as `searchWords` (search-query.ts) splits it: letters,
+ *   digits and marks; punctuation, symbols and emoji separate words and are not indexed.
+ * - `query` comes from `parseSearchQuery`, which turns any user input into a query or an error
+ *   value; the store never interprets user text as FTS5 or tsquery syntax. A query with no
+ *   searchable word left matches nothing; one with more than MAX_SEARCH_WORDS words is a
+ *   RangeError (a parsed query never has that many).
+ * - Order: newest first, descending (time, msgid), msgid bytewise. Unlike the history queries,
+ *   which return ascending order. (time, msgid) is unique store-wide, so paging with `cursor`
+ *   gives every match exactly once: no gaps, no duplicates, while messages are added or pruned.
+ * - Bounds are exclusive: `after` < time < `before`; `cursor` continues strictly after (older
+ *   than) the position it names.
+ * - A pruned message is no longer found. What was appended before the call is found (callers
+ *   commit pending writes first, as for history: core/history `read()`).
+ * - The promise rejects only for a store failure (connection, I/O), never for query content.
+ */
+export interface SearchStore {
+  search(request: SearchRequest): Promise<SearchPage>;
+}
+
+export interface SearchRequest {
+  /** Conversation keys (folded room names, `dmKey`s) to search in; none: an empty page. */
+  conversations: readonly string[];
+  query: SearchQuery;
+  /** Only messages with time > after. */
+  after?: number;
+  /** Only messages with time < before. */
+  before?: number;
+  /** The previous page's `next`: only messages older than it in (time, msgid) order. */
+  cursor?: SearchCursor;
+  /**
+   * At most this many messages (the caller applies its own maximum first; the store also caps
+   * it at SEARCH_LIMIT_MAX). Zero or less: an empty page.
+   */
+  limit: number;
+}
+
+/** Words to look for, from `parseSearchQuery` (search-query.ts). */
+export interface SearchQuery {
+  /** All must match (AND). Each term is a phrase: one or more words, adjacent and in order. */
+  terms: readonly (readonly string[])[];
+  /** Only messages whose sender's nick (`source` up to `!`), ascii-folded, equals this. */
+  from: string | null;
+}
+
+/** A position in search order: the (time, msgid) of the last message of a page. */
+export interface SearchCursor {
+  time: number;
+  msgid: string;
+}
+
+export interface SearchPage {
+  /** Newest first. */
+  messages: StoredMessage[];
+  /** Pass as `cursor` for the next page; null when this page is the last. */
+  next: SearchCursor | null;
+}
+
+/** The most messages one search returns, whatever `limit` asks for. */
+export const SEARCH_LIMIT_MAX = 1000;
 
 export interface ReadMarkerStore {
   /**

@@ -8,6 +8,7 @@ import { openStore } from '../../src/store/open.js';
 import { MIGRATIONS, MigrationError, SCHEMA_VERSION, migrate, schemaVersion } from '../../src/store/postgres/migrations.js';
 import { openPgStore, PgStore, StoreOpenError } from '../../src/store/postgres/store.js';
 import { dmKey, type StoredMessage } from '../../src/store/store.js';
+import { searchContract } from '../contract/search.contract.js';
 import { storeContract } from '../contract/store.contract.js';
 import { dropSchema, pgAdmin, pgSkipReason, randomSchema, TEST_PG_URL } from '../helpers/postgres.js';
 
@@ -68,6 +69,12 @@ if (skip) {
     'PgStore',
     async () => openPgStore({ url: TEST_PG_URL, schema: contractSchema, logger: silentLogger }),
     async () => dropSchema(contractSchema),
+  );
+  const searchSchema = randomSchema('search');
+  searchContract(
+    'PgStore',
+    async () => openPgStore({ url: TEST_PG_URL, schema: searchSchema, logger: silentLogger }),
+    async () => dropSchema(searchSchema),
   );
 
   describe('PgStore specifics', () => {
@@ -389,6 +396,87 @@ if (skip) {
           assert.ok(probes[0]!['Actual Rows'] <= 1);
           for (const sort of all.filter((n) => n['Node Type'] === 'Sort')) assert.ok(sort['Actual Rows'] <= listed.length);
         }
+      });
+    });
+  });
+
+  describe('PgStore search (tsvector, GIN)', () => {
+    const schemas: string[] = [];
+    after(async () => {
+      for (const s of schemas) await dropSchema(s);
+    });
+    const words = (text: string) => ({ terms: text.split(' ').map((w) => [w]), from: null });
+
+    it('upgrading a schema of version 1 fills the search column of the messages already there', async () => {
+      const schema = randomSchema('fts_upgrade');
+      schemas.push(schema);
+      const client = new pg.Client({ connectionString: TEST_PG_URL });
+      await client.connect();
+      try {
+        assert.equal(await migrate(client, schema, MIGRATIONS.slice(0, 1)), 1);
+        await client.query(
+          `INSERT INTO ${schema}.messages (msgid, conversation, time, source, account, command, target, text, tags)
+           SELECT 'old' || i, '#old', $1::bigint + i, 'n!u@h', NULL, 'PRIVMSG', '#old',
+                  CASE WHEN i % 100 = 7 THEN 'rare word ' || i ELSE 'common chatter ' || i END, '{}'
+             FROM generate_series(0, 299) AS i`,
+          [BASE],
+        );
+      } finally {
+        await client.end();
+      }
+      const store = await openPgStore({ url: TEST_PG_URL, schema, logger: silentLogger });
+      try {
+        const page = await store.search.search({ conversations: ['#old'], query: words('rare word'), limit: 10 });
+        assert.deepEqual(page.messages.map((m) => m.msgid), ['old207', 'old107', 'old7']);
+        assert.equal((await store.search.search({ conversations: ['#old'], query: words('chatter'), limit: 1000 })).messages.length, 297);
+        const index = await pgAdmin<{ def: string }>('SELECT indexdef AS def FROM pg_indexes WHERE schemaname = $1 AND indexname = $2', [schema, 'messages_search']);
+        assert.match(index[0]!.def, /USING gin \(search\)/);
+      } finally {
+        await store.close();
+      }
+    });
+
+    describe('query plan over 50,000 messages', () => {
+      let store: PgStore;
+      const schema = randomSchema('fts_plans');
+      const VOCABULARY = Array.from({ length: 2000 }, (_, i) => `w${i.toString(36)}`);
+      before(async () => {
+        schemas.push(schema);
+        store = await openPgStore({ url: TEST_PG_URL, schema, logger: silentLogger });
+        // 50 conversations x 1,000 messages of 8 words; "zebra" and "quokka" in a handful only.
+        for (let c = 0; c < 50; c++) {
+          const batch: StoredMessage[] = [];
+          for (let i = 0; i < 1000; i++) {
+            const text = Array.from({ length: 8 }, (_, k) => VOCABULARY[(c * 7919 + i * 104729 + k * 1299709) % VOCABULARY.length]).join(' ');
+            const rare = i % 250 === 3 ? ' zebra quokka' : '';
+            batch.push({ ...msg(`#fts${c}`, `fts${c}/${i}`, BASE + i * 1000), text: text + rare });
+          }
+          await store.history.append(batch);
+        }
+        await store.db.query('ANALYZE messages');
+      });
+      after(() => store?.close());
+
+      interface PlanNode {
+        'Node Type': string;
+        'Relation Name'?: string;
+        'Index Name'?: string;
+        Plans?: PlanNode[];
+      }
+      const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+
+      it('a selective two-word search in 10 conversations is a bitmap scan of messages_search, no Seq Scan', async () => {
+        const calls = record(store);
+        const request = { conversations: Array.from({ length: 10 }, (_, c) => `#fts${c * 3}`), query: words('zebra quokka'), limit: 50 };
+        const page = await store.search.search(request);
+        stopRecording(store);
+        assert.equal(page.messages.length, 40);
+        assert.equal(calls.length, 1);
+        const rows = await store.db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${calls[0]!.text}`, calls[0]!.values);
+        const all = nodes(rows[0]!['QUERY PLAN'][0].Plan);
+        const types = all.map((n) => `${n['Node Type']}${n['Index Name'] ? ` on ${n['Index Name']}` : ''}`);
+        assert.ok(types.includes('Bitmap Index Scan on messages_search'), types.join(', '));
+        assert.ok(!all.some((n) => n['Node Type'] === 'Seq Scan'), types.join(', '));
       });
     });
   });

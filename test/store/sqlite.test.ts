@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, MigrationError, SCHEMA_VERSION, migrate, userVersion } from '../../src/store/sqlite/migrations.js';
 import { openSqliteStore, SQLITE_FILE_NAME } from '../../src/store/sqlite/store.js';
 import { dmKey, type StoredMessage } from '../../src/store/store.js';
+import { searchContract } from '../contract/search.contract.js';
 import { storeContract } from '../contract/store.contract.js';
 
 const contractDir = mkdtempSync(join(tmpdir(), 'parley-sqlite-contract-'));
@@ -16,6 +17,12 @@ storeContract(
   'SqliteStore',
   async () => openSqliteStore(contractDir),
   async () => rmSync(contractDir, { recursive: true, force: true }),
+);
+const searchDir = mkdtempSync(join(tmpdir(), 'parley-sqlite-search-'));
+searchContract(
+  'SqliteStore',
+  async () => openSqliteStore(searchDir),
+  async () => rmSync(searchDir, { recursive: true, force: true }),
 );
 
 const BASE = 1_767_225_600_000;
@@ -244,6 +251,93 @@ describe('SqliteStore specifics', () => {
       assert.equal(await store.history.prune(key, { keep: 0 }), 1);
       assert.deepEqual(await store.history.directConversationsOf('x'), []);
       assert.deepEqual(await store.history.directConversationsOf('y'), []);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('SqliteStore search (FTS5)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'parley-sqlite-fts-'));
+  let n = 0;
+  const freshDir = () => join(root, `db${n++}`);
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const words = (text: string) => ({ terms: text.split(' ').map((w) => [w]), from: null });
+  const integrity = (db: Database.Database) =>
+    db.prepare("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)").run();
+
+  it('upgrading a database of schema 2 indexes the messages already there', async () => {
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true });
+    const raw = new Database(join(dir, SQLITE_FILE_NAME));
+    try {
+      assert.equal(migrate(raw, MIGRATIONS.slice(0, 2)), 2);
+      const insert = raw.prepare(
+        `INSERT INTO messages (msgid, conversation, time, source, account, command, target, text, tags)
+         VALUES (?, '#old', ?, 'n!u@h', NULL, 'PRIVMSG', '#old', ?, '{}')`,
+      );
+      for (let i = 0; i < 300; i++) insert.run(`old${i}`, BASE + i, i % 100 === 7 ? `rare word ${i}` : `common chatter ${i}`);
+    } finally {
+      raw.close();
+    }
+    const store = openSqliteStore(dir);
+    try {
+      assert.equal(userVersion(store.db), SCHEMA_VERSION);
+      integrity(store.db);
+      const page = await store.search.search({ conversations: ['#old'], query: words('rare word'), limit: 10 });
+      assert.deepEqual(page.messages.map((m) => m.msgid), ['old207', 'old107', 'old7']);
+      assert.equal((await store.search.search({ conversations: ['#old'], query: words('chatter'), limit: 1000 })).messages.length, 297);
+      // New messages are indexed by the trigger from here on.
+      await store.history.append([{ ...msg('#old', 'new1', BASE + 1000), text: 'rare word again' }]);
+      assert.equal((await store.search.search({ conversations: ['#old'], query: words('rare word'), limit: 10 })).messages.length, 4);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('the triggers keep the index in step with inserts, prunes and text updates (edits)', async () => {
+    const store = openSqliteStore(freshDir());
+    try {
+      const conv = '#edits';
+      await store.history.append(Array.from({ length: 50 }, (_, i) => ({ ...msg(conv, `e${i}`, BASE + i), text: `first draft ${i}` })));
+      await store.history.append([{ ...msg(conv, 'e0', BASE), text: 'a duplicate is not indexed twice' }]);
+      await store.history.prune(conv, { keep: 40 });
+      store.db.prepare("UPDATE messages SET text = 'second version' WHERE msgid = 'e49'").run();
+      integrity(store.db);
+      const find = async (q: string) =>
+        (await store.search.search({ conversations: [conv], query: words(q), limit: 100 })).messages.map((m) => m.msgid);
+      assert.deepEqual(await find('second version'), ['e49']);
+      assert.equal((await find('draft')).length, 39);
+      assert.deepEqual(await find('duplicate'), []);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('query plan: the FTS5 index first, each match joined by primary key, no scan of messages', async () => {
+    const store = openSqliteStore(freshDir());
+    try {
+      const calls: string[] = [];
+      const prepare = store.db.prepare.bind(store.db);
+      store.db.prepare = ((sql: string) => {
+        calls.push(sql);
+        return prepare(sql);
+      }) as typeof store.db.prepare;
+      await store.search.search({
+        conversations: ['#a', '#b'],
+        query: { terms: [['x'], ['y', 'z']], from: 'nick' },
+        after: BASE,
+        before: BASE + 10,
+        cursor: { time: BASE + 5, msgid: 'm' },
+        limit: 10,
+      });
+      const sql = calls.find((s) => s.includes('messages_fts MATCH'))!;
+      const plan = prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all('"x" AND "y z"', '["#a","#b"]', BASE, BASE + 10, BASE + 5, 'm', 'nick', 11)
+        .map((r) => (r as { detail: string }).detail);
+      assert.match(plan[0]!, /^SCAN messages_fts VIRTUAL TABLE INDEX/, plan.join('\n'));
+      assert.ok(plan.some((d) => /^SEARCH m USING INTEGER PRIMARY KEY \(rowid=\?\)/.test(d)), plan.join('\n'));
+      assert.ok(!plan.some((d) => /^SCAN m\b/.test(d)), plan.join('\n'));
     } finally {
       await store.close();
     }

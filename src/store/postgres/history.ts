@@ -13,7 +13,7 @@ import {
 } from './history-sql.js';
 import type { Db } from './pool.js';
 
-interface MessageRow {
+export interface MessageRow {
   msgid: string;
   time: number;
   conversation: string;
@@ -29,7 +29,7 @@ interface MessageRow {
 /** Rows one prune statement deletes at most. */
 export const PRUNE_BATCH = 10_000;
 
-function fromRow(row: MessageRow): StoredMessage {
+export function fromRow(row: MessageRow): StoredMessage {
   return {
     msgid: row.msgid,
     time: row.time,

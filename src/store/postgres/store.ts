@@ -6,6 +6,7 @@ import { PgHistoryStore } from './history.js';
 import { migrate } from './migrations.js';
 import { PgReadMarkerStore } from './read-markers.js';
 import { PgRoomRegistrationStore } from './rooms.js';
+import { PgSearchStore } from './search.js';
 import { describePgError, PgPool, redactUrl, SCHEMA_NAME, type StoreHealth } from './pool.js';
 
 export interface PgStoreOptions {
@@ -37,6 +38,7 @@ export class PgStore implements Store {
   readonly history: PgHistoryStore;
   readonly readMarkers: PgReadMarkerStore;
   readonly bans: PgServerBanStore;
+  readonly search: PgSearchStore;
 
   constructor(
     /** Exposed for diagnostics and tests; the store owns it and ends it. */
@@ -49,6 +51,7 @@ export class PgStore implements Store {
     this.history = new PgHistoryStore(db, pruneBatch);
     this.readMarkers = new PgReadMarkerStore(db);
     this.bans = new PgServerBanStore(db);
+    this.search = new PgSearchStore(db);
   }
 
   /** From the last query or background probe: `ok: false` while the database is unreachable. */

@@ -17,7 +17,7 @@ interface Lower {
   inclusive: boolean;
 }
 
-interface MessageRow {
+export interface MessageRow {
   msgid: string;
   time: number;
   conversation: string;
@@ -34,7 +34,7 @@ type RangeStatement = Database.Statement<Param[], MessageRow>;
 
 const SELECT = 'SELECT msgid, time, conversation, source, account, command, target, text, tags FROM messages';
 
-function fromRow(row: MessageRow): StoredMessage {
+export function fromRow(row: MessageRow): StoredMessage {
   return {
     msgid: row.msgid,
     time: row.time,

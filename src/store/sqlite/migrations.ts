@@ -82,6 +82,32 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kind, mask)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 3: full-text search (store.ts SearchStore, sqlite/search.ts). An external-content FTS5
+  // index over messages.text (rowid = messages.id), kept in step by triggers in the same
+  // transaction as every insert, delete (pruning) and text update (edits, issue 12), and filled
+  // from the rows already there ('rebuild'). unicode61 with remove_diacritics 0: case-folded,
+  // accents kept, as PostgreSQL's 'simple' configuration does, so both stores find the same
+  // messages. columnsize=0: no per-row sizes (no bm25 ranking; results are ordered by time).
+  `
+  CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    text,
+    content = 'messages',
+    content_rowid = 'id',
+    columnsize = 0,
+    tokenize = 'unicode61 remove_diacritics 0'
+  );
+  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+  END;
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+  END;
+  CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+  END;
+  INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+  `,
 ];
 
 /** The user_version of a fully migrated database. */

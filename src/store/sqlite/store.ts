@@ -8,6 +8,7 @@ import { SqliteHistoryStore } from './history.js';
 import { migrate } from './migrations.js';
 import { SqliteReadMarkerStore } from './read-markers.js';
 import { SqliteRoomRegistrationStore } from './rooms.js';
+import { SqliteSearchStore } from './search.js';
 
 /** The database file inside the data directory. */
 export const SQLITE_FILE_NAME = 'parley.sqlite3';
@@ -55,6 +56,7 @@ export class SqliteStore implements Store {
   readonly history: SqliteHistoryStore;
   readonly readMarkers: SqliteReadMarkerStore;
   readonly bans: SqliteServerBanStore;
+  readonly search: SqliteSearchStore;
 
   /** `db` is exposed for diagnostics and tests; the store owns it and closes it. */
   constructor(
@@ -68,6 +70,7 @@ export class SqliteStore implements Store {
     this.history = new SqliteHistoryStore(db);
     this.readMarkers = new SqliteReadMarkerStore(db);
     this.bans = new SqliteServerBanStore(db);
+    this.search = new SqliteSearchStore(db);
   }
 
   /** Closes the connection (SQLite checkpoints the WAL). Safe to call twice. */
