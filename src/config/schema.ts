@@ -54,6 +54,16 @@ const server = z
   })
   .strict();
 
+// ADMIN (RPL_ADMINLOC1, RPL_ADMINLOC2, RPL_ADMINEMAIL): who runs this server. null: the reply
+// says it is not configured.
+const admin = z
+  .object({
+    location: z.string().min(1).max(300).nullable().default(null),
+    organization: z.string().min(1).max(300).nullable().default(null),
+    email: z.string().min(1).max(300).nullable().default(null),
+  })
+  .strict();
+
 const tls = z
   .object({
     listen: z.array(hostPort).default([]),
@@ -236,6 +246,7 @@ const metrics = z
 export const configSchema = z
   .object({
     server: server.prefault({}),
+    admin: admin.prefault({}),
     listen: z.array(hostPort).default(['127.0.0.1:6667']),
     tls: tls.prefault({}),
     proxy: proxy.prefault({}),

@@ -16,6 +16,7 @@ export function buildIsupport(config: Config): string[] {
     `CHATHISTORY=${config.history.max_query}`,
     'ELIST=U',
     `KICKLEN=${l.kick_length}`,
+    'KNOCK',
     `MAXLIST=b:${l.list_max_bans}`,
     'MODES=4',
     // msgid first: it names one message exactly; two messages can share a millisecond.
@@ -25,7 +26,7 @@ export function buildIsupport(config: Config): string[] {
     `NICKLEN=${l.nick_length}`,
     'PREFIX=(ov)@+',
     'STATUSMSG=@+',
-    `TARGMAX=JOIN:,KICK:${targets},NAMES:1,NOTICE:${targets},PART:,PRIVMSG:${targets},TAGMSG:${targets},WHOIS:1`,
+    `TARGMAX=JOIN:,KICK:${targets},NAMES:1,NOTICE:${targets},PART:,PRIVMSG:${targets},TAGMSG:${targets},WHOIS:1,WHOWAS:1`,
     `TOPICLEN=${l.topic_length}`,
     'USERLEN=18',
     'UTF8ONLY',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { foldCase, type IrcMessage } from '../protocol/index.js';
+import { fitLastParam, foldCase, type IrcMessage } from '../protocol/index.js';
 import * as N from '../protocol/numerics.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
@@ -21,6 +21,7 @@ import { AddressLimits } from '../limits/address-limits.js';
 import { InputGate } from './input-gate.js';
 import { ServerBans } from './server-bans.js';
 import { checkText } from './commands/text-policy.js';
+import { MemoryNickHistory, type NickHistory } from './whowas.js';
 import { LoginLog } from './login-log.js';
 
 export interface ServerOptions {
@@ -31,6 +32,8 @@ export interface ServerOptions {
   store: Store;
   /** The clock time rules use (flood control, per-address limits, ban expiry); tests inject one. */
   clock?: () => number;
+  /** The nick history WHOWAS reads; a cluster passes one its nodes share. @default in memory */
+  whowas?: NickHistory;
   /** What is counted (app.ts: Prometheus). @default nothing */
   metrics?: ServerMetrics;
 }
@@ -61,6 +64,8 @@ export class Server {
   readonly input: InputGate;
   /** KLINE and DLINE. */
   readonly bans: ServerBans;
+  /** Nicks given up recently (WHOWAS). */
+  readonly whowas: NickHistory;
   /** Login outcomes to the log and the metrics. */
   readonly logins: LoginLog;
   /** The port of the first TLS listener, set once it listens (STS advertises it). */
@@ -99,6 +104,7 @@ export class Server {
     );
     this.input = new InputGate(this, clock);
     this.bans = new ServerBans(options.store.bans, options.logger, clock);
+    this.whowas = options.whowas ?? new MemoryNickHistory();
     // One timer for all sessions: fine-grained enough for the shortest configured deadline.
     const shortest = Math.min(limits.ping_interval_seconds, limits.registration_timeout_seconds, accounts.nick_protection_seconds || Infinity);
     const sweepMs = Math.min(1000, Math.max(25, (shortest * 1000) / 4));
@@ -246,20 +252,51 @@ export class Server {
     return audience;
   }
 
-  /** Run `action` for each item of a comma list; an IrcError for one item does not stop the rest. */
-  forEachTarget(session: Session, command: string, items: string[], action: (item: string, index: number) => void): void {
+  /**
+   * Run `action` for each item of a comma list; an IrcError for one item does not stop the rest.
+   * Errors are answered by `report` (NOTICE drops numerics), by default as any command's.
+   */
+  forEachTarget(
+    session: Session,
+    command: string,
+    items: string[],
+    action: (item: string, index: number) => void,
+    report: (err: unknown) => void = (err) => this.replyError(session, command, err),
+  ): void {
     items.forEach((item, index) => {
       try {
         action(item, index);
       } catch (err) {
-        this.replyError(session, command, err);
+        report(err);
       }
     });
   }
 
-  /** A user event (JOIN, QUIT...) stamped with time and source, ready for any view. */
-  event(source: string, command: string, params: string[], extraTags?: Record<string, string>): Outgoing {
-    return new Outgoing({ tags: { time: new Date().toISOString(), ...extraTags }, source, command, params });
+  /**
+   * A user event (JOIN, QUIT...) stamped with time and source, ready for any view. Given the
+   * session, it carries the `account` tag of a logged-in user (IRCv3 account-tag: every message
+   * from that user). Its last parameter is cut to keep the line within 512 bytes (line-fit.ts).
+   */
+  event(source: Session | string, command: string, params: string[], extraTags?: Record<string, string>): Outgoing {
+    const tags: Record<string, string> = { time: new Date().toISOString(), ...extraTags };
+    const prefix = typeof source === 'string' ? source : source.prefix;
+    if (typeof source !== 'string' && source.account) tags.account = source.account;
+    return new Outgoing({ tags, source: prefix, command, params: fitLastParam(prefix, command, params) });
+  }
+
+  /** WHOWAS: `session` gives up its nick (a nick change, or it leaves). */
+  rememberNick(session: Session): void {
+    const { nick, user, host, realname, account } = session;
+    this.whowas.record({ nick, user, host, realname, account, server: this.name, at: Date.now() });
+  }
+
+  /**
+   * Every registered user on this server for whom `wanted` holds gets `out` (WALLOPS to +w).
+   * The one place a message goes to users by a property rather than by room or nick: a cluster
+   * carries it to the other nodes here.
+   */
+  deliverToUsers(out: Outgoing, wanted: (user: Session) => boolean): void {
+    for (const user of this.sessions) if (user.registered && wanted(user)) user.deliver(out);
   }
 
   removeFromRoom(session: Session, room: Room): void {
@@ -305,8 +342,9 @@ export class Server {
       if (session.oper) this.counts.opers--;
     }
     this.accounts.forget(session);
+    if (session.counted) this.rememberNick(session);
     if (session.rooms.size > 0) {
-      const quit = this.event(session.prefix, 'QUIT', [reason]);
+      const quit = this.event(session, 'QUIT', [reason]);
       for (const member of this.audienceOf(session)) member.deliver(quit);
       for (const room of [...session.rooms]) this.removeFromRoom(session, room);
     }

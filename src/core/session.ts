@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import {
+  fitLastParam,
   MAX_CLIENT_TAGS_BYTES,
   MAX_LINE_BYTES,
   MAX_PARAMS,
@@ -49,6 +50,8 @@ export class Session {
   registering = false;
   away: string | null = null;
   invisible = false;
+  /** User mode +w: receives WALLOPS. */
+  wallops = false;
   /** Counted in Server.counts (set once registered); the counts are undone when it leaves. */
   counted = false;
   /** Server password given with PASS before registration. */
@@ -172,9 +175,10 @@ export class Session {
     else this.conn.write(encodeForView(message, this.view));
   }
 
-  /** A numeric from the server, addressed to this client's nick. */
+  /** A numeric from the server, addressed to this client's nick; within 512 bytes (line-fit.ts). */
   numeric(code: string, ...params: string[]): void {
-    this.sendMessage({ source: this.server.name, command: code, params: [this.nick, ...params] });
+    const source = this.server.name;
+    this.sendMessage({ source, command: code, params: fitLastParam(source, code, [this.nick, ...params]) });
   }
 
   /** A standard reply (FAIL/WARN/NOTE), per IRCv3 standard-replies. */

@@ -29,7 +29,9 @@ export function createWebSocketUpgrade(server: Server, options: WebSocketOptions
     noServer: true,
     maxPayload: MAX_TAGS_BYTES + 1 + MAX_LINE_BYTES,
     perMessageDeflate: false,
-    handleProtocols: (protocols) => (protocols.has(BINARY) ? BINARY : protocols.has(TEXT) ? TEXT : false),
+    // The first one the client lists that the server speaks (IRCv3 WebSocket: the client's
+    // order is its preference). The Set keeps the header's order.
+    handleProtocols: (protocols) => [...protocols].find((p) => p === BINARY || p === TEXT) ?? false,
   });
 
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {

@@ -1,4 +1,5 @@
 export * from './message.js';
+export * from './line-fit.js';
 export * from './casemap.js';
 export * from './names.js';
 export * as numerics from './numerics.js';

@@ -1,6 +1,8 @@
 import { REGISTER, VERIFY } from './account-registration.js';
 import { CAP } from './cap.js';
 import { CHATHISTORY } from './chathistory.js';
+import { HELP, HELPOP } from './help.js';
+import { KNOCK } from './knock.js';
 import { MARKREAD } from './markread.js';
 import { OPER } from './oper.js';
 import { DLINE, KILL, KLINE, STATS, UNDLINE, UNKLINE } from './operator.js';
@@ -9,8 +11,11 @@ import type { CommandSpec } from './context.js';
 import { NOTICE, PRIVMSG, TAGMSG } from './messaging.js';
 import { MODE } from './modes.js';
 import { NICK, PASS, PING, PONG, QUIT, USER } from './registration.js';
+import { ISON, USERHOST, WHOWAS } from './queries.js';
 import { INVITE, JOIN, KICK, LIST, NAMES, PART, TOPIC } from './rooms.js';
+import { ADMIN, INFO, LINKS, TIME, VERSION } from './server-info.js';
 import { AWAY, LUSERS, MOTD, SETNAME, WHO, WHOIS } from './users.js';
+import { WALLOPS } from './wallops.js';
 
 export type { CommandContext, CommandSpec } from './context.js';
 
@@ -35,6 +40,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['UNDLINE', { handler: UNDLINE, minParams: 1, oper: true }],
   // k and d are for operators only; STATS itself answers that (ERR_NOPRIVILEGES).
   ['STATS', { handler: STATS, minParams: 1 }],
+  ['WALLOPS', { handler: WALLOPS, minParams: 1, oper: true }],
   ['JOIN', { handler: JOIN, minParams: 1 }],
   ['PART', { handler: PART, minParams: 1 }],
   ['TOPIC', { handler: TOPIC, minParams: 1 }],
@@ -42,6 +48,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['LIST', { handler: LIST, minParams: 0 }],
   ['KICK', { handler: KICK, minParams: 2 }],
   ['INVITE', { handler: INVITE, minParams: 2 }],
+  ['KNOCK', { handler: KNOCK, minParams: 1 }],
   ['PRIVMSG', { handler: PRIVMSG, minParams: 0 }],
   ['NOTICE', { handler: NOTICE, minParams: 0 }],
   ['TAGMSG', { handler: TAGMSG, minParams: 0 }],
@@ -50,8 +57,19 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['SETNAME', { handler: SETNAME, minParams: 1 }],
   ['WHO', { handler: WHO, minParams: 0 }],
   ['WHOIS', { handler: WHOIS, minParams: 1 }],
+  // WHOWAS without a nick is ERR_NONICKNAMEGIVEN, as the doc prefers; the handler says it.
+  ['WHOWAS', { handler: WHOWAS, minParams: 0 }],
+  ['USERHOST', { handler: USERHOST, minParams: 1 }],
+  ['ISON', { handler: ISON, minParams: 1 }],
   ['LUSERS', { handler: LUSERS, minParams: 0 }],
   ['MOTD', { handler: MOTD, minParams: 0 }],
+  ['VERSION', { handler: VERSION, minParams: 0 }],
+  ['TIME', { handler: TIME, minParams: 0 }],
+  ['INFO', { handler: INFO, minParams: 0 }],
+  ['ADMIN', { handler: ADMIN, minParams: 0 }],
+  ['LINKS', { handler: LINKS, minParams: 0 }],
+  ['HELP', { handler: HELP, minParams: 0 }],
+  ['HELPOP', { handler: HELPOP, minParams: 0 }],
   // Both answer missing parameters with FAIL ... NEED_MORE_PARAMS themselves, as their specs ask.
   ['CHATHISTORY', { handler: CHATHISTORY, minParams: 0 }],
   ['MARKREAD', { handler: MARKREAD, minParams: 0 }],

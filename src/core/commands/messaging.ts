@@ -1,7 +1,7 @@
-import { foldCase, isRoomName, uniqueNames, type Tags } from '../../protocol/index.js';
+import { fitLastParam, foldCase, isRoomName, uniqueNames, type Tags } from '../../protocol/index.js';
 import { SERVICES } from '../services/index.js';
 import * as N from '../../protocol/numerics.js';
-import { numericError } from '../errors.js';
+import { IrcError, numericError } from '../errors.js';
 import { Outgoing } from '../outgoing.js';
 import { MEMBER_OP, MEMBER_VOICE, type Room } from '../room.js';
 import type { Session } from '../session.js';
@@ -16,7 +16,15 @@ export function PRIVMSG(ctx: CommandContext): void | Promise<void> {
   return service ? service(ctx.server, ctx.session, ctx.params[1]!) : relay(ctx, 'PRIVMSG');
 }
 // NOTICE <target>{,<target>} <text>
-export const NOTICE = (ctx: CommandContext) => relay(ctx, 'NOTICE');
+// No error goes back for a NOTICE, not even for a missing target (modern.ircdocs.horse NOTICE):
+// numerics are dropped. A FAIL (the store could not take the message) still goes.
+export function NOTICE(ctx: CommandContext): void | Promise<void> {
+  try {
+    return relay(ctx, 'NOTICE');
+  } catch (err) {
+    if (!isNumeric(err)) throw err;
+  }
+}
 // TAGMSG <target>{,<target>}   (IRCv3 message-tags: only client-only tags travel)
 export const TAGMSG = (ctx: CommandContext) => relay(ctx, 'TAGMSG');
 
@@ -43,6 +51,7 @@ function relay({ server, session, message, params }: CommandContext, command: Re
   const stored = (outcome: Promise<void> | void) => {
     if (outcome) (outcomes ??= []).push(outcome.catch((err: unknown) => server.replyError(session, command, err)));
   };
+  const report = command === 'NOTICE' ? (err: unknown) => void (isNumeric(err) || server.replyError(session, command, err)) : undefined;
   server.forEachTarget(session, command, targets, (target) => {
     const tags: Tags = { ...clientTags, time: new Date().toISOString(), msgid: server.newMsgid() };
     if (session.account) tags.account = session.account;
@@ -50,7 +59,8 @@ function relay({ server, session, message, params }: CommandContext, command: Re
       tags,
       source: session.prefix,
       command,
-      params: command === 'TAGMSG' ? [target] : [target, text!],
+      // Cut to fit the line with the sender's prefix (line-fit.ts); echo and history get the same.
+      params: command === 'TAGMSG' ? [target] : fitLastParam(session.prefix, command, [target, text!]),
     });
     const statusPrefix = target[0] === '@' || target[0] === '+' ? target[0] : '';
     const name = target.slice(statusPrefix.length);
@@ -76,8 +86,12 @@ function relay({ server, session, message, params }: CommandContext, command: Re
       if (command === 'PRIVMSG' && recipient.away !== null) session.numeric(N.RPL_AWAY, recipient.nick, recipient.away);
     }
     if (session.has('echo-message')) session.send(out);
-  });
+  }, report);
   if (outcomes) return Promise.all(outcomes).then(() => {});
+}
+
+function isNumeric(err: unknown): boolean {
+  return err instanceof IrcError && err.kind === 'numeric';
 }
 
 function checkMaySend(session: Session, room: Room): void {

@@ -20,7 +20,7 @@ function userMode({ server, session, params }: CommandContext): void {
   if (!namesEqual(params[0]!, session.nick)) throw numericError(N.ERR_USERSDONTMATCH, "Can't change mode for other users");
   const modes = params[1];
   if (modes === undefined) {
-    session.numeric(N.RPL_UMODEIS, session.invisible ? '+i' : '+');
+    session.numeric(N.RPL_UMODEIS, `+${session.invisible ? 'i' : ''}${session.oper ? 'o' : ''}${session.wallops ? 'w' : ''}`);
     return;
   }
   let adding = true;
@@ -34,6 +34,16 @@ function userMode({ server, session, params }: CommandContext): void {
         server.counts.invisible += adding ? 1 : -1;
       }
       session.invisible = adding;
+    } else if (ch === 'w') {
+      if (session.wallops !== adding) applied += (adding ? '+' : '-') + 'w';
+      session.wallops = adding;
+    } else if (ch === 'o') {
+      // +o comes from OPER only; a MODE +o is ignored (RFC 2812 3.1.5). -o gives it up.
+      if (!adding && session.oper) {
+        session.oper = null;
+        server.counts.opers--;
+        applied += '-o';
+      }
     } else unknown = true;
   }
   if (unknown) session.numeric(N.ERR_UMODEUNKNOWNFLAG, 'Unknown MODE flag');
@@ -91,7 +101,7 @@ function roomMode({ server, session, params }: CommandContext): void {
   }
   if (applied.length === 0) return;
   if (applied.some((change) => change.mode !== 'o' && change.mode !== 'v')) server.roomRegistry.changed(room);
-  const out = server.event(session.prefix, 'MODE', [room.name, ...formatChanges(applied)]);
+  const out = server.event(session, 'MODE', [room.name, ...formatChanges(applied)]);
   room.broadcast(out, session);
   session.send(out);
 }
@@ -121,7 +131,7 @@ function applyRoomMode(server: Server, session: Session, room: Room, change: Mod
       const mask = normalizeMask(param!);
       if (adding) {
         if (mask.length > MAX_MASK_LENGTH) {
-          throw numericError(N.ERR_INVALIDMODEPARAM, room.name, 'b', mask, `Ban mask too long (at most ${MAX_MASK_LENGTH} characters)`);
+          throw numericError(N.ERR_INVALIDMODEPARAM, room.name, 'b', shownParam(mask), `Ban mask too long (at most ${MAX_MASK_LENGTH} characters)`);
         }
         if (room.bans.length >= server.config.limits.list_max_bans) {
           throw numericError(N.ERR_BANLISTFULL, room.name, mask, 'Channel ban list is full');
@@ -148,7 +158,7 @@ function applyRoomMode(server: Server, session: Session, room: Room, change: Mod
       }
       const limit = Number(param);
       if (!/^\d{1,9}$/.test(param!) || limit < 1) {
-        throw numericError(N.ERR_INVALIDMODEPARAM, room.name, 'l', param!, 'Invalid limit: must be a positive number');
+        throw numericError(N.ERR_INVALIDMODEPARAM, room.name, 'l', shownParam(param!), 'Invalid limit: must be a positive number');
       }
       room.limit = limit;
       return { adding, mode, param: String(limit) };
@@ -156,6 +166,15 @@ function applyRoomMode(server: Server, session: Session, room: Room, change: Mod
     default:
       throw numericError(N.ERR_UNKNOWNMODE, mode, 'is unknown mode char to me');
   }
+}
+
+/**
+ * A mode parameter as ERR_INVALIDMODEPARAM repeats it: `<target> <mode char> <param> :<text>`
+ * has the parameter in the middle, so one that is empty, has a space or starts with `:` (sent as
+ * a trailing parameter) is shown as `*`.
+ */
+function shownParam(param: string): string {
+  return param === '' || param.includes(' ') || param.startsWith(':') ? '*' : param;
 }
 
 function formatChanges(changes: ModeChange[]): string[] {

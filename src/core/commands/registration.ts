@@ -65,9 +65,10 @@ function assertFree(server: Server, session: Session, key: string, nick: string)
 /** Take a nick that is known to be free and valid; tell everyone who shares a room. */
 export function changeNick(server: Server, session: Session, nick: string): void {
   if (session.registered) {
-    const change = server.event(session.prefix, 'NICK', [nick]);
+    const change = server.event(session, 'NICK', [nick]);
     for (const member of server.audienceOf(session)) member.deliver(change);
     session.send(change);
+    server.rememberNick(session);
   }
   if (session.nickKey) server.nicks.delete(session.nickKey);
   session.nick = nick;
@@ -108,6 +109,8 @@ export function guestNick(server: Server): string {
 export function USER({ server, session, params }: CommandContext): void | Promise<void> {
   if (session.registered) throw numericError(N.ERR_ALREADYREGISTERED, 'You may not reregister');
   const [username, , , realname] = params as [string, string, string, string];
+  // An empty username or realname (`USER name * * :`) counts as missing (modern.ircdocs.horse USER).
+  if (username === '' || realname === '') throw numericError(N.ERR_NEEDMOREPARAMS, 'USER', 'Not enough parameters');
   // The username is shown in prefixes: keep it short and free of separators.
   const clean = username.replace(/[^A-Za-z0-9._-]/g, '').slice(0, 18);
   session.user = `~${clean || 'user'}`.slice(0, 18);

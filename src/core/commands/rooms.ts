@@ -61,15 +61,15 @@ function joinRoom(server: Server, session: Session, name: string, key: string | 
   session.addRoom(room);
   session.removeInvite(room.key);
 
-  const plain = server.event(session.prefix, 'JOIN', [room.name]);
-  const extended = server.event(session.prefix, 'JOIN', [room.name, session.account ?? '*', session.realname]);
+  const plain = server.event(session, 'JOIN', [room.name]);
+  const extended = server.event(session, 'JOIN', [room.name, session.account ?? '*', session.realname]);
   for (const member of room.members.keys()) {
     const out = member.has('extended-join') ? extended : plain;
     if (member === session) member.send(out);
     else member.deliver(out);
   }
   if (session.away !== null) {
-    const away = server.event(session.prefix, 'AWAY', [session.away]);
+    const away = server.event(session, 'AWAY', [session.away]);
     for (const member of room.members.keys()) if (member !== session && member.has('away-notify')) member.deliver(away);
   }
   if (room.topic) sendTopic(session, room);
@@ -100,7 +100,7 @@ export function PART({ server, session, params }: CommandContext): void {
 
 /** Tell the room (and the one leaving) about a PART or KICK, then remove the membership. */
 function leaveRoom(server: Server, leaver: Session, room: Room, command: string, params: string[], source = leaver): void {
-  const out = server.event(source.prefix, command, params);
+  const out = server.event(source, command, params);
   for (const member of room.members.keys()) {
     if (member === source) member.send(out);
     else member.deliver(out);
@@ -119,10 +119,11 @@ export function TOPIC({ server, session, params }: CommandContext): void {
   }
   if (!room.members.has(session)) throw numericError(N.ERR_NOTONCHANNEL, room.name, "You're not on that channel");
   if (room.flags.has('t')) requireOp(room, session);
-  const text = params[1]!.slice(0, server.config.limits.topic_length);
+  // The event cuts a topic that would not fit its line (line-fit.ts): what is kept is what was sent.
+  const out = server.event(session, 'TOPIC', [room.name, params[1]!.slice(0, server.config.limits.topic_length)]);
+  const text = out.message.params[1]!;
   room.topic = text === '' ? null : { text, setBy: session.prefix, setAt: Math.floor(Date.now() / 1000) };
   server.roomRegistry.changed(room);
-  const out = server.event(session.prefix, 'TOPIC', [room.name, text]);
   room.broadcast(out, session);
   session.send(out);
 }
@@ -193,15 +194,25 @@ export function LIST({ server, session, params }: CommandContext): void {
   session.numeric(N.RPL_LISTEND, 'End of /LIST');
 }
 
-// KICK <room> <nick>{,<nick>} [<reason>]
+// KICK <room>{,<room>} <nick>{,<nick>} [<reason>]
+// RFC 2812 3.2.8: one room and several nicks, or as many rooms as nicks, taken in pairs; any
+// other shape is ERR_NEEDMOREPARAMS. Each kick goes out as its own KICK with one nick.
 export function KICK({ server, session, params }: CommandContext): void {
-  const room = requireMembership(server, session, params[0]!);
-  requireOp(room, session);
-  const reason = (params[2] ?? session.nick).slice(0, server.config.limits.kick_length);
+  const rooms = params[0]!.split(',');
   const nicks = params[1]!.split(',');
-  // TARGMAX advertises KICK:<limits.targets_per_message>.
+  if (rooms.length !== 1 && rooms.length !== nicks.length) throw numericError(N.ERR_NEEDMOREPARAMS, 'KICK', 'Not enough parameters');
+  // TARGMAX advertises KICK:<limits.targets_per_message>: the kicks one command may ask for.
   if (nicks.length > server.config.limits.targets_per_message) throw numericError(N.ERR_TOOMANYTARGETS, params[1]!, 'Too many targets');
-  server.forEachTarget(session, 'KICK', nicks, (nick) => {
+  const reason = (params[2] ?? session.nick).slice(0, server.config.limits.kick_length);
+  const opIn = (name: string) => {
+    const room = requireMembership(server, session, name);
+    requireOp(room, session);
+    return room;
+  };
+  // One room is checked once: not being its operator is one error, not one per nick.
+  const single = rooms.length === 1 ? opIn(rooms[0]!) : null;
+  server.forEachTarget(session, 'KICK', nicks, (nick, i) => {
+    const room = single ?? opIn(rooms[i]!);
     const target = server.findNick(nick);
     if (!target) throw numericError(N.ERR_NOSUCHNICK, nick, 'No such nick/channel');
     if (!room.members.has(target)) throw numericError(N.ERR_USERNOTINCHANNEL, target.nick, room.name, "They aren't on that channel");
@@ -219,7 +230,7 @@ export function INVITE({ server, session, params }: CommandContext): void {
   if (room.flags.has('i')) requireOp(room, session);
   target.addInvite(room.key);
   session.numeric(N.RPL_INVITING, target.nick, room.name);
-  const out = server.event(session.prefix, 'INVITE', [target.nick, room.name]);
+  const out = server.event(session, 'INVITE', [target.nick, room.name]);
   target.deliver(out);
   if (target.away !== null) session.numeric(N.RPL_AWAY, target.nick, target.away);
   // invite-notify: tell the members who could have invited too (ops, when the room is +i).

@@ -13,7 +13,7 @@ export function AWAY({ server, session, params }: CommandContext): void {
   session.away = text;
   if (text === null) session.numeric(N.RPL_UNAWAY, 'You are no longer marked as being away');
   else session.numeric(N.RPL_NOWAWAY, 'You have been marked as being away');
-  const out = server.event(session.prefix, 'AWAY', text === null ? [] : [text]);
+  const out = server.event(session, 'AWAY', text === null ? [] : [text]);
   for (const member of server.audienceOf(session)) if (member.has('away-notify')) member.deliver(out);
 }
 
@@ -24,7 +24,7 @@ export function SETNAME({ server, session, params }: CommandContext): void {
     throw failError('SETNAME', 'INVALID_REALNAME', 'Realname is not valid or too long');
   }
   session.realname = realname;
-  const out = server.event(session.prefix, 'SETNAME', [realname]);
+  const out = server.event(session, 'SETNAME', [realname]);
   for (const member of server.audienceOf(session)) if (member.has('setname')) member.deliver(out);
   if (session.has('setname')) session.send(out);
 }
@@ -69,8 +69,9 @@ export function WHO({ server, session, params }: CommandContext): void {
   session.numeric(N.RPL_ENDOFWHO, mask, 'End of WHO list');
 }
 
+/** Flags: H here or G gone, `*` for an IRC operator, then the prefix in the room (RPL_WHOREPLY). */
 function sendWhoReply(server: Server, asker: Session, user: Session, room: Room | null): void {
-  const flags = (user.away === null ? 'H' : 'G') + (room ? room.prefixOf(user, asker.has('multi-prefix')) : '');
+  const flags = (user.away === null ? 'H' : 'G') + (user.oper ? '*' : '') + (room ? room.prefixOf(user, asker.has('multi-prefix')) : '');
   asker.numeric(N.RPL_WHOREPLY, room?.name ?? '*', user.user, user.host, server.name, user.nick, flags, `0 ${user.realname}`);
 }
 

@@ -3,7 +3,10 @@ import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import { ROOM_FLAG_MODES } from '../room.js';
 
-const VERSION = 'parley-0.1.0';
+/** The version in 002, 004 and VERSION (351). */
+export const VERSION = 'parley-0.1.0';
+/** User modes there are: i (invisible), o (operator, given by OPER), w (receives WALLOPS). */
+export const USER_MODES = 'iow';
 /** ISUPPORT tokens per 005 line, so each line stays well under 512 bytes. */
 const TOKENS_PER_LINE = 12;
 
@@ -13,12 +16,17 @@ export function sendWelcome(server: Server, session: Session): void {
   session.numeric(N.RPL_WELCOME, `Welcome to the ${network} IRC Network ${session.prefix}`);
   session.numeric(N.RPL_YOURHOST, `Your host is ${server.name}, running version ${VERSION}`);
   session.numeric(N.RPL_CREATED, `This server was created ${server.createdAt.toUTCString()}`);
-  session.numeric(N.RPL_MYINFO, server.name, VERSION, 'i', `b${ROOM_FLAG_MODES}klov`, 'bklov');
+  session.numeric(N.RPL_MYINFO, server.name, VERSION, USER_MODES, `b${ROOM_FLAG_MODES}klov`, 'bklov');
+  sendIsupport(server, session);
+  sendLusers(server, session);
+  sendMotd(server, session);
+}
+
+/** The RPL_ISUPPORT (005) lines: after 004, and after RPL_VERSION. */
+export function sendIsupport(server: Server, session: Session): void {
   for (let i = 0; i < server.isupport.length; i += TOKENS_PER_LINE) {
     session.numeric(N.RPL_ISUPPORT, ...server.isupport.slice(i, i + TOKENS_PER_LINE), 'are supported by this server');
   }
-  sendLusers(server, session);
-  sendMotd(server, session);
 }
 
 export function sendLusers(server: Server, session: Session): void {
