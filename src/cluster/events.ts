@@ -1,0 +1,159 @@
+/**
+ * What travels on the bus: a versioned discriminated union. Every event names its origin node
+ * (a node knows its own events by it); `v` is bumped only for a change old nodes cannot read,
+ * and a node skips (and logs) an event whose `v` or `kind` it does not know, so a rolling
+ * upgrade can add kinds. Events are immutable once published: the memory bus hands the very
+ * object to every follower, so handlers must not mutate what they receive.
+ *
+ * Which events exist is the core's business (step 2 of issue 14 fills in the chat payloads);
+ * the cluster layer itself makes only `quit` (when it reaps a dead node's users).
+ */
+
+interface EventBase {
+  v: 1;
+  /** The node that published it (for `quit` of a reaped user: the reaping node). */
+  origin: string;
+}
+
+/** PRIVMSG / NOTICE / TAGMSG to a room (room log) or to a user (its node's log). */
+export interface MessageEvent extends EventBase {
+  kind: 'message';
+  command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
+  /** Sender's uid and its `nick!user@host` at the time. */
+  from: string;
+  source: string;
+  /** The room name, or the target user's uid for a direct message. */
+  target: string;
+  text: string;
+  /** Client-only tags (`+typing`, `+draft/reply`), passed through. */
+  tags: Record<string, string>;
+  account: string | null;
+}
+
+/** A user entered a room; carries what other nodes need to show it in NAMES/WHO. */
+export interface JoinEvent extends EventBase {
+  kind: 'join';
+  uid: string;
+  source: string;
+  account: string | null;
+  realname: string;
+  flags: number;
+}
+
+/** A user left a room: PART, or KICK when `by` is set. */
+export interface PartEvent extends EventBase {
+  kind: 'part';
+  uid: string;
+  source: string;
+  reason: string;
+  /** The kicker's `nick!user@host`, for a KICK. */
+  by?: string;
+}
+
+/** A user left the network: announced to each of its rooms. */
+export interface QuitEvent extends EventBase {
+  kind: 'quit';
+  uid: string;
+  nick: string;
+  reason: string;
+}
+
+/** A user's nick changed (by the user, or forced by the network). */
+export interface NickEvent extends EventBase {
+  kind: 'nick';
+  uid: string;
+  source: string;
+  nick: string;
+}
+
+/** Room state changed (modes, key, limit, topic, bans, invites): the fields set and deleted. */
+export interface RoomStateEvent extends EventBase {
+  kind: 'room';
+  /** Who did it (`nick!user@host` or a server name) and the IRC form, e.g. `MODE #r +l 10`. */
+  by: string;
+  set: Record<string, string>;
+  del: string[];
+  line?: string;
+}
+
+/** A member's flags (op, voice) changed. */
+export interface MemberEvent extends EventBase {
+  kind: 'member';
+  uid: string;
+  flags: number;
+  by: string;
+  line?: string;
+}
+
+/** A user's details changed (away, account, realname, host): away-notify, account-notify, chghost. */
+export interface UserEvent extends EventBase {
+  kind: 'user';
+  uid: string;
+  fields: Record<string, string | null>;
+}
+
+/** Node-addressed: end this user's session (KILL, K-line, a nick conflict after Redis lost data). */
+export interface KillEvent extends EventBase {
+  kind: 'kill';
+  uid: string;
+  by: string;
+  reason: string;
+}
+
+/** Node-addressed: the network changed your user's nick (a conflict resolved elsewhere). */
+export interface ForcedNickEvent extends EventBase {
+  kind: 'forced-nick';
+  uid: string;
+  nick: string;
+}
+
+export type ClusterEvent =
+  | MessageEvent
+  | JoinEvent
+  | PartEvent
+  | QuitEvent
+  | NickEvent
+  | RoomStateEvent
+  | MemberEvent
+  | UserEvent
+  | KillEvent
+  | ForcedNickEvent;
+
+/** The kinds this version reads; anything else is skipped. */
+export const EVENT_KINDS: ReadonlySet<string> = new Set<ClusterEvent['kind']>([
+  'message', 'join', 'part', 'quit', 'nick', 'room', 'member', 'user', 'kill', 'forced-nick',
+]);
+
+/** Where an event was put in its log. */
+export interface Stamp {
+  /** 1, 2, 3... within the log (a room's, or a node's inbox), without holes. */
+  seq: number;
+  /** Milliseconds since the epoch, strictly increasing within the log. */
+  time: number;
+  /** Unique network-wide; sorts by time as a string (9 base-32 digits of `time` first). */
+  msgid: string;
+  /** Changes when the log restarts from 1 (Redis lost it); positions of another epoch are void. */
+  epoch: string;
+  /** The room's state version after the change, for events sequenced by a state change. */
+  version?: number;
+}
+
+export type LogName = { room: string } | { node: string };
+
+/** What the bus hands its one handler: an event in order, or news of a hole. */
+export type Delivery =
+  | { type: 'event'; log: LogName; event: ClusterEvent; stamp: Stamp; /** published by this node */ own: boolean }
+  | {
+      type: 'gap';
+      log: LogName;
+      /** First and last sequence that cannot be delivered (inclusive); `to` may be unknown after a restart. */
+      from: number;
+      to: number | null;
+      /** 'trimmed': older than the capped stream keeps; 'restarted': the log began a new epoch. */
+      reason: 'trimmed' | 'restarted';
+    };
+
+export function isKnownEvent(value: unknown): value is ClusterEvent {
+  const e = value as Partial<ClusterEvent> | null;
+  return typeof e === 'object' && e !== null && e.v === 1 && typeof e.origin === 'string' && EVENT_KINDS.has(e.kind as string);
+}

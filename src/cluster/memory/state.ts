@@ -1,0 +1,309 @@
+/**
+ * SharedState in one process, over a MemoryNetwork. Each method runs in one synchronous block
+ * (atomic like its Lua script in redis/lua/) and resolves afterwards.
+ */
+import { foldCase } from '../../protocol/index.js';
+import type { ClusterEvent, Stamp } from '../events.js';
+import type { IdSource } from '../ids.js';
+import { checkFields, checkUid, segment } from '../keys.js';
+import type {
+  Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, MemberResult, NickResult,
+  RoomChange, RoomSnapshot, SharedState, UserFields, UserRecord,
+} from '../state.js';
+import type { MemoryNetwork, MemoryRoom } from './network.js';
+
+/** What state and bus need of their node: its id, its counters, its fence. */
+export interface MemoryNodeHandle {
+  readonly id: string;
+  readonly ids: IdSource;
+  readonly maxLen: number;
+  /** Throws FencedError unless the lease is held. */
+  check(): void;
+}
+
+/** A folded name, checked as keys.ts `segment` checks it (same refusals as Redis). */
+export function fold(name: string, what: string): string {
+  const folded = foldCase(name);
+  segment(folded, what);
+  return folded;
+}
+
+export class MemoryState implements SharedState {
+  constructor(private readonly net: MemoryNetwork, private readonly node: MemoryNodeHandle) {}
+
+  private async atomic<T>(work: () => T): Promise<T> {
+    this.node.check();
+    return work();
+  }
+
+  /** The user's rooms get `event`, each in its own log (lib.lua announce_rooms). */
+  private announceRooms(uid: string, event: ClusterEvent | undefined): Stamp[] {
+    if (!event) return [];
+    const suffix = this.node.ids.suffix();
+    return [...(this.net.userRooms.get(uid) ?? [])].map((room, i) =>
+      this.net.sequence(`r:${room}`, event, `${suffix}-${i}`, this.node.maxLen));
+  }
+
+  private owned(uid: string): UserRecord | 'no-such-user' | 'not-owner' {
+    const user = this.net.users.get(uid);
+    if (!user) return 'no-such-user';
+    return user.node === this.node.id ? user : 'not-owner';
+  }
+
+  async addUser(user: UserRecord): Promise<NickResult> {
+    const key = fold(user.nick, 'nick');
+    checkUid(user.uid);
+    return this.atomic(() => {
+      const holder = this.net.nicks.get(key);
+      if (holder !== undefined) return { ok: false, reason: 'in-use', holder };
+      if (this.net.users.has(user.uid)) return { ok: false, reason: 'in-use', holder: user.uid };
+      this.net.nicks.set(key, user.uid);
+      this.net.users.set(user.uid, { ...user, node: this.node.id });
+      let mine = this.net.nodeUsers.get(this.node.id);
+      if (!mine) this.net.nodeUsers.set(this.node.id, (mine = new Set()));
+      mine.add(user.uid);
+      return { ok: true, stamps: [] };
+    });
+  }
+
+  async renameUser(uid: string, nick: string, announce?: ClusterEvent): Promise<NickResult> {
+    const key = fold(nick, 'nick');
+    checkUid(uid);
+    return this.atomic((): NickResult => {
+      const user = this.owned(uid);
+      if (typeof user === 'string') return { ok: false, reason: user };
+      const old = foldCase(user.nick);
+      if (key !== old) {
+        const holder = this.net.nicks.get(key);
+        if (holder !== undefined) return { ok: false, reason: 'in-use', holder };
+        this.net.nicks.delete(old);
+        this.net.nicks.set(key, uid);
+      }
+      user.nick = nick;
+      return { ok: true, stamps: this.announceRooms(uid, announce) };
+    });
+  }
+
+  async updateUser(uid: string, fields: Omit<UserFields, 'nick'>, announce?: ClusterEvent): Promise<NickResult> {
+    checkUid(uid);
+    return this.atomic((): NickResult => {
+      const user = this.owned(uid);
+      if (typeof user === 'string') return { ok: false, reason: user };
+      for (const name of ['user', 'host', 'realname', 'account', 'away'] as const) {
+        if (name in fields) (user as unknown as Record<string, unknown>)[name] = fields[name] ?? null;
+      }
+      return { ok: true, stamps: this.announceRooms(uid, announce) };
+    });
+  }
+
+  async removeUser(uid: string, announce?: ClusterEvent): Promise<{ rooms: string[]; stamps: Stamp[] } | null> {
+    checkUid(uid);
+    return this.atomic(() => {
+      const user = this.owned(uid);
+      if (typeof user === 'string') return null;
+      const stamps = this.announceRooms(uid, announce);
+      const rooms = dropUser(this.net, user);
+      return { rooms, stamps };
+    });
+  }
+
+  async user(uid: string): Promise<UserRecord | null> {
+    checkUid(uid);
+    const user = this.net.users.get(uid);
+    return user ? { ...user } : null;
+  }
+
+  async userByNick(nick: string): Promise<UserRecord | null> {
+    const uid = this.net.nicks.get(fold(nick, 'nick'));
+    return uid === undefined ? null : this.user(uid);
+  }
+
+  async listUsers(after: string | null, limit: number): Promise<{ users: UserRecord[]; next: string | null }> {
+    const uids = [...this.net.users.keys()].filter((uid) => after === null || uid > after).sort();
+    const users = uids.slice(0, Math.max(0, limit)).map((uid) => ({ ...this.net.users.get(uid)! }));
+    return { users, next: uids.length > users.length && users.length > 0 ? users[users.length - 1]!.uid : null };
+  }
+
+  async countUsers(): Promise<number> {
+    return this.net.users.size;
+  }
+
+  async roomsOf(uid: string): Promise<string[]> {
+    checkUid(uid);
+    return [...(this.net.userRooms.get(uid) ?? [])].map((key) => this.net.rooms.get(key)?.name ?? key).sort();
+  }
+
+  async room(name: string): Promise<RoomSnapshot | null> {
+    const room = this.net.rooms.get(fold(name, 'room'));
+    return room ? snapshot(room) : null;
+  }
+
+  async join(name: string, uid: string, options: JoinOptions): Promise<JoinResult> {
+    const key = fold(name, 'room');
+    checkUid(uid);
+    if (options.create) checkFields(Object.keys(options.create.fields));
+    return this.atomic((): JoinResult => {
+      let room = this.net.rooms.get(key);
+      if (options.expectVersion !== undefined && (room?.version ?? null) !== options.expectVersion) {
+        return { ok: false, reason: 'stale', room: room ? snapshot(room) : null };
+      }
+      let created = false;
+      let flags = options.flags;
+      if (!room) {
+        if (!options.create) return { ok: false, reason: 'absent' };
+        room = { name, version: 1, fields: new Map(Object.entries(options.create.fields).map(([k, v]) => [k, String(v)])), members: new Map() };
+        room.fields.set('name', name);
+        this.net.rooms.set(key, room);
+        created = true;
+        flags = options.create.flags;
+      } else {
+        if (room.members.has(uid)) return { ok: false, reason: 'already-member' };
+        const limit = Number(room.fields.get('limit'));
+        if (!options.ignoreLimit && room.fields.has('limit') && room.members.size >= limit) {
+          return { ok: false, reason: 'full', count: room.members.size };
+        }
+      }
+      room.members.set(uid, flags);
+      let rooms = this.net.userRooms.get(uid);
+      if (!rooms) this.net.userRooms.set(uid, (rooms = new Set()));
+      rooms.add(key);
+      const result: JoinResult = { ok: true, created, version: room.version, count: room.members.size, flags };
+      if (options.announce) result.stamp = this.net.sequence(`r:${key}`, options.announce, this.node.ids.suffix(), this.node.maxLen);
+      return result;
+    });
+  }
+
+  async leave(name: string, uid: string, options: LeaveOptions = {}): Promise<LeaveResult> {
+    const key = fold(name, 'room');
+    checkUid(uid);
+    if (options.by) checkUid(options.by.uid);
+    return this.atomic((): LeaveResult => {
+      const room = this.net.rooms.get(key);
+      if (!room || !room.members.has(uid)) return { ok: false, reason: 'not-member' };
+      if (options.by && !allowed(room, options.by)) return { ok: false, reason: 'not-allowed' };
+      const result: LeaveResult = { ok: true, remaining: room.members.size - 1 };
+      if (options.announce) result.stamp = this.net.sequence(`r:${key}`, options.announce, this.node.ids.suffix(), this.node.maxLen);
+      removeMember(this.net, key, uid);
+      return result;
+    });
+  }
+
+  async setMember(name: string, uid: string, flags: number, options: { by?: Actor; announce?: ClusterEvent } = {}): Promise<MemberResult> {
+    const key = fold(name, 'room');
+    checkUid(uid);
+    if (options.by) checkUid(options.by.uid);
+    return this.atomic((): MemberResult => {
+      const room = this.net.rooms.get(key);
+      if (!room) return { ok: false, reason: 'absent' };
+      if (!room.members.has(uid)) return { ok: false, reason: 'not-member' };
+      if (options.by && !allowed(room, options.by)) return { ok: false, reason: 'not-allowed' };
+      room.members.set(uid, flags);
+      const result: MemberResult = { ok: true, flags };
+      if (options.announce) result.stamp = this.net.sequence(`r:${key}`, options.announce, this.node.ids.suffix(), this.node.maxLen);
+      return result;
+    });
+  }
+
+  async changeRoom(name: string, change: RoomChange): Promise<ChangeResult> {
+    const key = fold(name, 'room');
+    checkFields([...Object.keys(change.set ?? {}), ...(change.del ?? [])]);
+    if (change.by) checkUid(change.by.uid);
+    return this.atomic((): ChangeResult => {
+      const room = this.net.rooms.get(key);
+      if (!room) return { ok: false, reason: 'absent' };
+      if (change.expectVersion !== undefined && room.version !== change.expectVersion) {
+        return { ok: false, reason: 'stale', room: snapshot(room) };
+      }
+      if (change.by && !allowed(room, change.by)) return { ok: false, reason: 'not-allowed' };
+      for (const field of change.del ?? []) if (field !== 'name') room.fields.delete(field);
+      for (const [field, value] of Object.entries(change.set ?? {})) if (field !== 'name') room.fields.set(field, String(value));
+      room.version += 1;
+      const result: ChangeResult = { ok: true, version: room.version };
+      if (change.announce) {
+        result.stamp = this.net.sequence(`r:${key}`, change.announce, this.node.ids.suffix(), this.node.maxLen, room.version);
+      }
+      return result;
+    });
+  }
+
+  async listRooms(after: string | null, limit: number): Promise<{ rooms: { name: string; count: number }[]; next: string | null }> {
+    const keys = [...this.net.rooms.keys()].map((key) => segment(key)).filter((seg) => after === null || seg > after).sort();
+    const page = keys.slice(0, Math.max(0, limit));
+    const rooms = page.map((seg) => {
+      const room = this.net.rooms.get(decodeURIComponent(seg))!;
+      return { name: room.name, count: room.members.size };
+    });
+    return { rooms, next: keys.length > page.length && page.length > 0 ? page[page.length - 1]! : null };
+  }
+
+  async addConnection(address: string, limit?: number): Promise<{ ok: boolean; count: number }> {
+    segment(address, 'address');
+    return this.atomic(() => {
+      const counts = this.net.addresses.get(address) ?? new Map<string, number>();
+      const count = total(counts);
+      if (limit !== undefined && count >= limit) return { ok: false, count };
+      counts.set(this.node.id, (counts.get(this.node.id) ?? 0) + 1);
+      this.net.addresses.set(address, counts);
+      let mine = this.net.nodeAddresses.get(this.node.id);
+      if (!mine) this.net.nodeAddresses.set(this.node.id, (mine = new Set()));
+      mine.add(address);
+      return { ok: true, count: count + 1 };
+    });
+  }
+
+  async removeConnection(address: string): Promise<number> {
+    segment(address, 'address');
+    return this.atomic(() => {
+      const counts = this.net.addresses.get(address);
+      if (!counts) return 0;
+      const mine = (counts.get(this.node.id) ?? 0) - 1;
+      if (mine > 0) counts.set(this.node.id, mine);
+      else {
+        counts.delete(this.node.id);
+        this.net.nodeAddresses.get(this.node.id)?.delete(address);
+      }
+      if (counts.size === 0) this.net.addresses.delete(address);
+      return total(counts);
+    });
+  }
+
+  async connections(address: string): Promise<number> {
+    segment(address, 'address');
+    return total(this.net.addresses.get(address) ?? new Map());
+  }
+}
+
+function total(counts: Map<string, number>): number {
+  let sum = 0;
+  for (const n of counts.values()) sum += n;
+  return sum;
+}
+
+function allowed(room: MemoryRoom, by: Actor): boolean {
+  return ((room.members.get(by.uid) ?? 0) & by.anyOf) !== 0;
+}
+
+function snapshot(room: MemoryRoom): RoomSnapshot {
+  return { name: room.name, version: room.version, fields: Object.fromEntries(room.fields), members: new Map(room.members) };
+}
+
+/** Drops one membership; an emptied room is removed (its log stays). */
+export function removeMember(net: MemoryNetwork, key: string, uid: string): void {
+  const room = net.rooms.get(key);
+  room?.members.delete(uid);
+  if (room && room.members.size === 0) net.rooms.delete(key);
+  net.userRooms.get(uid)?.delete(key);
+}
+
+/** Forgets a user: nick, memberships, record. Resolves with the names of its rooms. */
+export function dropUser(net: MemoryNetwork, user: UserRecord): string[] {
+  const keys = [...(net.userRooms.get(user.uid) ?? [])];
+  const names = keys.map((key) => net.rooms.get(key)?.name ?? key);
+  for (const key of keys) removeMember(net, key, user.uid);
+  net.userRooms.delete(user.uid);
+  const nick = foldCase(user.nick);
+  if (net.nicks.get(nick) === user.uid) net.nicks.delete(nick);
+  net.users.delete(user.uid);
+  net.nodeUsers.get(user.node)?.delete(user.uid);
+  return names.sort();
+}

@@ -1,0 +1,243 @@
+/**
+ * SharedState in Redis: each changing method is one fenced Lua script (lua/user-*.lua,
+ * room-*.lua, conn-*.lua); reads are single commands or read-only scripts.
+ *
+ * Keys (P = the prefix; <seg> = keys.ts segment of a folded name):
+ *   P u:<uid>            hash: nick, nk (nick segment), node, user, host, realname, account, away, since
+ *   P u:rooms:<uid>      set of room segments
+ *   P nick:<seg>         string: uid (the claim)
+ *   P users              zset of uids, score 0 (listing in uid order)
+ *   P n:users:<node>     set of the node's uids (what a reaper removes)
+ *   P r:state:<seg>      hash: _v (version), name, and the core's fields
+ *   P r:members:<seg>    hash: uid -> flags
+ *   P rooms              zset of room segments, score 0
+ *   P addr:<seg>         hash: node -> connections;  P n:addrs:<node>: set of address segments
+ */
+import { foldCase } from '../../protocol/index.js';
+import type { ClusterEvent, Stamp } from '../events.js';
+import { checkFields, checkUid, segment, unsegment } from '../keys.js';
+import type {
+  Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, MemberResult, NickResult,
+  RoomChange, RoomSnapshot, SharedState, UserFields, UserRecord,
+} from '../state.js';
+import type { RedisConnection } from './connection.js';
+import type { RedisNodeLease } from './nodes.js';
+import type { ScriptName, Scripts } from './scripts.js';
+import { pairs, roomStamps, toStamp } from './stamps.js';
+
+const USER_FIELDS = ['user', 'host', 'realname', 'account', 'away'] as const;
+
+export class RedisState implements SharedState {
+  private readonly P: string;
+
+  constructor(private readonly conn: RedisConnection, private readonly scripts: Scripts, private readonly node: RedisNodeLease) {
+    this.P = node.fenceArgs[0];
+  }
+
+  private get redis() {
+    return this.conn.redis;
+  }
+
+  /** A fenced script: checks the node's own clock first, then Redis checks the token. */
+  private run(name: ScriptName, args: (string | number)[]): Promise<unknown> {
+    this.node.check();
+    return this.scripts.run(name, [...this.node.fenceArgs, ...args], this.node.id);
+  }
+
+  /** The sequencer's arguments: payload ('' for none), msgid suffix, epoch candidate, maxlen. */
+  private seq(event: ClusterEvent | undefined): (string | number)[] {
+    if (!event) return ['', '', '', 0];
+    const suffix = this.node.ids.suffix();
+    return [JSON.stringify(event), suffix, suffix, this.node.maxLen];
+  }
+
+  private nickResult(reply: unknown[]): NickResult {
+    const [status, ...rest] = reply as [string, ...unknown[]];
+    if (status === 'ok') return { ok: true, stamps: roomStamps(rest) };
+    if (status === 'in-use') return { ok: false, reason: 'in-use', holder: String(rest[0]) };
+    return { ok: false, reason: status as 'no-such-user' | 'not-owner' };
+  }
+
+  async addUser(user: UserRecord): Promise<NickResult> {
+    const nk = segment(foldCase(user.nick), 'nick');
+    checkUid(user.uid);
+    const record: Record<string, string | number | null> = { nick: user.nick, since: user.since };
+    for (const field of USER_FIELDS) record[field] = user[field];
+    const [ok, holder] = (await this.run('user-add', [user.uid, nk, JSON.stringify(record)])) as [number, string?];
+    return ok === 1 ? { ok: true, stamps: [] } : { ok: false, reason: 'in-use', holder: holder! };
+  }
+
+  async renameUser(uid: string, nick: string, announce?: ClusterEvent): Promise<NickResult> {
+    const nk = segment(foldCase(nick), 'nick');
+    return this.nickResult((await this.run('user-rename', [checkUid(uid), nk, nick, ...this.seq(announce)])) as unknown[]);
+  }
+
+  async updateUser(uid: string, fields: Omit<UserFields, 'nick'>, announce?: ClusterEvent): Promise<NickResult> {
+    const changes: Record<string, string | null> = {};
+    for (const field of USER_FIELDS) if (field in fields) changes[field] = fields[field] ?? null;
+    return this.nickResult((await this.run('user-update', [checkUid(uid), JSON.stringify(changes), ...this.seq(announce)])) as unknown[]);
+  }
+
+  async removeUser(uid: string, announce?: ClusterEvent): Promise<{ rooms: string[]; stamps: Stamp[] } | null> {
+    const reply = (await this.run('user-remove', [checkUid(uid), ...this.seq(announce)])) as unknown[];
+    if (reply[0] !== 'ok') return null;
+    return { rooms: (reply[1] as string[]).slice().sort(), stamps: roomStamps(reply.slice(2)) };
+  }
+
+  async user(uid: string): Promise<UserRecord | null> {
+    // ioredis answers HGETALL with an object (scripts answer with flat lists).
+    return toUser(uid, await this.redis.hgetall(this.P + 'u:' + checkUid(uid)));
+  }
+
+  async userByNick(nick: string): Promise<UserRecord | null> {
+    const flat = (await this.scripts.run('user-by-nick', [this.P, segment(foldCase(nick), 'nick')])) as unknown[];
+    const fields = pairs(flat);
+    return fields.uid ? toUser(fields.uid, fields) : null;
+  }
+
+  async listUsers(after: string | null, limit: number): Promise<{ users: UserRecord[]; next: string | null }> {
+    const count = Math.max(0, Math.floor(limit));
+    const start = after === null ? '-' : `(${checkUid(after)}`;
+    const uids = count === 0 ? [] : await this.redis.zrangebylex(this.P + 'users', start, '+', 'LIMIT', 0, count + 1);
+    const page = uids.slice(0, count);
+    const pipeline = this.redis.pipeline();
+    for (const uid of page) pipeline.hgetall(this.P + 'u:' + uid);
+    const replies = page.length ? ((await pipeline.exec()) ?? []) : [];
+    const users = page.flatMap((uid, i) => toUser(uid, (replies[i]?.[1] ?? {}) as Record<string, string>) ?? []);
+    return { users, next: uids.length > page.length && page.length > 0 ? page[page.length - 1]! : null };
+  }
+
+  async countUsers(): Promise<number> {
+    return this.redis.zcard(this.P + 'users');
+  }
+
+  async roomsOf(uid: string): Promise<string[]> {
+    const segs = await this.redis.smembers(this.P + 'u:rooms:' + checkUid(uid));
+    const pipeline = this.redis.pipeline();
+    for (const seg of segs) pipeline.hget(this.P + 'r:state:' + seg, 'name');
+    const names = segs.length ? ((await pipeline.exec()) ?? []) : [];
+    return segs.map((seg, i) => (names[i]?.[1] as string | null) ?? unsegment(seg)).sort();
+  }
+
+  async room(name: string): Promise<RoomSnapshot | null> {
+    return toSnapshot((await this.scripts.run('room-get', [this.P, roomSeg(name)])) as unknown[][]);
+  }
+
+  async join(name: string, uid: string, options: JoinOptions): Promise<JoinResult> {
+    const seg = roomSeg(name);
+    if (options.create) checkFields(Object.keys(options.create.fields));
+    const expect = options.expectVersion === undefined ? '' : options.expectVersion === null ? 'none' : String(options.expectVersion);
+    const create = options.create ? JSON.stringify({ fields: options.create.fields, flags: options.create.flags }) : '';
+    const reply = (await this.run('room-join', [
+      seg, checkUid(uid), options.flags, expect, create, options.ignoreLimit ? '1' : '0', name, ...this.seq(options.announce),
+    ])) as unknown[];
+    switch (reply[0]) {
+      case 'ok': {
+        const result: JoinResult = { ok: true, created: reply[1] === 1, version: Number(reply[2]), count: Number(reply[3]), flags: Number(reply[4]) };
+        if (reply.length > 5) result.stamp = toStamp(reply.slice(5));
+        return result;
+      }
+      case 'stale':
+        return { ok: false, reason: 'stale', room: toSnapshot(reply[1] as unknown[][]) };
+      case 'full':
+        return { ok: false, reason: 'full', count: Number(reply[1]) };
+      default:
+        return { ok: false, reason: reply[0] as 'absent' | 'already-member' };
+    }
+  }
+
+  async leave(name: string, uid: string, options: LeaveOptions = {}): Promise<LeaveResult> {
+    const reply = (await this.run('room-leave', [roomSeg(name), checkUid(uid), ...actor(options.by), ...this.seq(options.announce)])) as unknown[];
+    if (reply[0] !== 'ok') return { ok: false, reason: reply[0] as 'not-member' | 'not-allowed' };
+    const result: LeaveResult = { ok: true, remaining: Number(reply[1]) };
+    if (reply.length > 2) result.stamp = toStamp(reply.slice(2));
+    return result;
+  }
+
+  async setMember(name: string, uid: string, flags: number, options: { by?: Actor; announce?: ClusterEvent } = {}): Promise<MemberResult> {
+    const reply = (await this.run('room-member', [roomSeg(name), checkUid(uid), flags, ...actor(options.by), ...this.seq(options.announce)])) as unknown[];
+    if (reply[0] !== 'ok') return { ok: false, reason: reply[0] as 'not-member' | 'not-allowed' | 'absent' };
+    const result: MemberResult = { ok: true, flags: Number(reply[1]) };
+    if (reply.length > 2) result.stamp = toStamp(reply.slice(2));
+    return result;
+  }
+
+  async changeRoom(name: string, change: RoomChange): Promise<ChangeResult> {
+    const seg = roomSeg(name);
+    checkFields([...Object.keys(change.set ?? {}), ...(change.del ?? [])]);
+    const reply = (await this.run('room-change', [
+      seg, change.expectVersion === undefined ? '' : String(change.expectVersion), ...actor(change.by),
+      JSON.stringify(change.set ?? {}), JSON.stringify(change.del ?? []), ...this.seq(change.announce),
+    ])) as unknown[];
+    switch (reply[0]) {
+      case 'ok': {
+        const version = Number(reply[1]);
+        const result: ChangeResult = { ok: true, version };
+        if (reply.length > 2) result.stamp = toStamp(reply.slice(2), version);
+        return result;
+      }
+      case 'stale':
+        return { ok: false, reason: 'stale', room: toSnapshot(reply[1] as unknown[][])! };
+      default:
+        return { ok: false, reason: reply[0] as 'absent' | 'not-allowed' };
+    }
+  }
+
+  async listRooms(after: string | null, limit: number): Promise<{ rooms: { name: string; count: number }[]; next: string | null }> {
+    const count = Math.max(0, Math.floor(limit));
+    const start = after === null ? '-' : `(${after}`;
+    const segs = count === 0 ? [] : await this.redis.zrangebylex(this.P + 'rooms', start, '+', 'LIMIT', 0, count + 1);
+    const page = segs.slice(0, count);
+    const pipeline = this.redis.pipeline();
+    for (const seg of page) {
+      pipeline.hget(this.P + 'r:state:' + seg, 'name');
+      pipeline.hlen(this.P + 'r:members:' + seg);
+    }
+    const replies = page.length ? ((await pipeline.exec()) ?? []) : [];
+    const rooms = page.map((seg, i) => ({
+      name: (replies[2 * i]?.[1] as string | null) ?? unsegment(seg),
+      count: Number(replies[2 * i + 1]?.[1] ?? 0),
+    }));
+    return { rooms, next: segs.length > page.length && page.length > 0 ? page[page.length - 1]! : null };
+  }
+
+  async addConnection(address: string, limit?: number): Promise<{ ok: boolean; count: number }> {
+    const [ok, count] = (await this.run('conn-add', [segment(address, 'address'), limit === undefined ? '' : limit])) as [number, number];
+    return { ok: ok === 1, count };
+  }
+
+  async removeConnection(address: string): Promise<number> {
+    return Number(await this.run('conn-remove', [segment(address, 'address')]));
+  }
+
+  async connections(address: string): Promise<number> {
+    const counts = await this.redis.hvals(this.P + 'addr:' + segment(address, 'address'));
+    return counts.reduce((sum, n) => sum + Number(n), 0);
+  }
+}
+
+function roomSeg(name: string): string {
+  return segment(foldCase(name), 'room');
+}
+
+function actor(by: Actor | undefined): (string | number)[] {
+  return by ? [checkUid(by.uid), by.anyOf] : ['', 0];
+}
+
+function toUser(uid: string, f: Record<string, string>): UserRecord | null {
+  if (!f.node) return null;
+  return {
+    uid, nick: f.nick ?? '', node: f.node, user: f.user ?? '', host: f.host ?? '', realname: f.realname ?? '',
+    account: f.account ?? null, away: f.away ?? null, since: Number(f.since ?? 0),
+  };
+}
+
+function toSnapshot([stateFlat, membersFlat]: unknown[][]): RoomSnapshot | null {
+  const state = pairs(stateFlat ?? []);
+  if (state._v === undefined) return null;
+  const { _v, ...fields } = state;
+  const members = new Map<string, number>();
+  const flat = membersFlat ?? [];
+  for (let i = 0; i + 1 < flat.length; i += 2) members.set(String(flat[i]), Number(flat[i + 1]));
+  return { name: fields.name ?? '', version: Number(_v), fields, members };
+}

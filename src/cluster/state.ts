@@ -1,0 +1,161 @@
+/**
+ * Shared ephemeral state: users, nicks, rooms, per-address connection counts.
+ *
+ * Contract (test/contract/cluster-state.contract.ts checks both implementations):
+ * - Every method may await (one Redis round trip); none is for the hot path. Each is one
+ *   atomic step: in Redis one Lua script, in memory one synchronous block. Two calls race only
+ *   as a whole; the loser sees the winner's result.
+ * - Every changing call is fenced by this node's lease (nodes.ts) and rejects with
+ *   `FencedError` once it is lost. Reads are not fenced.
+ * - Nicks and room names are case-folded here (casemapping ascii, protocol `foldCase`); the
+ *   display form is kept as given. Names longer than keys.MAX_NAME_LENGTH or not valid Unicode
+ *   reject with `ClusterInputError` before anything is written.
+ * - A node changes only its own users (`node` of the record): others reject with 'not-owner'.
+ *   Any node may change rooms (a KICK by a user on another node).
+ * - `announce`: an event sequenced into the room log(s) in the same atomic step as the change
+ *   (bus.ts: the log's order is the order of the changes), so a JOIN, a MODE +l or a QUIT sits
+ *   exactly between the messages before and after it. The returned `stamp` is its place.
+ * - Users are listed in uid order; `after` is exclusive, `limit` caps what is returned.
+ */
+import type { ClusterEvent, Stamp } from './events.js';
+
+export interface UserRecord {
+  /** TS6-style id from `NodeLease.newUid()`; never reused. */
+  uid: string;
+  /** Display form of the nick. */
+  nick: string;
+  /** The node the user is connected to (set by addUser to the calling node). */
+  node: string;
+  user: string;
+  host: string;
+  realname: string;
+  account: string | null;
+  away: string | null;
+  /** Connection time, ms since the epoch. */
+  since: number;
+}
+
+export type UserFields = Partial<Pick<UserRecord, 'nick' | 'user' | 'host' | 'realname' | 'account' | 'away'>>;
+
+export type NickResult = { ok: true; stamps: Stamp[] } | { ok: false; reason: 'in-use'; holder: string } | { ok: false; reason: 'no-such-user' | 'not-owner' };
+
+/** A room's shared state. `fields` is generic; the core's conventions (step 2): `name` (display),
+ * `modes` (flag letters, e.g. "nt"), `key`, `limit` (decimal; enforced by join), `topic` (JSON),
+ * `b:<mask>` bans, `i:<uid>` invites, `created`. */
+export interface RoomSnapshot {
+  name: string;
+  /** 1 at creation, +1 for every change of `fields`; membership does not change it. */
+  version: number;
+  fields: Record<string, string>;
+  /** uid -> member flags (op, voice; the core's bits). */
+  members: Map<string, number>;
+}
+
+/** Who asks for a room change, when the change needs privilege: a member holding one of `anyOf` flags. */
+export interface Actor {
+  uid: string;
+  anyOf: number;
+}
+
+export interface JoinOptions {
+  /** Member flags for the joining user when the room exists. */
+  flags: number;
+  /**
+   * Compare-and-set on the room's state: the version the caller checked key, +i, invite and
+   * bans against. null: the caller saw no room. A different version (or a room appearing or
+   * vanishing) refuses with 'stale' and the current state, to check again. Omit to join
+   * whatever the state (services, opers).
+   */
+  expectVersion?: number | null;
+  /** The room does not exist: create it with these fields and give the creator these flags. */
+  create?: { fields: Record<string, string>; flags: number };
+  /** Skip the `limit` check (an invited user, an oper). */
+  ignoreLimit?: boolean;
+  announce?: ClusterEvent;
+}
+
+export type JoinResult =
+  | { ok: true; created: boolean; version: number; count: number; flags: number; stamp?: Stamp }
+  | { ok: false; reason: 'stale'; room: RoomSnapshot | null }
+  /** At or over `limit` members. */
+  | { ok: false; reason: 'full'; count: number }
+  /** No such room and no `create`. */
+  | { ok: false; reason: 'absent' }
+  | { ok: false; reason: 'already-member' };
+
+export interface LeaveOptions {
+  /** A KICK: the kicker must be a member with one of these flags. Omit for PART (or an oper KILL). */
+  by?: Actor;
+  announce?: ClusterEvent;
+}
+
+export type LeaveResult =
+  /** `remaining` 0: the room is gone (state and members), its log kept for a day. */
+  | { ok: true; remaining: number; stamp?: Stamp }
+  | { ok: false; reason: 'not-member' | 'not-allowed' };
+
+export interface RoomChange {
+  /** Compare-and-set: refuse with 'stale' unless the state is at this version. Omit to apply in
+   * arrival order (commuting changes such as adding a ban); the returned version tells the order. */
+  expectVersion?: number;
+  set?: Record<string, string>;
+  del?: string[];
+  by?: Actor;
+  announce?: ClusterEvent;
+}
+
+export type ChangeResult =
+  | { ok: true; version: number; stamp?: Stamp }
+  | { ok: false; reason: 'stale'; room: RoomSnapshot }
+  | { ok: false; reason: 'absent' | 'not-allowed' };
+
+export type MemberResult =
+  | { ok: true; flags: number; stamp?: Stamp }
+  | { ok: false; reason: 'not-member' | 'not-allowed' | 'absent' };
+
+export interface SharedState {
+  /** Records a user of this node and claims its nick, atomically: of racing claims for one
+   * nick, on any nodes, exactly one gets ok. Rejects ('ok: false') also if the uid exists. */
+  addUser(user: UserRecord): Promise<NickResult>;
+  /**
+   * Atomic rename: the new nick is claimed and the old one freed, or nothing changes. A change
+   * of case only (alice -> Alice) always succeeds. `announce` goes to each of the user's rooms.
+   */
+  renameUser(uid: string, nick: string, announce?: ClusterEvent): Promise<NickResult>;
+  /** Changes details (not the nick: renameUser). `announce` goes to each of the user's rooms. */
+  updateUser(uid: string, fields: Omit<UserFields, 'nick'>, announce?: ClusterEvent): Promise<NickResult>;
+  /**
+   * Removes a user: frees its nick, drops its memberships (rooms left empty are removed).
+   * `announce` (its QUIT) goes to each of its rooms first. Resolves with the rooms it was in,
+   * or null when there was no such user of this node.
+   */
+  removeUser(uid: string, announce?: ClusterEvent): Promise<{ rooms: string[]; stamps: Stamp[] } | null>;
+  user(uid: string): Promise<UserRecord | null>;
+  userByNick(nick: string): Promise<UserRecord | null>;
+  /** Bounded scan in uid order (WHO, LUSERS); `next` is the cursor, null at the end. */
+  listUsers(after: string | null, limit: number): Promise<{ users: UserRecord[]; next: string | null }>;
+  countUsers(): Promise<number>;
+  /** Rooms the user is in (names as created). */
+  roomsOf(uid: string): Promise<string[]>;
+
+  room(name: string): Promise<RoomSnapshot | null>;
+  join(room: string, uid: string, options: JoinOptions): Promise<JoinResult>;
+  /** PART, or KICK with `by`. */
+  leave(room: string, uid: string, options?: LeaveOptions): Promise<LeaveResult>;
+  /** Sets a member's flags (MODE +o/+v), the actor checked as for KICK. */
+  setMember(room: string, uid: string, flags: number, options?: { by?: Actor; announce?: ClusterEvent }): Promise<MemberResult>;
+  /** Changes room fields, bumping the version by one (MODE, TOPIC, bans, invites). */
+  changeRoom(room: string, change: RoomChange): Promise<ChangeResult>;
+  /** Bounded scan of existing rooms in folded-name order (LIST); names as created. */
+  listRooms(after: string | null, limit: number): Promise<{ rooms: { name: string; count: number }[]; next: string | null }>;
+
+  /**
+   * One more connection from `address` on this node, refused (count unchanged) when the
+   * network-wide count is already `limit` or more. Counts are kept per node, so a dead node's
+   * share disappears when it is reaped.
+   */
+  addConnection(address: string, limit?: number): Promise<{ ok: boolean; count: number }>;
+  /** One connection fewer on this node; resolves with the network-wide count after. */
+  removeConnection(address: string): Promise<number>;
+  connections(address: string): Promise<number>;
+}

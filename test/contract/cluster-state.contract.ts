@@ -1,0 +1,260 @@
+/**
+ * The SharedState contract (src/cluster/state.ts), checked against every implementation:
+ * nick claims and renames with one winner, rooms decided by compare-and-set on a version, the
+ * member limit counted atomically, connection counts, and names that cannot reach other keys.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Cluster } from '../../src/cluster/cluster.js';
+import { ClusterInputError } from '../../src/cluster/keys.js';
+import { collect, FAST, unique, userOf, type ClusterBackend } from './cluster-backend.js';
+
+const OP = 1;
+
+export function clusterStateContract(name: string, make: () => Promise<ClusterBackend>, skip: string | false = false): void {
+  describe(`SharedState contract: ${name}`, { skip }, () => {
+    let backend: ClusterBackend;
+    let a: Cluster;
+    let b: Cluster;
+    before(async () => {
+      backend = await make();
+      a = await backend.open(FAST);
+      b = await backend.open(FAST);
+    });
+    after(async () => {
+      await a?.close();
+      await b?.close();
+      await backend?.cleanup();
+    });
+
+    async function member(c: Cluster, nick = unique('m')): Promise<string> {
+      const user = userOf(c, nick);
+      assert.equal((await c.state.addUser(user)).ok, true);
+      return user.uid;
+    }
+
+    it('a nick raced for from two nodes has exactly one owner', async () => {
+      const nick = unique('Race');
+      const claims = Array.from({ length: 60 }, (_, i) => {
+        const c = i % 2 ? a : b;
+        return c.state.addUser(userOf(c, i % 3 ? nick.toUpperCase() : nick));
+      });
+      const results = await Promise.all(claims);
+      const winners = results.filter((r) => r.ok);
+      assert.equal(winners.length, 1);
+      const owner = await a.state.userByNick(nick.toLowerCase());
+      assert.ok(owner);
+      for (const r of results) if (!r.ok) assert.deepEqual(r, { ok: false, reason: 'in-use', holder: owner.uid });
+      assert.deepEqual(await b.state.user(owner.uid), owner);
+    });
+
+    it('keeps the record as given and lists users in bounded pages', async () => {
+      const user = { ...userOf(a, unique('Rec')), account: 'acct', away: 'gone fishing' };
+      assert.equal((await a.state.addUser(user)).ok, true);
+      assert.deepEqual(await b.state.userByNick(user.nick), user);
+      assert.equal((await a.state.addUser({ ...userOf(a, unique('dup')), uid: user.uid })).ok, false, 'a uid is recorded once');
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < 100; pages++) {
+        const page = await a.state.listUsers(cursor, 3);
+        assert.ok(page.users.length <= 3);
+        seen.push(...page.users.map((u) => u.uid));
+        cursor = page.next;
+        if (cursor === null) break;
+      }
+      assert.deepEqual(seen, [...seen].sort());
+      assert.equal(new Set(seen).size, seen.length);
+      assert.equal(seen.length, await a.state.countUsers());
+      assert.ok(seen.includes(user.uid));
+    });
+
+    it('renames atomically: one of two racing renames wins, the loser keeps its nick, the old nick is free', async () => {
+      const [n1, n2, target] = [unique('one'), unique('two'), unique('Target')];
+      const u1 = await member(a, n1);
+      const u2 = await member(b, n2);
+      const [r1, r2] = await Promise.all([a.state.renameUser(u1, target), b.state.renameUser(u2, target)]);
+      assert.equal([r1, r2].filter((r) => r.ok).length, 1);
+      const winner = r1.ok ? u1 : u2;
+      const [loser, loserNick, winnerOld] = r1.ok ? [u2, n2, n1] : [u1, n1, n2];
+      assert.equal((await a.state.userByNick(target))?.uid, winner);
+      assert.equal((await a.state.userByNick(loserNick))?.uid, loser);
+      assert.equal(await a.state.userByNick(winnerOld), null);
+      assert.equal((await (winner === u1 ? b : a).state.addUser(userOf(winner === u1 ? b : a, winnerOld))).ok, true, 'old nick claimable');
+      // Case only: always allowed; a held nick: refused, nothing changed.
+      const owner = winner === u1 ? a : b;
+      assert.equal((await owner.state.renameUser(winner, target.toUpperCase())).ok, true);
+      assert.equal((await a.state.user(winner))?.nick, target.toUpperCase());
+      const refused = await owner.state.renameUser(winner, loserNick);
+      assert.deepEqual(refused, { ok: false, reason: 'in-use', holder: loser });
+      assert.equal((await a.state.userByNick(target))?.uid, winner);
+      // Only the user's own node may change it.
+      assert.deepEqual(await (owner === a ? b : a).state.renameUser(winner, unique('x')), { ok: false, reason: 'not-owner' });
+      assert.deepEqual(await a.state.renameUser(`${a.nodes.id}zzzzzz`, unique('x')), { ok: false, reason: 'no-such-user' });
+    });
+
+    it('updates details and removes a user with its nick and memberships, announcing to its rooms', async () => {
+      const uid = await member(a);
+      const room = unique('#rm');
+      assert.equal((await a.state.join(room, uid, { flags: 0, create: { fields: {}, flags: OP } })).ok, true);
+      const keep = await member(b);
+      assert.equal((await b.state.join(room, keep, { flags: 0 })).ok, true);
+      assert.equal((await a.state.updateUser(uid, { away: 'lunch', account: 'acc' })).ok, true);
+      assert.equal((await b.state.user(uid))?.away, 'lunch');
+      assert.equal((await a.state.updateUser(uid, { away: null })).ok, true);
+      assert.equal((await b.state.user(uid))?.away, null);
+      assert.deepEqual(await a.state.roomsOf(uid), [room]);
+      const nick = (await a.state.user(uid))!.nick;
+      const removed = await a.state.removeUser(uid, { v: 1, kind: 'quit', origin: a.nodes.id, uid, nick, reason: 'bye' });
+      assert.deepEqual(removed?.rooms, [room]);
+      assert.equal(removed?.stamps.length, 1);
+      assert.equal(await a.state.user(uid), null);
+      assert.equal(await a.state.userByNick(nick), null);
+      assert.deepEqual([...(await a.state.room(room))!.members.keys()], [keep]);
+      assert.equal(await a.state.removeUser(uid), null);
+    });
+
+    it('creates a room on first join, refuses a stale version, and removes it when the last member leaves', async () => {
+      const room = unique('#Room');
+      const [u1, u2, u3] = [await member(a), await member(b), await member(b)];
+      const created = await a.state.join(room, u1, { flags: 0, expectVersion: null, create: { fields: { modes: 'nt' }, flags: OP } });
+      assert.deepEqual(created, { ok: true, created: true, version: 1, count: 1, flags: OP });
+      const snap = await b.state.room(room.toUpperCase());
+      assert.equal(snap?.name, room);
+      assert.equal(snap?.version, 1);
+      assert.equal(snap?.fields.modes, 'nt');
+      // Two racing creators: the second sees the room and must check it again.
+      const late = await b.state.join(room, u2, { flags: 0, expectVersion: null, create: { fields: {}, flags: OP } });
+      assert.equal(late.ok, false);
+      assert.equal(!late.ok && late.reason, 'stale');
+      assert.equal(!late.ok && late.reason === 'stale' && late.room?.version, 1);
+      assert.deepEqual(await b.state.join(room, u2, { flags: 0, expectVersion: 1 }), { ok: true, created: false, version: 1, count: 2, flags: 0 });
+      assert.deepEqual(await b.state.join(room, u2, { flags: 0 }), { ok: false, reason: 'already-member' });
+      assert.deepEqual(await b.state.join(unique('#none'), u2, { flags: 0 }), { ok: false, reason: 'absent' });
+      // KICK: the actor needs one of the flags.
+      assert.equal((await b.state.join(room, u3, { flags: 0 })).ok, true);
+      assert.deepEqual(await b.state.leave(room, u3, { by: { uid: u2, anyOf: OP } }), { ok: false, reason: 'not-allowed' });
+      assert.equal((await a.state.leave(room, u3, { by: { uid: u1, anyOf: OP } })).ok, true);
+      assert.deepEqual(await a.state.leave(room, u3), { ok: false, reason: 'not-member' });
+      assert.equal((await b.state.setMember(room, u2, OP, { by: { uid: u1, anyOf: OP } })).ok, true);
+      assert.equal((await a.state.room(room))?.members.get(u2), OP);
+      assert.deepEqual(await a.state.leave(room, u1), { ok: true, remaining: 1 });
+      assert.deepEqual(await b.state.leave(room, u2), { ok: true, remaining: 0 });
+      assert.equal(await a.state.room(room), null);
+    });
+
+    it('counts the member limit atomically: racing joins never exceed it', async () => {
+      const room = unique('#full');
+      const op = await member(a);
+      assert.equal((await a.state.join(room, op, { flags: 0, create: { fields: { limit: '4' }, flags: OP } })).ok, true);
+      const joiners = await Promise.all(Array.from({ length: 12 }, (_, i) => member(i % 2 ? a : b)));
+      const results = await Promise.all(joiners.map((uid, i) => (i % 2 ? a : b).state.join(room, uid, { flags: 0 })));
+      assert.equal(results.filter((r) => r.ok).length, 3);
+      for (const r of results) if (!r.ok) assert.deepEqual(r, { ok: false, reason: 'full', count: 4 });
+      assert.equal((await a.state.room(room))?.members.size, 4);
+      const exempt = await member(a);
+      assert.equal((await a.state.join(room, exempt, { flags: 0, ignoreLimit: true })).ok, true);
+    });
+
+    it('orders room changes by version: of two CAS changes at one version one wins, and the log follows the versions', async () => {
+      const room = unique('#cas');
+      const op = await member(a);
+      assert.equal((await a.state.join(room, op, { flags: 0, create: { fields: {}, flags: OP } })).ok, true);
+      const got = collect(b);
+      await b.bus.follow(room);
+      const change = (c: Cluster, limit: string) => c.state.changeRoom(room, {
+        expectVersion: 1, set: { limit }, by: { uid: op, anyOf: OP },
+        announce: { v: 1, kind: 'room', origin: c.nodes.id, by: 'op!u@h', set: { limit }, del: [] },
+      });
+      const [ra, rb] = await Promise.all([change(a, '10'), change(b, '20')]);
+      assert.equal([ra, rb].filter((r) => r.ok).length, 1);
+      const loser = ra.ok ? rb : ra;
+      assert.equal(!loser.ok && loser.reason, 'stale');
+      const current = (await a.state.room(room))!;
+      assert.equal(current.version, 2);
+      assert.equal(current.fields.limit, ra.ok ? '10' : '20');
+      assert.deepEqual(!loser.ok && loser.reason === 'stale' && loser.room.fields, current.fields);
+      // Unconditional changes from both nodes: one version each, consecutive, in log order.
+      const many = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).state.changeRoom(room, {
+        set: { [`b:mask${i}!*@*`]: 'op 0' }, announce: { v: 1, kind: 'room', origin: (i % 2 ? a : b).nodes.id, by: 'op', set: {}, del: [] },
+      })));
+      const versions = many.map((r) => (r.ok ? r.version : -1)).sort((x, y) => x - y);
+      assert.deepEqual(versions, Array.from({ length: 20 }, (_, i) => i + 3));
+      for (const r of many) assert.equal(r.ok && r.stamp?.version, r.ok && r.version);
+      await waitForCount(() => got.filter((d) => d.type === 'event').length, 21);
+      const logged = got.flatMap((d) => (d.type === 'event' ? [d.stamp.version!] : []));
+      assert.deepEqual(logged, [...logged].sort((x, y) => x - y));
+      assert.equal(Object.keys((await b.state.room(room))!.fields).filter((f) => f.startsWith('b:')).length, 20);
+      const del = await a.state.changeRoom(room, { del: ['limit'], by: { uid: op, anyOf: OP } });
+      assert.equal(del.ok, true);
+      assert.equal((await b.state.room(room))!.fields.limit, undefined);
+      assert.deepEqual(await b.state.changeRoom(room, { set: { modes: 'i' }, by: { uid: `${b.nodes.id}zzzzzz`, anyOf: OP } }), { ok: false, reason: 'not-allowed' });
+      assert.deepEqual(await b.state.changeRoom(unique('#gone'), { set: { modes: 'i' } }), { ok: false, reason: 'absent' });
+      await b.bus.unfollow(room);
+    });
+
+    it('lists rooms in bounded pages', async () => {
+      const uid = await member(a);
+      const names = [unique('#ListA'), unique('#listb'), unique('#LISTC')];
+      for (const room of names) assert.equal((await a.state.join(room, uid, { flags: 0, create: { fields: {}, flags: OP } })).ok, true);
+      const seen: { name: string; count: number }[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < 200; pages++) {
+        const page = await b.state.listRooms(cursor, 2);
+        assert.ok(page.rooms.length <= 2);
+        seen.push(...page.rooms);
+        cursor = page.next;
+        if (cursor === null) break;
+      }
+      for (const room of names) assert.deepEqual(seen.find((r) => r.name === room), { name: room, count: 1 });
+      assert.equal(new Set(seen.map((r) => r.name)).size, seen.length);
+    });
+
+    it('counts connections per address network-wide, with a limit that racing nodes cannot pass', async () => {
+      const address = `2001:db8::${unique('')}`;
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).state.addConnection(address, 5)));
+      assert.equal(results.filter((r) => r.ok).length, 5);
+      assert.equal(await a.state.connections(address), 5);
+      const mine = results.filter((r, i) => r.ok && i % 2 === 1).length;
+      for (let i = 0; i < mine; i++) await a.state.removeConnection(address);
+      assert.equal(await b.state.connections(address), 5 - mine);
+      assert.equal(await a.state.removeConnection(address), 5 - mine, 'nothing of this node left to remove');
+      assert.equal((await a.state.addConnection(address)).count, 6 - mine);
+    });
+
+    it('keeps hostile names to their own keys', async () => {
+      const names = ['{tag}', 'a:b', 'nick:alice', '*', 'a b', '[x]?', '%41', 'A', 'ünï', '\u0001', `{${'x'.repeat(200)}}`];
+      const uids: string[] = [];
+      for (const nick of names) {
+        const user = userOf(a, nick);
+        assert.equal((await a.state.addUser(user)).ok, true, `claim ${JSON.stringify(nick)}`);
+        uids.push(user.uid);
+      }
+      for (const [i, nick] of names.entries()) assert.equal((await b.state.userByNick(nick))?.uid, uids[i]);
+      // '%41' is not 'A', and 'a:b' is not some other key's tail.
+      assert.notEqual((await b.state.userByNick('%41'))?.uid, (await b.state.userByNick('a'))?.uid);
+      const rooms = ['#{a}', '#a:members', '#a', '#x\u3000y', '&*'];
+      for (const room of rooms) assert.equal((await a.state.join(room, uids[0]!, { flags: 0, create: { fields: { topic: room }, flags: OP } })).ok, true);
+      for (const room of rooms) assert.equal((await b.state.room(room))?.fields.topic, room);
+      assert.deepEqual(await a.state.roomsOf(uids[0]!), [...rooms].sort());
+      await assert.rejects(a.state.addUser(userOf(a, 'x'.repeat(257))), ClusterInputError);
+      await assert.rejects(a.state.join(`#${'y'.repeat(300)}`, uids[0]!, { flags: 0, create: { fields: {}, flags: 0 } }), ClusterInputError);
+      await assert.rejects(a.state.userByNick(''), ClusterInputError);
+      await assert.rejects(a.state.userByNick('\ud800'), ClusterInputError);
+      await assert.rejects(a.state.user('abc:def'), ClusterInputError);
+      await assert.rejects(a.state.join('#a', 'x y', { flags: 0 }), ClusterInputError);
+      await assert.rejects(a.state.changeRoom('#a', { set: { _v: '9' } }), ClusterInputError);
+      await assert.rejects(a.state.addConnection('x'.repeat(300)), ClusterInputError);
+      // A huge value is fine: values are not keys.
+      assert.equal((await a.state.changeRoom('#a', { set: { topic: 't'.repeat(10_000) } })).ok, true);
+      assert.equal((await b.state.room('#a'))?.fields.topic?.length, 10_000);
+    });
+  });
+}
+
+async function waitForCount(count: () => number, want: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (count() < want) {
+    if (Date.now() > deadline) throw new Error(`got ${count()} of ${want}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
