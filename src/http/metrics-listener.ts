@@ -1,8 +1,7 @@
 import http from 'node:http';
-import type net from 'node:net';
 import type { ServerMetrics } from '../observability/metrics.js';
 import { answerMetrics, type MetricsEndpoint } from './health.js';
-import type { HttpListener } from './server.js';
+import { listenOn, type HttpListener } from './listen.js';
 
 /**
  * metrics.listen: a plain HTTP listener that serves GET /metrics and nothing else, so the
@@ -21,20 +20,5 @@ export function listenMetrics(host: string, port: number, endpoint: MetricsEndpo
     res.end('not found: this listener serves /metrics only\n');
   });
   httpServer.setTimeout(30_000);
-  return new Promise((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen({ host, port }, () => {
-      httpServer.off('error', reject);
-      const address = httpServer.address() as net.AddressInfo;
-      resolve({
-        host: address.address,
-        port: address.port,
-        close: () =>
-          new Promise<void>((done) => {
-            httpServer.close(() => done());
-            httpServer.closeAllConnections();
-          }),
-      });
-    });
-  });
+  return listenOn(httpServer, host, port);
 }

@@ -5,14 +5,11 @@ import type { Server } from '../core/server.js';
 import { AddressSet } from '../limits/cidr.js';
 import { HttpAdmission } from './admission.js';
 import { answerMetrics, answerReadiness, storeReadiness, type MetricsEndpoint, type ReadinessCheck } from './health.js';
+import { listenOn, type HttpListener } from './listen.js';
 import { createStaticHandler } from './static.js';
 import { createWebSocketUpgrade, listenerOrigins } from './websocket.js';
 
-export interface HttpListener {
-  readonly host: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type { HttpListener } from './listen.js';
 
 export interface HttpOptions {
   /** Certificate and key for HTTPS/wss; plain HTTP without. */
@@ -116,27 +113,13 @@ export function listenHttp(server: Server, host: string, port: number, options: 
 
   const origins = new Set(options.allowedOrigins);
   httpServer.on('upgrade', createWebSocketUpgrade(server, { secure, origins, admission }));
-  return new Promise((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen({ host, port }, () => {
-      httpServer.off('error', reject);
-      const address = httpServer.address() as net.AddressInfo;
-      const own = options.publicOrigins ?? listenerOrigins(host, address.address, address.port, secure);
-      for (const origin of own) origins.add(origin);
-      if (own.length === 0) {
-        server.logger.warn('http.listen is a wildcard address and http.public_origin is not set: browsers may open WebSockets only from http.allowed_origins; set http.public_origin to the origin users load the web client from', {
-          listen: `${host}:${address.port}`,
-        });
-      }
-      resolve({
-        host: address.address,
-        port: address.port,
-        close: () =>
-          new Promise<void>((done) => {
-            httpServer.close(() => done());
-            httpServer.closeAllConnections();
-          }),
+  return listenOn(httpServer, host, port, (bound) => {
+    const own = options.publicOrigins ?? listenerOrigins(host, bound.address, bound.port, secure);
+    for (const origin of own) origins.add(origin);
+    if (own.length === 0) {
+      server.logger.warn('http.listen is a wildcard address and http.public_origin is not set: browsers may open WebSockets only from http.allowed_origins; set http.public_origin to the origin users load the web client from', {
+        listen: `${host}:${bound.port}`,
       });
-    });
+    }
   });
 }
