@@ -22,6 +22,7 @@
  * in a `reaped` event. A reaper that dies mid-way leaves its claim to expire (`reapClaimMs`);
  * the next sweep by another peer finishes the work.
  */
+import type { Logger } from '../observability/logger.js';
 import type { Stamp } from './events.js';
 
 export interface LeaseOptions {
@@ -99,4 +100,20 @@ export interface NodeLease {
    * have been removed first; any left are reaped by a peer). Timers stop. Idempotent.
    */
   leave(): Promise<void>;
+}
+
+/**
+ * Hands a node event to the registered handler on a microtask (never inside the lease code that
+ * raised it), and logs a handler that throws instead of letting it break the lease loop. Shared
+ * by the memory and Redis leases.
+ */
+export function emitNodeEvent(handler: ((event: NodeEvent) => void) | null, event: NodeEvent, logger: Logger): void {
+  if (!handler) return;
+  queueMicrotask(() => {
+    try {
+      handler(event);
+    } catch (err) {
+      logger.error('cluster: node event handler threw', { event: event.type, err });
+    }
+  });
 }

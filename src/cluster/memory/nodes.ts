@@ -2,7 +2,7 @@
 import type { Logger } from '../../observability/logger.js';
 import type { QuitEvent } from '../events.js';
 import { IdSource, newNodeId, newToken } from '../ids.js';
-import { FencedError, LEASE_DEFAULTS, REAP_QUIT_REASON, type LeaseOptions, type NodeEvent, type NodeLease, type ReapedUser } from '../nodes.js';
+import { emitNodeEvent, FencedError, LEASE_DEFAULTS, REAP_QUIT_REASON, type LeaseOptions, type NodeEvent, type NodeLease, type ReapedUser } from '../nodes.js';
 import type { MemoryNetwork } from './network.js';
 import { dropUser } from './state.js';
 
@@ -160,14 +160,6 @@ export class MemoryNodeLease implements NodeLease {
   }
 
   private emit(event: NodeEvent): void {
-    const handler = this.handler;
-    if (!handler) return;
-    queueMicrotask(() => {
-      try {
-        handler(event);
-      } catch (err) {
-        this.logger.error('cluster: node event handler threw', { event: event.type, err });
-      }
-    });
+    emitNodeEvent(this.handler, event, this.logger);
   }
 }

@@ -7,7 +7,7 @@
 import type { Logger } from '../../observability/logger.js';
 import { IdSource, newNodeId, newToken } from '../ids.js';
 import { unsegment } from '../keys.js';
-import { FencedError, LEASE_DEFAULTS, REAP_QUIT_REASON, type LeaseOptions, type NodeEvent, type NodeLease, type ReapedUser } from '../nodes.js';
+import { emitNodeEvent, FencedError, LEASE_DEFAULTS, REAP_QUIT_REASON, type LeaseOptions, type NodeEvent, type NodeLease, type ReapedUser } from '../nodes.js';
 import type { RedisConnection } from './connection.js';
 import type { Scripts } from './scripts.js';
 import { toStamp } from './stamps.js';
@@ -203,14 +203,6 @@ export class RedisNodeLease implements NodeLease {
   }
 
   private emit(event: NodeEvent): void {
-    const handler = this.handler;
-    if (!handler) return;
-    queueMicrotask(() => {
-      try {
-        handler(event);
-      } catch (err) {
-        this.logger.error('cluster: node event handler threw', { event: event.type, err });
-      }
-    });
+    emitNodeEvent(this.handler, event, this.logger);
   }
 }
