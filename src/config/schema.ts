@@ -138,6 +138,8 @@ const limits = z
     connections_per_address_per_minute: int(1).default(30),
     // Exempt from the per-address limits and from flood control (not from bans or SendQ).
     exempt_addresses: z.array(cidr).default([]),
+    // Loopback (127.0.0.0/8, ::1) skips the per-address limits above, not flood control.
+    exempt_loopback: z.boolean().default(true),
     // Replies that could list the whole server are cut here (416 ERR_TOOMANYMATCHES).
     who_max_results: int(1).default(200),
     list_max_results: int(1).default(1000),

@@ -99,6 +99,7 @@ export class Server {
         connectionsPerMinute: limits.connections_per_address_per_minute,
         registrationsPerHour: accounts.max_registrations_per_address_per_hour,
         exempt: limits.exempt_addresses,
+        exemptLoopback: limits.exempt_loopback,
       },
       clock,
     );

@@ -8,9 +8,17 @@ export interface AddressLimitsOptions {
   connectionsPerMinute: number;
   /** Account registrations per address per hour, likewise. */
   registrationsPerHour: number;
-  /** Addresses and CIDR networks none of these limits apply to. */
+  /** Addresses and CIDR networks none of these limits apply to (nor flood control: isExempt). */
   exempt: readonly string[];
+  /**
+   * Loopback connections skip these limits too (not flood control), as in Ergo: on one host they
+   * are the operator's own tools (`parley bench`, a bot), and a proxy on the host must use a
+   * PROXY listener anyway, which gives the real address.
+   */
+  exemptLoopback: boolean;
 }
+
+const LOOPBACK = new AddressSet(['127.0.0.0/8', '::1/128', '::ffff:127.0.0.0/104']);
 
 /** Why a connection was refused before it got a session; the text is sent in ERROR. */
 export type ConnectionRefusal = 'Too many connections from your address' | 'Connecting too fast; try again later';
@@ -35,8 +43,14 @@ export class AddressLimits {
     this.registrationRate = new KeyedRateLimiter(options.registrationsPerHour, options.registrationsPerHour / 3600, now);
   }
 
+  /** Exempt from everything per address, flood control included (limits.exempt_addresses). */
   isExempt(address: string): boolean {
     return this.exempt.has(address);
+  }
+
+  /** Not counted by the limits here: isExempt, or loopback when that is exempt. */
+  private uncounted(address: string): boolean {
+    return this.isExempt(address) || (this.options.exemptLoopback && LOOPBACK.has(address));
   }
 
   /**
@@ -44,7 +58,7 @@ export class AddressLimits {
    * and null is returned; otherwise the refusal, and nothing is counted.
    */
   admit(address: string): ConnectionRefusal | null {
-    if (this.isExempt(address)) return null;
+    if (this.uncounted(address)) return null;
     const key = addressKey(address);
     const open = this.open.get(key) ?? 0;
     if (open >= this.options.maxConnections) return 'Too many connections from your address';
@@ -56,7 +70,7 @@ export class AddressLimits {
 
   /** A connection `admit` counted has ended. */
   closed(address: string): void {
-    if (this.isExempt(address)) return;
+    if (this.uncounted(address)) return;
     const key = addressKey(address);
     const open = this.open.get(key) ?? 0;
     if (open <= 1) this.open.delete(key);
@@ -74,14 +88,14 @@ export class AddressLimits {
    * parallel attempts cannot pass together; `refundRegistration` if the attempt failed.
    */
   takeRegistration(address: string): number {
-    if (this.isExempt(address)) return 0;
+    if (this.uncounted(address)) return 0;
     const key = addressKey(address);
     return this.registrationRate.take(key) ? 0 : Math.max(1, this.registrationRate.retryAfter(key));
   }
 
   /** The registration taken did not happen (name taken, weak password): it does not count. */
   refundRegistration(address: string): void {
-    if (!this.isExempt(address)) this.registrationRate.refund(addressKey(address));
+    if (!this.uncounted(address)) this.registrationRate.refund(addressKey(address));
   }
 
   /** Forget addresses whose windows have passed. */

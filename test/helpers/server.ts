@@ -20,10 +20,11 @@ export interface TestServerOptions {
 /**
  * 127.0.0.1 and ::1 are exempt from flood control and per-address limits, so tests can open
  * many connections and send fast; tests of those limits connect from 127.0.0.2 and up (all
- * loopback on Linux), or set limits.exempt_addresses themselves. Given as the environment
- * layer, so `overrides` can still set other limits keys.
+ * loopback on Linux), or set limits.exempt_addresses themselves. The default exemption of all
+ * loopback from per-address limits (limits.exempt_loopback) is off here for the same reason.
+ * Given as the environment layer, so `overrides` can still set other limits keys.
  */
-const TEST_ENV = { PARLEY_LIMITS__EXEMPT_ADDRESSES: '127.0.0.1/32,::1/128', PARLEY_HTTP__LISTEN: '' };
+const TEST_ENV = { PARLEY_LIMITS__EXEMPT_ADDRESSES: '127.0.0.1/32,::1/128', PARLEY_LIMITS__EXEMPT_LOOPBACK: 'false', PARLEY_HTTP__LISTEN: '' };
 
 /** A real server on 127.0.0.1 port 0 with a throwaway data directory. A logger alone may be given as `options`. */
 export async function startTestServer(overrides: DeepPartial<Config> = {}, loggerOrOptions: Logger | TestServerOptions = {}): Promise<TestServer> {

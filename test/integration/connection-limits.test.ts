@@ -61,6 +61,25 @@ describe('per-address connection limits', () => {
   });
 });
 
+describe('loopback and per-address limits (limits.exempt_loopback, on by default)', () => {
+  it('loopback connections are not limited per address, but flood control still applies', async () => {
+    const server = await startTestServer({ limits: { max_connections_per_address: 2, exempt_loopback: true, command_burst: 2, commands_per_second: 1 } });
+    try {
+      const clients = await Promise.all([1, 2, 3, 4, 5].map((i) => RawClient.register(server.port, `loop${i}`, [], { localAddress: '127.0.0.2' })));
+      assert.equal(server.server.addressLimits.openCount('127.0.0.2'), 0, 'loopback is not counted');
+      // Fakelag: a burst of 2 lines, then 1 a second; the sixth of six PINGs waits seconds.
+      const flooder = clients[0]!;
+      flooder.send(Array.from({ length: 6 }, (_, i) => `PING :p${i}`).join('\r\n'));
+      const pong = (token: string) => (m: IrcMessage) => m.command === 'PONG' && m.params.at(-1) === token;
+      await flooder.expect(pong('p0'), 3000);
+      await assert.rejects(flooder.expect(pong('p5'), 1000), /timed out/, 'the sixth PING waits for the bucket');
+      for (const client of clients) client.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('slow writers and idle connections', () => {
   let server: TestServer;
   before(async () => {

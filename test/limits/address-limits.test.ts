@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { AddressLimits } from '../../src/limits/address-limits.js';
 import { manualClock } from '../helpers/server.js';
 
-const options = { maxConnections: 2, connectionsPerMinute: 3, registrationsPerHour: 2, exempt: ['192.0.2.0/24'] };
+const options = { maxConnections: 2, connectionsPerMinute: 3, registrationsPerHour: 2, exempt: ['192.0.2.0/24'], exemptLoopback: false };
 
 describe('AddressLimits', () => {
   it('counts open connections per address; a closed one frees a place', () => {
