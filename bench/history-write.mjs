@@ -51,7 +51,7 @@ async function main() {
   const server = spawn(command[0], command[1], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, PARLEY_LOG__LEVEL: 'warn', PARLEY_LIMITS__SENDQ_BYTES: String(64 << 20) },
+    env: { ...process.env, PARLEY_LOG__LEVEL: 'warn', PARLEY_LIMITS__SENDQ_BYTES: String(64 << 20), PARLEY_LIMITS__EXEMPT_ADDRESSES: '127.0.0.1' },
   });
   const exited = new Promise((r) => server.once('exit', r));
   const port = await new Promise((ok, fail) => {

@@ -287,7 +287,8 @@ describe('SqliteStore search (FTS5)', () => {
       const page = await store.search.search({ conversations: ['#old'], query: words('rare word'), limit: 10 });
       assert.deepEqual(page.messages.map((m) => m.msgid), ['old207', 'old107', 'old7']);
       assert.equal((await store.search.search({ conversations: ['#old'], query: words('chatter'), limit: 1000 })).messages.length, 297);
-      // New messages are indexed by the trigger from here on.
+      // New messages are indexed by the batch append from here on (migration 4 dropped the insert trigger).
+      assert.equal(store.db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'messages_fts_insert'").get().n, 0);
       await store.history.append([{ ...msg('#old', 'new1', BASE + 1000), text: 'rare word again' }]);
       assert.equal((await store.search.search({ conversations: ['#old'], query: words('rare word'), limit: 10 })).messages.length, 4);
     } finally {
@@ -295,19 +296,27 @@ describe('SqliteStore search (FTS5)', () => {
     }
   });
 
-  it('the triggers keep the index in step with inserts, prunes and text updates (edits)', async () => {
+  it('the batch append and the triggers keep the index in step with inserts, prunes and text updates (edits)', async () => {
     const store = openSqliteStore(freshDir());
     try {
       const conv = '#edits';
       await store.history.append(Array.from({ length: 50 }, (_, i) => ({ ...msg(conv, `e${i}`, BASE + i), text: `first draft ${i}` })));
       await store.history.append([{ ...msg(conv, 'e0', BASE), text: 'a duplicate is not indexed twice' }]);
-      await store.history.prune(conv, { keep: 40 });
+      // Duplicates between new rows: only the new rows are indexed, each once.
+      await store.history.append([
+        { ...msg(conv, 'e1', BASE + 1), text: 'duplicate again' },
+        { ...msg(conv, 'e50', BASE + 50), text: 'late draft 50' },
+        { ...msg(conv, 'e2', BASE + 2), text: 'duplicate again' },
+        { ...msg(conv, 'e51', BASE + 51), text: 'late draft 51' },
+      ]);
+      await store.history.prune(conv, { keep: 42 });
       store.db.prepare("UPDATE messages SET text = 'second version' WHERE msgid = 'e49'").run();
       integrity(store.db);
       const find = async (q: string) =>
         (await store.search.search({ conversations: [conv], query: words(q), limit: 100 })).messages.map((m) => m.msgid);
       assert.deepEqual(await find('second version'), ['e49']);
-      assert.equal((await find('draft')).length, 39);
+      assert.equal((await find('draft')).length, 41, 'e10..e48 first drafts, e50 and e51 late drafts');
+      assert.deepEqual(await find('late'), ['e51', 'e50']);
       assert.deepEqual(await find('duplicate'), []);
     } finally {
       await store.close();

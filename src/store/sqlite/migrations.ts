@@ -84,7 +84,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 3: full-text search (store.ts SearchStore, sqlite/search.ts). An external-content FTS5
   // index over messages.text (rowid = messages.id), kept in step by triggers in the same
-  // transaction as every insert, delete (pruning) and text update (edits, issue 12), and filled
+  // transaction as every insert (replaced by the batch append in 4), delete (pruning) and text
+  // update (edits, issue 12), and filled
   // from the rows already there ('rebuild'). unicode61 with remove_diacritics 0: case-folded,
   // accents kept, as PostgreSQL's 'simple' configuration does, so both stores find the same
   // messages. columnsize=0: no per-row sizes (no bm25 ranking; results are ordered by time).
@@ -107,6 +108,12 @@ export const MIGRATIONS: readonly string[] = [
     INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
   END;
   INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+  `,
+  // 4: new rows are indexed by the history store's batch append (sqlite/history.ts), one
+  // INSERT ... SELECT per batch in the same transaction: the per-row insert trigger cost four
+  // times as much. Deletes and text updates keep their triggers (they are rare, and as fast).
+  `
+  DROP TRIGGER messages_fts_insert;
   `,
 ];
 
