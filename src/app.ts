@@ -2,6 +2,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { Config } from './config/schema.js';
 import { parseHostPort } from './config/load.js';
 import { Server } from './core/server.js';
+import { openCluster } from './cluster/open.js';
+import { ClusterHealth } from './cluster/health.js';
 import { openStore } from './store/open.js';
 import { listenHttp, type HttpListener } from './http/server.js';
 import { listenMetrics } from './http/metrics-listener.js';
@@ -38,9 +40,20 @@ export async function startServer(config: Config, logger: Logger, options: Start
     // src/store/sqlite/store.ts walIndexFor: a mapped -shm file could end the process with SIGBUS here.
     logger.warn('SQLite WAL index kept in memory: no other process can open the database while the server runs', { data_dir: config.data_dir });
   }
+  // The node registers its lease here; without cluster.url the in-memory network of one node
+  // runs on the same code path. The core sees only the Cluster interface.
+  let cluster;
+  try {
+    cluster = await openCluster({ url: config.cluster.url, prefix: config.cluster.prefix, logger });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const clusterHealth = new ClusterHealth(cluster);
+  await clusterHealth.start();
   // Observability is passed in: the core counts through the small ServerMetrics interface.
   const metrics = new Metrics({ version: VERSION, node: config.server.name });
-  const server = new Server({ config, logger, motd: readMotd(config), store, clock: options.clock, metrics });
+  const server = new Server({ config, logger, motd: readMotd(config), store, cluster, clock: options.clock, metrics });
   metrics.setSource({
     connections: () => {
       const open: Record<string, number> = {};
@@ -96,7 +109,11 @@ export async function startServer(config: Config, logger: Logger, options: Start
         publicOrigins: config.http.public_origin === null ? null : [config.http.public_origin].flat(),
         trustedProxies: new AddressSet(config.proxy.trusted),
         metrics: config.metrics.enabled && config.metrics.listen === null ? metrics : null,
-        readiness: [{ name: 'shutdown', problem: () => (stopping ? 'the server is shutting down' : null) }],
+        readiness: [
+          { name: 'shutdown', problem: () => (stopping ? 'the server is shutting down' : null) },
+          { name: 'cluster', problem: () => clusterHealth.problem() },
+        ],
+        cluster: () => clusterHealth.report(),
       });
     }
     if (config.metrics.enabled && config.metrics.listen !== null) {
@@ -110,6 +127,8 @@ export async function startServer(config: Config, logger: Logger, options: Start
     server.shutdown();
     removeHistoryHook();
     await server.history.flush();
+    clusterHealth.stop();
+    await cluster.close();
     await store.close();
     throw err;
   }
@@ -120,7 +139,13 @@ export async function startServer(config: Config, logger: Logger, options: Start
     logger,
   );
   const startedAt = Date.now();
-  logger.info('started', { version: VERSION, node: config.server.name, store: config.store.url === null ? 'sqlite' : 'postgres' });
+  logger.info('started', {
+    version: VERSION,
+    node: config.server.name,
+    store: config.store.url === null ? 'sqlite' : 'postgres',
+    cluster: config.cluster.url === null ? 'memory' : 'redis',
+    cluster_node: cluster.nodes.id,
+  });
 
   const stop = async (reason = 'Server shutting down'): Promise<void> => {
     // /readyz answers 503 from here on, while clients are told and the listeners close.
@@ -137,6 +162,9 @@ export async function startServer(config: Config, logger: Logger, options: Start
     await metricsHttp?.close();
     removeHistoryHook();
     await server.history.flush();
+    // Leaves the network: the lease is deleted, so peers need not wait for it to expire.
+    clusterHealth.stop();
+    await cluster.close().catch((err: unknown) => logger.warn('cluster: leaving failed; peers will reap this node', { err }));
     await store.close();
     logger.info('stopped', { reason, uptime_seconds: Math.round((Date.now() - startedAt) / 1000) });
   };

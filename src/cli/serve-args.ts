@@ -23,6 +23,8 @@ Options:
                           Replaces "tls.listen".
   --http HOST:PORT        HTTP listener: web client, /healthz, /readyz, /metrics
   --data DIR              data directory (data_dir)
+  --cluster URL           join a network of nodes through Redis (cluster.url),
+                          e.g. redis://127.0.0.1:6379/0; without it, one process
   --log-format FORMAT     json, pretty or auto (log.format; auto: pretty on a terminal)
   -h, --help              show this help
 
@@ -40,7 +42,7 @@ Precedence, lowest to highest: defaults, config file, environment, options.
 See docs/configuration.md for every key and its default.
 `;
 
-const VALUE_OPTIONS = ['config', 'listen', 'tls-listen', 'http', 'data', 'log-format'] as const;
+const VALUE_OPTIONS = ['config', 'listen', 'tls-listen', 'http', 'data', 'cluster', 'log-format'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 const REPEATABLE: ReadonlySet<ValueOption> = new Set(['listen', 'tls-listen']);
 
@@ -85,6 +87,7 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
   if (seen.has('tls-listen')) overrides.tls = { listen: seen.get('tls-listen')! };
   if (seen.has('http')) overrides.http = { listen: one('http')! };
   if (seen.has('data')) overrides.data_dir = one('data')!;
+  if (seen.has('cluster')) overrides.cluster = { url: one('cluster')! };
   if (seen.has('log-format')) {
     const format = one('log-format')!;
     if (format !== 'json' && format !== 'pretty' && format !== 'auto') throw new UsageError(`option --log-format must be json, pretty or auto`);

@@ -225,6 +225,21 @@ const store = z
   })
   .strict();
 
+const cluster = z
+  .object({
+    // null: this process is the whole network (the in-memory bus and shared state, the same
+    // code path). redis:// or rediss://: join a network of nodes through that Redis (a single
+    // instance, not Redis Cluster). See docs/scaling.md.
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL, or null for a single process')
+      .nullable()
+      .default(null),
+    // Prepended to every Redis key and channel: networks (and test runs) sharing one Redis stay apart.
+    prefix: z.string().min(1).max(64).regex(/^[A-Za-z0-9:._-]+$/, 'letters, digits and : . _ - only').default('parley:'),
+  })
+  .strict();
+
 const log = z
   .object({
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -262,6 +277,7 @@ export const configSchema = z
     opers: z.array(oper).default([]),
     history: history.prefault({}),
     store: store.prefault({}),
+    cluster: cluster.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -16,6 +16,7 @@ import { Accounts } from './accounts.js';
 import { RoomRegistry } from './room-registry.js';
 import { NickProtection } from './nick-protection.js';
 import type { Store } from '../store/store.js';
+import type { Cluster } from '../cluster/cluster.js';
 import { History } from './history/history.js';
 import { AddressLimits } from '../limits/address-limits.js';
 import { InputGate } from './input-gate.js';
@@ -30,6 +31,8 @@ export interface ServerOptions {
   /** MOTD lines, or null for ERR_NOMOTD. */
   motd: string[] | null;
   store: Store;
+  /** This node's view of the network (lease, shared state, bus); in memory for one process. */
+  cluster: Cluster;
   /** The clock time rules use (flood control, per-address limits, ban expiry); tests inject one. */
   clock?: () => number;
   /** The nick history WHOWAS reads; a cluster passes one its nodes share. @default in memory */
@@ -52,6 +55,7 @@ export class Server {
   readonly nicks = new Map<string, Session>();
   readonly rooms = new Map<string, Room>();
   readonly store: Store;
+  readonly cluster: Cluster;
   readonly accounts: Accounts;
   readonly roomRegistry: RoomRegistry;
   /** Who may hold a registered nick (accounts.nick_protection). */
@@ -86,6 +90,7 @@ export class Server {
     this.name = options.config.server.name;
     this.isupport = buildIsupport(options.config);
     this.store = options.store;
+    this.cluster = options.cluster;
     const clock = options.clock ?? Date.now;
     this.accounts = new Accounts(options.store, options.config.accounts, clock);
     this.roomRegistry = new RoomRegistry(options.store, options.logger);

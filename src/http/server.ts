@@ -4,6 +4,7 @@ import type net from 'node:net';
 import type { Server } from '../core/server.js';
 import { AddressSet } from '../limits/cidr.js';
 import { HttpAdmission } from './admission.js';
+import type { ClusterHealthReport } from '../cluster/health.js';
 import { answerMetrics, answerReadiness, storeReadiness, type MetricsEndpoint, type ReadinessCheck } from './health.js';
 import { listenOn, type HttpListener } from './listen.js';
 import { createStaticHandler } from './static.js';
@@ -26,6 +27,8 @@ export interface HttpOptions {
   metrics?: MetricsEndpoint | null;
   /** What GET /readyz requires besides the store (health.ts). @default none */
   readiness?: readonly ReadinessCheck[];
+  /** The cluster's last health report (cluster/health.ts), shown by /healthz and required by it. @default none */
+  cluster?: () => ClusterHealthReport;
 }
 
 /** Keep-alive connections idle between requests are closed after this long (Node's default). */
@@ -76,12 +79,15 @@ export function listenHttp(server: Server, host: string, port: number, options: 
       // 503 while the history store cannot commit (messages are refused meanwhile; core/history)
       // or a networked store has lost its database.
       const failingSince = server.history.storeFailingSince;
+      // So is a node whose bus is unreachable or whose lease is lost: it cannot serve its users.
       const connection = server.store.health?.() ?? { ok: true };
-      const ok = failingSince === null && connection.ok;
-      const state = ok ? 'ok' : 'failing';
+      const cluster = options.cluster?.();
+      const storeOk = failingSince === null && connection.ok;
+      const ok = storeOk && (cluster?.ok ?? true);
       const body = JSON.stringify({
-        status: state,
-        store: state,
+        status: ok ? 'ok' : 'failing',
+        store: storeOk ? 'ok' : 'failing',
+        ...(cluster ? { cluster: { status: cluster.ok ? 'ok' : 'failing', node: cluster.node, live: cluster.live, ping_ms: cluster.pingMs, ...(cluster.problem ? { problem: cluster.problem } : {}) } } : {}),
         ...(failingSince === null ? {} : { store_failing_since: new Date(failingSince).toISOString() }),
         ...(connection.ok ? {} : { store_error: connection.error }),
         connections: server.sessions.size,

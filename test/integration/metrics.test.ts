@@ -131,7 +131,7 @@ describe('/metrics and /readyz', () => {
     open.push(c);
     c.send('JOIN #store');
     await c.sync();
-    assert.deepEqual(await readyz(http), { status: 200, body: { status: 'ready', checks: { store: 'ok', shutdown: 'ok' } } });
+    assert.deepEqual(await readyz(http), { status: 200, body: { status: 'ready', checks: { store: 'ok', shutdown: 'ok', cluster: 'ok' } } });
 
     // The injection of test/integration/store-failure.test.ts: every insert into messages aborts.
     store.db.exec(`CREATE TEMP TRIGGER fail_history BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'injected: disk full'); END`);

@@ -3,8 +3,9 @@
  * EVALSHA, and run by source (EVAL, which caches it again) when Redis answers NOSCRIPT, as it
  * does after a restart.
  *
- * The .lua files are read from next to this module, or from src/cluster/redis/lua when
- * running from dist/ (tsc copies no .lua files).
+ * The .lua files are read from next to this module: `npm run build` copies them into dist/
+ * (scripts/copy-lua.mjs). A dist/ built by `tsc` alone has none, and reads them from
+ * src/cluster/redis/lua of the checkout instead.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
