@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, MigrationError, SCHEMA_VERSION, migrate, userVersion } from '../../src/store/sqlite/migrations.js';
+import { SqliteHistoryStore } from '../../src/store/sqlite/history.js';
 import { openSqliteStore, SQLITE_FILE_NAME } from '../../src/store/sqlite/store.js';
 import { dmKey, type StoredMessage } from '../../src/store/store.js';
 import { searchContract } from '../contract/search.contract.js';
@@ -257,6 +258,36 @@ describe('SqliteStore specifics', () => {
   });
 });
 
+describe('SqliteStore prune', () => {
+  it('deletes in bounded batches, oldest first, with the event loop running between them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-sqlite-prune-'));
+    const store = openSqliteStore(dir);
+    try {
+      const history = new SqliteHistoryStore(store.db, 3);
+      const conv = dmKey('p', 'q');
+      await history.append(Array.from({ length: 10 }, (_, i) => msg(conv, `p${i}`, BASE + i)));
+      // Three batches (3 + 3 + 1): the event loop gets a turn after each full one.
+      let done = false;
+      let turns = 0;
+      const pruning = history.prune(conv, { olderThan: BASE + 6.5 }).finally(() => (done = true));
+      while (!done) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        turns++;
+      }
+      assert.equal(await pruning, 7, 'time < 6.5 is time <= 6');
+      assert.ok(turns >= 2, `other work ran between the batches (${turns} turns)`);
+      assert.deepEqual((await history.latest(conv, 100)).map((m) => m.msgid), ['p7', 'p8', 'p9']);
+      assert.equal(await history.prune(conv, { keep: 1 }), 2, 'keep 1: p7 and p8 go');
+      assert.deepEqual(await history.directConversationsOf('p'), [conv]);
+      assert.equal(await history.prune(conv, { keep: 0 }), 1);
+      assert.deepEqual(await history.directConversationsOf('p'), []);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('SqliteStore search (FTS5)', () => {
   const root = mkdtempSync(join(tmpdir(), 'parley-sqlite-fts-'));
   let n = 0;
@@ -288,7 +319,7 @@ describe('SqliteStore search (FTS5)', () => {
       assert.deepEqual(page.messages.map((m) => m.msgid), ['old207', 'old107', 'old7']);
       assert.equal((await store.search.search({ conversations: ['#old'], query: words('chatter'), limit: 1000 })).messages.length, 297);
       // New messages are indexed by the batch append from here on (migration 4 dropped the insert trigger).
-      assert.equal(store.db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'messages_fts_insert'").get().n, 0);
+      assert.equal((store.db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'messages_fts_insert'").get() as { n: number }).n, 0);
       await store.history.append([{ ...msg('#old', 'new1', BASE + 1000), text: 'rare word again' }]);
       assert.equal((await store.search.search({ conversations: ['#old'], query: words('rare word'), limit: 10 })).messages.length, 4);
     } finally {

@@ -80,6 +80,9 @@ function dmParticipants(conversation: string): [string, string] | null {
   return [conversation.slice(1, colon), conversation.slice(colon + 1)];
 }
 
+/** Rows one prune transaction deletes at most: ~25 ms of work here (FTS5 delete trigger included). */
+export const PRUNE_BATCH = 1000;
+
 function hasTable(db: Database.Database, name: string): boolean {
   return db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
@@ -95,9 +98,17 @@ export class SqliteHistoryStore implements HistoryStore {
   private readonly selectDirect: Database.Statement<[string], { conversation: string }>;
   private readonly selectConversations: Database.Statement<[], { conversation: string }>;
   private readonly appendBatch: (messages: readonly StoredMessage[]) => void;
-  private readonly pruneConversation: (conversation: string, olderThan?: number, keep?: number) => number;
+  private readonly keepBoundary: Database.Statement<[string, number], Position>;
+  /** One bounded delete each: (time, msgid) < position, and <= position; oldest rows first. */
+  private readonly deleteBelow: Database.Statement<[string, number, string, number]>;
+  private readonly deleteUpTo: Database.Statement<[string, number, string, number]>;
+  private readonly forgetParticipants: Database.Statement<[string, string]>;
 
-  constructor(db: Database.Database) {
+  /** `pruneBatch`: rows one prune transaction deletes at most (the event loop runs between). */
+  constructor(
+    db: Database.Database,
+    private readonly pruneBatch = PRUNE_BATCH,
+  ) {
     for (const lower of ['none', 'gt', 'ge'] as const) {
       for (const upper of ['none', 'lt'] as const) {
         for (const order of ['asc', 'desc'] as const) {
@@ -178,28 +189,22 @@ export class SqliteHistoryStore implements HistoryStore {
       if (indexText && firstId !== null) indexText.run(Number(firstId));
     });
 
-    const deleteOlder = db.prepare<[string, number]>('DELETE FROM messages WHERE conversation = ? AND time < ?');
-    const keepBoundary = db.prepare<[string, number], Position>(
+    this.keepBoundary = db.prepare(
       `SELECT time, msgid FROM messages WHERE conversation = ?
        ORDER BY time DESC, msgid DESC LIMIT 1 OFFSET ?`,
     );
-    const deleteUpTo = db.prepare<[string, number, string]>(
-      'DELETE FROM messages WHERE conversation = ? AND (time, msgid) <= (?, ?)',
-    );
-    const forgetParticipants = db.prepare<[string, string]>(
+    const bounded = (op: '<' | '<=') =>
+      db.prepare<[string, number, string, number]>(
+        `DELETE FROM messages WHERE id IN (
+           SELECT id FROM messages WHERE conversation = ? AND (time, msgid) ${op} (?, ?)
+            ORDER BY time, msgid LIMIT ?)`,
+      );
+    this.deleteBelow = bounded('<');
+    this.deleteUpTo = bounded('<=');
+    this.forgetParticipants = db.prepare(
       `DELETE FROM dm_participants WHERE conversation = ?
          AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation = ?)`,
     );
-    this.pruneConversation = db.transaction((conversation: string, olderThan?: number, keep?: number) => {
-      let deleted = 0;
-      if (olderThan !== undefined) deleted += deleteOlder.run(conversation, olderThan).changes;
-      if (keep !== undefined && Number.isFinite(keep)) {
-        const boundary = keepBoundary.get(conversation, Math.max(0, Math.floor(keep)));
-        if (boundary) deleted += deleteUpTo.run(conversation, boundary.time, boundary.msgid).changes;
-      }
-      if (deleted > 0 && dmParticipants(conversation)) forgetParticipants.run(conversation, conversation);
-      return deleted;
-    });
   }
 
   /**
@@ -279,8 +284,34 @@ export class SqliteHistoryStore implements HistoryStore {
     return this.selectDirect.all(account).map((r) => r.conversation);
   }
 
+  /**
+   * Deletes in batches of at most `pruneBatch` rows, oldest first, each its own transaction
+   * (autocommit), with the event loop free between them: SQLite runs on the server's thread,
+   * so one statement over a million rows would stall every client for seconds. A prune cut
+   * short leaves the newest messages, as a finished one does.
+   */
   async prune(conversation: string, options: { olderThan?: number; keep?: number }): Promise<number> {
-    return this.pruneConversation(conversation, options.olderThan, options.keep);
+    let deleted = 0;
+    if (options.olderThan !== undefined) {
+      // Integer times: time < t <=> (time, msgid) < (ceil(t), ''), '' sorting before every msgid.
+      deleted += await this.deleteInBatches(this.deleteBelow, conversation, { time: Math.ceil(options.olderThan), msgid: '' });
+    }
+    if (options.keep !== undefined && Number.isFinite(options.keep)) {
+      const boundary = this.keepBoundary.get(conversation, Math.max(0, Math.floor(options.keep)));
+      if (boundary) deleted += await this.deleteInBatches(this.deleteUpTo, conversation, boundary);
+    }
+    if (deleted > 0 && dmParticipants(conversation)) this.forgetParticipants.run(conversation, conversation);
+    return deleted;
+  }
+
+  private async deleteInBatches(statement: Database.Statement<[string, number, string, number]>, conversation: string, pos: Position): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = statement.run(conversation, pos.time, pos.msgid, this.pruneBatch).changes;
+      total += n;
+      if (n < this.pruneBatch) return total;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   async conversations(): Promise<string[]> {
