@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { Accounts } from '../core/accounts.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
-import { foldCase } from '../protocol/index.js';
+import { foldCase, NICK_RULES } from '../protocol/index.js';
 import { openStore } from '../store/open.js';
 import { readSecret } from './read-secret.js';
 
@@ -114,7 +114,7 @@ function describe(code: 'ACCOUNT_EXISTS' | 'WEAK_PASSWORD' | 'BAD_ACCOUNT_NAME')
   return {
     ACCOUNT_EXISTS: 'an account with this name exists',
     WEAK_PASSWORD: 'the password is too short',
-    BAD_ACCOUNT_NAME: 'account names follow the nickname rules (letters, digits, []\\`_^{|}-, not starting with a digit or -)',
+    BAD_ACCOUNT_NAME: `account names follow the nickname rules: ${NICK_RULES}`,
   }[code];
 }
 

@@ -265,7 +265,8 @@ export abstract class ClientConnection {
     this.state.disconnected();
     const backoff = this.options.reconnect === false ? null : { ...DEFAULT_BACKOFF, ...this.options.reconnect };
     this.attempt++;
-    if (this.closing || !backoff || this.attempt > backoff.maxAttempts) {
+    const neverWorked = !this.everReady && this.options.retryFirstConnection === false;
+    if (this.closing || !backoff || neverWorked || this.attempt > backoff.maxAttempts) {
       this.status = 'closed';
       this.emitter.emit('disconnected', { reason, willReconnect: false });
       return;

@@ -19,6 +19,12 @@ export class Isupport {
     }
   }
 
+  /** Parley's PASSWORDMINLEN (accounts.password_min_length); null when the server does not say. */
+  get passwordMinLength(): number | null {
+    const value = Number(this.tokens.get('PASSWORDMINLEN'));
+    return Number.isInteger(value) && value > 0 ? value : null;
+  }
+
   get casemapping(): string {
     return this.tokens.get('CASEMAPPING')?.toLowerCase() || 'rfc1459';
   }

@@ -12,6 +12,8 @@ export interface NodeTransportOptions {
   tls?: boolean;
   /** Accept any certificate (self-signed test servers). @default false */
   insecure?: boolean;
+  /** With tls: trust certificates signed by this CA (PEM text) instead of the system's. */
+  ca?: string;
   /** Give up on a connection attempt after this long. @default 10000 */
   connectTimeoutMs?: number;
 }
@@ -32,7 +34,7 @@ export function nodeTransport(options: NodeTransportOptions): Transport {
 function openSocket(options: NodeTransportOptions, handlers: TransportHandlers): TransportConnection {
   const { host, port } = options;
   const socket: net.Socket = options.tls
-    ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: !options.insecure })
+    ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: !options.insecure, ...(options.ca ? { ca: options.ca } : {}) })
     : net.connect({ host, port });
   socket.setNoDelay(true);
   socket.setKeepAlive(true, 60_000);
@@ -95,7 +97,16 @@ function openSocket(options: NodeTransportOptions, handlers: TransportHandlers):
   };
 }
 
+// OpenSSL's verification failures (err.code), as Node reports them for tls.connect.
+const CERTIFICATE_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Readable reasons; cli/chat/connect-failure.ts gives hints by their first words. */
 function describeError(err: NodeJS.ErrnoException): string {
+  if (err.code && CERTIFICATE_ERRORS.has(err.code)) return `certificate not trusted (${err.message})`;
+  if (err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || err.code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') return 'no TLS on that port (the server answered in plain text)';
   switch (err.code) {
     case 'ECONNREFUSED':
       return 'connection refused';

@@ -31,6 +31,12 @@ export interface ClientOptions {
   rooms?: string[];
   /** Reconnect back-off; false: never reconnect. @default DEFAULT_BACKOFF */
   reconnect?: Partial<BackoffOptions> | false;
+  /**
+   * Retry when the very first connection fails before the welcome. false: give up instead
+   * (`disconnected` with willReconnect false): a wrong address or an untrusted certificate
+   * does not fix itself, and back-off is for connections that worked once. @default true
+   */
+  retryFirstConnection?: boolean;
   /** false: no liveness check. @default { idleMs: 60000, timeoutMs: 30000 } */
   liveness?: LivenessSettings | false;
   /** Messages fetched on joining a room, and per catch-up request. @default { joinLimit: 50, catchUpLimit: 100 } */

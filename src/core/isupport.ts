@@ -24,6 +24,8 @@ export function buildIsupport(config: Config): string[] {
     `NAMELEN=${l.realname_length}`,
     `NETWORK=${config.server.network}`,
     `NICKLEN=${l.nick_length}`,
+    // Not a standard token: lets a client refuse a short password before asking for it twice.
+    `PASSWORDMINLEN=${config.accounts.password_min_length}`,
     'PREFIX=(ov)@+',
     'STATUSMSG=@+',
     `TARGMAX=JOIN:,KICK:${targets},NAMES:1,NOTICE:${targets},PART:,PRIVMSG:${targets},TAGMSG:${targets},WHOIS:1,WHOWAS:1`,

@@ -6,6 +6,13 @@ export const CHANTYPES = '#';
 // clear of prefixes (#, &, :, $), of the mask characters (*, ?, !, @) and of list separators.
 const NICK_PATTERN = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/;
 
+/**
+ * The nick grammar in words, for every message and form that refuses a name. ASCII only, on
+ * purpose: CASEMAPPING=ascii keeps folding identical in every client, store and cluster node;
+ * Unicode names would need PRECIS folding and confusable checks everywhere (docs/security.md).
+ */
+export const NICK_RULES = 'ASCII letters (a-z, A-Z), digits and - _ [ ] { } | ^ ` \\, not starting with a digit or -';
+
 export function isValidNick(nick: string, maxLength: number): boolean {
   return nick.length > 0 && nick.length <= maxLength && NICK_PATTERN.test(nick);
 }

@@ -49,6 +49,7 @@ describe('registration', () => {
       'TOPICLEN=390',
       'NETWORK=Parley',
       'UTF8ONLY',
+      'PASSWORDMINLEN=8',
     ]) {
       assert.ok(tokens.includes(token), `ISUPPORT has ${token}; got ${tokens.join(' ')}`);
     }

@@ -2,6 +2,7 @@
 import { IrcClient } from '../../src/client/client.js';
 import type { ChatMessage } from '../../src/client/events.js';
 import type { ClientOptions } from '../../src/client/options.js';
+import { NICK_RULES } from '../../src/protocol/names.js';
 import { Chat } from './chat.js';
 import { clear, h } from './dom.js';
 import { askNotificationPermission } from './notify.js';
@@ -20,7 +21,9 @@ declare global {
 function signIn(): void {
   // HTML patterns use the regexp v flag: every punctuator in a class is escaped.
   const nick = h('input', { id: 'nick', name: 'nick', required: true, autocomplete: 'username', maxlength: 30,
-    pattern: '[A-Za-z\\[\\]\\\\`_\\^\\{\\|\\}][A-Za-z0-9\\[\\]\\\\`_\\^\\{\\|\\}\\-]*' });
+    pattern: '[A-Za-z\\[\\]\\\\`_\\^\\{\\|\\}][A-Za-z0-9\\[\\]\\\\`_\\^\\{\\|\\}\\-]*',
+    // The browser shows the title when the pattern refuses a name: say what is allowed.
+    title: `Up to 30 ${NICK_RULES}` });
   const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password' });
   const register = h('input', { id: 'register', name: 'register', type: 'checkbox' });
   const rooms = h('input', { id: 'rooms', name: 'rooms', value: '#lobby', autocomplete: 'off' });
@@ -30,7 +33,7 @@ function signIn(): void {
     'form',
     { class: 'signin', 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, 'Parley'),
-    h('label', { for: 'nick' }, 'Nickname'),
+    h('label', { for: 'nick' }, 'Nickname ', h('span', { class: 'hint' }, '(ASCII letters, digits, - _ [ ] { } | ^ ` \\)')),
     nick,
     h('label', { for: 'password' }, 'Password ', h('span', { class: 'hint' }, '(optional: signs in to your account)')),
     password,

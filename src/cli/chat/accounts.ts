@@ -43,6 +43,9 @@ export async function registerCommand(session: ChatSession, email?: string): Pro
   const name = client.nick;
   const password = await session.terminal.ask(`Choose a password for ${name}: `, true);
   if (!password) return session.showHere('info', 'Registration cancelled.');
+  // Before the second copy: typing a refused password twice is the waste this spares.
+  const min = client.isupport.passwordMinLength;
+  if (min !== null && password.length < min) return session.showHere('error', `Password too short: use at least ${min} characters. Nothing was registered; /register to try again.`);
   const again = await session.terminal.ask('Type it again: ', true);
   if (again !== password) return session.showHere('error', 'The passwords differ; nothing was registered.');
   session.showHere('info', `Registering ${name}…`);

@@ -1,5 +1,6 @@
+import { statSync } from 'node:fs';
 import { checkHostPort } from '../../config/host-port.js';
-import { isValidNick } from '../../protocol/index.js';
+import { isValidNick, NICK_RULES } from '../../protocol/index.js';
 import { UsageError } from '../serve-args.js';
 
 export const CHAT_HELP = `Usage: parley chat [host[:port]] [options]
@@ -11,6 +12,7 @@ Options:
   --room ROOM    room to join first (default #lobby); repeat for more
   --tls          connect with TLS (default port 6697)
   --insecure     with --tls: accept any certificate (self-signed test servers)
+  --ca FILE      with --tls: trust certificates signed by this CA (PEM file)
   --login        log in to the account named like your nick (asks for the password)
   -h, --help     show this help
 
@@ -23,6 +25,8 @@ export interface ChatArgs {
   port: number;
   tls: boolean;
   insecure: boolean;
+  /** A CA certificate file (PEM) to trust for --tls; checked to exist. */
+  ca?: string;
   nick?: string;
   rooms: string[];
   login: boolean;
@@ -56,6 +60,12 @@ export function parseChatArgs(argv: readonly string[]): ChatArgs {
       case '--insecure':
         args.insecure = true;
         break;
+      case '--ca': {
+        const file = value();
+        if (!statSync(file, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`--ca ${file}: no such file (give the CA certificate, a PEM file)`);
+        args.ca = file;
+        break;
+      }
       case '--login':
         args.login = true;
         break;
@@ -74,6 +84,7 @@ export function parseChatArgs(argv: readonly string[]): ChatArgs {
         address = raw;
     }
   }
+  if (args.ca !== undefined && !args.tls) throw new UsageError('--ca is for TLS connections: add --tls');
   if (args.rooms.length === 0) args.rooms.push('#lobby');
   const defaultPort = args.tls ? 6697 : 6667;
   args.port = defaultPort;
@@ -96,5 +107,6 @@ export function normalizeRoom(name: string): string {
 }
 
 export function nickRules(nick: string): string {
-  return `${JSON.stringify(nick)} cannot be a name: use up to ${NICK_MAX} letters, digits and - _ [ ] { } | ^ \` \\, not starting with a digit or -`;
+  const refused = nick === '' ? 'no name given' : `${JSON.stringify(nick)} cannot be a name`;
+  return `${refused}: use up to ${NICK_MAX} ${NICK_RULES}`;
 }

@@ -27,6 +27,8 @@ export class Terminal {
   private muted = false;
   private answer: ((line: string | null) => void) | null = null;
   private held: string[] | null = null;
+  /** The chat prompt to show again once a question is answered (it may change meanwhile: a room joined). */
+  private chatPrompt = '';
   private closed = false;
   private inputEnded = false;
   private outputGone = false;
@@ -101,8 +103,11 @@ export class Terminal {
 
   setPrompt(prompt: string): void {
     if (this.closed || this.outputGone || !this.interactive) return;
+    this.chatPrompt = prompt;
+    // While a question is on the input line it stays there; the answer brings this prompt back.
+    if (this.answer) return;
     this.rl.setPrompt(prompt);
-    if (!this.answer) this.rl.prompt(true);
+    this.rl.prompt(true);
   }
 
   bell(): void {
@@ -116,7 +121,7 @@ export class Terminal {
       this.output.write(question);
       return new Promise((resolve) => (this.answer = resolve));
     }
-    const chatPrompt = this.rl.getPrompt();
+    this.chatPrompt = this.rl.getPrompt();
     const typed = this.rl.line;
     this.clearInput();
     this.rl.setPrompt(question);
@@ -136,7 +141,7 @@ export class Terminal {
         }
         const held = this.held ?? [];
         this.held = null;
-        this.rl.setPrompt(chatPrompt);
+        this.rl.setPrompt(this.chatPrompt);
         for (const text of held) this.print(text);
         if (!this.closed) {
           this.rl.prompt();

@@ -1,4 +1,5 @@
 import { failError } from '../errors.js';
+import { NICK_RULES } from '../../protocol/index.js';
 import type { CommandContext } from './context.js';
 
 // REGISTER <account> <email> <password>   (IRCv3 draft/account-registration)
@@ -23,7 +24,7 @@ export async function REGISTER({ server, session, params }: CommandContext): Pro
     const text = {
       ACCOUNT_EXISTS: 'Account already exists',
       WEAK_PASSWORD: `Password too short: use at least ${server.config.accounts.password_min_length} characters`,
-      BAD_ACCOUNT_NAME: 'Account names follow the nickname rules',
+      BAD_ACCOUNT_NAME: `Account names follow the nickname rules: ${NICK_RULES}`,
     }[result.code];
     throw failError('REGISTER', result.code, name, text);
   }

@@ -1,4 +1,4 @@
-import { foldCase, isValidNick } from '../../protocol/index.js';
+import { foldCase, isValidNick, NICK_RULES } from '../../protocol/index.js';
 import * as N from '../../protocol/numerics.js';
 import { timingSafeEqual } from 'node:crypto';
 import { numericError } from '../errors.js';
@@ -23,7 +23,7 @@ export function NICK({ server, session, params }: CommandContext): void | Promis
   const nick = params[0] ?? '';
   const limit = server.config.limits.nick_length;
   if (nick === '') throw numericError(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
-  if (!isValidNick(nick, limit) || isServiceName(nick)) throw numericError(N.ERR_ERRONEUSNICKNAME, nick, 'Erroneous nickname');
+  if (!isValidNick(nick, limit) || isServiceName(nick)) throw numericError(N.ERR_ERRONEUSNICKNAME, nick, `Erroneous nickname: use ${NICK_RULES}`);
   if (nick === session.nick) return;
   const key = foldCase(nick);
   assertFree(server, session, key, nick);
