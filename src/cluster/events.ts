@@ -28,6 +28,13 @@ export interface MessageEvent extends EventBase {
   /** Client-only tags (`+typing`, `+draft/reply`), passed through. */
   tags: Record<string, string>;
   account: string | null;
+  /**
+   * A direct message carries its own msgid and time (ms): the sender's node stored it in
+   * history under them before sending, so it reaches no one before it is durable. A room
+   * message takes both from its stamp.
+   */
+  msgid?: string;
+  time?: number;
 }
 
 /** A user entered a room; carries what other nodes need to show it in NAMES/WHO. */

@@ -95,6 +95,7 @@ export class Accounts {
     if (!sessions) this.sessionsByAccount.set(account.key, (sessions = new Set()));
     sessions.add(session);
     if (session.protectedNick?.key === account.key) session.protectedNick = null;
+    server.users.update(session, { account: account.name });
     const prefix = session.nickKey ? session.prefix : `*!${session.user || '*'}@${session.host}`;
     session.numeric(N.RPL_LOGGEDIN, prefix, account.name, `You are now logged in as ${account.name}`);
     if (session.registered) {
@@ -115,6 +116,7 @@ export class Accounts {
     this.forget(session);
     session.account = null;
     session.accountKey = null;
+    server.users.update(session, { account: null });
     session.numeric(N.RPL_LOGGEDOUT, session.prefix, 'You are now logged out');
     const out = server.event(session.prefix, 'ACCOUNT', ['*']);
     for (const member of server.audienceOf(session)) if (member.has('account-notify')) member.deliver(out);

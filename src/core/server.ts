@@ -11,12 +11,15 @@ import { Outgoing } from './outgoing.js';
 import type { Room } from './room.js';
 import { Session } from './session.js';
 import { COMMANDS } from './commands/index.js';
-import { changeNick, guestNick } from './commands/registration.js';
+import { claimGuestNick } from './commands/registration.js';
 import { Accounts } from './accounts.js';
 import { RoomRegistry } from './room-registry.js';
 import { NickProtection } from './nick-protection.js';
 import type { Store } from '../store/store.js';
 import type { Cluster } from '../cluster/cluster.js';
+import type { UserRecord } from '../cluster/state.js';
+import { NetworkUsers } from './network-users.js';
+import { handleDelivery } from './bus-handler.js';
 import { History } from './history/history.js';
 import { AddressLimits } from '../limits/address-limits.js';
 import { InputGate } from './input-gate.js';
@@ -56,6 +59,8 @@ export class Server {
   readonly rooms = new Map<string, Room>();
   readonly store: Store;
   readonly cluster: Cluster;
+  /** Registered users network-wide: nick claims and lookups through the shared state. */
+  readonly users: NetworkUsers;
   readonly accounts: Accounts;
   readonly roomRegistry: RoomRegistry;
   /** Who may hold a registered nick (accounts.nick_protection). */
@@ -91,6 +96,8 @@ export class Server {
     this.isupport = buildIsupport(options.config);
     this.store = options.store;
     this.cluster = options.cluster;
+    this.users = new NetworkUsers(options.cluster, options.logger);
+    options.cluster.bus.onDelivery((delivery) => handleDelivery(this, delivery));
     const clock = options.clock ?? Date.now;
     this.accounts = new Accounts(options.store, options.config.accounts, clock);
     this.roomRegistry = new RoomRegistry(options.store, options.logger);
@@ -165,6 +172,14 @@ export class Server {
   findNick(nick: string): Session | undefined {
     const session = this.nicks.get(foldCase(nick));
     return session?.registered ? session : undefined;
+  }
+
+  /**
+   * A registered user anywhere on the network: a local session at once (no await: the hot path
+   * of a direct message), else the shared record of a user on another node, or null.
+   */
+  findUser(nick: string): Session | Promise<UserRecord | null> {
+    return this.findNick(nick) ?? this.users.remoteByNick(nick);
   }
 
   findRoom(name: string): Room | undefined {
@@ -342,6 +357,7 @@ export class Server {
   private announceDeparture(session: Session, reason: string): void {
     if (!this.sessions.delete(session)) return;
     if (session.nickKey && this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
+    this.users.remove(session);
     if (session.counted) {
       this.counts.registered--;
       if (session.invisible) this.counts.invisible--;
@@ -397,7 +413,7 @@ export class Server {
     session.protectedNick = null;
     if (session.nickKey !== protectedNick.key || session.accountKey === protectedNick.key) return;
     this.nickProtection.renamedAway(session, protectedNick.key);
-    changeNick(this, session, guestNick(this));
+    claimGuestNick(this, session).catch((err: unknown) => this.logger.error('nick protection: rename failed', { session: session.id, err }));
   }
 
   /** Graceful end: every client is told why, then its connection is closed. */

@@ -22,6 +22,12 @@ export type RegistrationState = 'connecting' | 'registered' | 'closing';
 
 /** One client connection: registration state, capabilities, identity, rooms, and its output. */
 export class Session {
+  /** Network-wide id (TS6 style, cluster/ids.ts): the key of this user's shared record. */
+  readonly uid: string;
+  /** Set once the nick is claimed network-wide (registration done): the shared record exists. */
+  claimed = false;
+  /** The removal of the shared record once the session ended (its nick is free when it settles). */
+  removal: Promise<void> | null = null;
   nick = '*';
   /** Case-folded nick, the key in the server's nick table; '' until NICK is accepted. */
   nickKey = '';
@@ -99,6 +105,7 @@ export class Session {
     const address = conn.remoteAddress;
     this.host = address.startsWith(':') ? `0${address}` : address;
     this.throttle = server.input.bucketFor(address);
+    this.uid = server.cluster.nodes.newUid();
   }
 
   get registered(): boolean {

@@ -6,6 +6,7 @@ import { Outgoing } from '../outgoing.js';
 import { MEMBER_OP, MEMBER_VOICE, type Room } from '../room.js';
 import type { Session } from '../session.js';
 import { dmKey } from '../../store/store.js';
+import { sendDirect } from '../direct.js';
 import type { CommandContext } from './context.js';
 
 type RelayCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
@@ -52,7 +53,11 @@ function relay({ server, session, message, params }: CommandContext, command: Re
     if (outcome) (outcomes ??= []).push(outcome.catch((err: unknown) => server.replyError(session, command, err)));
   };
   const report = command === 'NOTICE' ? (err: unknown) => void (isNumeric(err) || server.replyError(session, command, err)) : undefined;
-  server.forEachTarget(session, command, targets, (target) => {
+  const reportLater = report ?? ((err: unknown) => server.replyError(session, command, err));
+  // Once a target needed the shared state (a user on another node), the targets after it wait
+  // for it, so replies and echoes keep the order of the targets.
+  let waiting: Promise<void> | null = null;
+  const relayTo = (target: string): Promise<void> | void => {
     const tags: Tags = { ...clientTags, time: new Date().toISOString(), msgid: server.newMsgid() };
     if (session.account) tags.account = session.account;
     const out = new Outgoing({
@@ -75,8 +80,15 @@ function relay({ server, session, message, params }: CommandContext, command: Re
       server.metrics.relayed(sendToRoom(session, room, out, statusPrefix));
     } else {
       if (statusPrefix) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
-      const recipient = server.findNick(target);
-      if (!recipient) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
+      const recipient = server.findUser(target);
+      if (recipient instanceof Promise) {
+        // Not on this node: the shared state says where, and the message goes to that node's
+        // inbox (direct.ts). Later lines of this client wait for it (input-gate.ts).
+        return recipient.then((record) => {
+          if (!record) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
+          return sendDirect(server, session, out, record);
+        });
+      }
       // Direct history exists between two accounts only; it is keyed so both sides find it.
       if (command !== 'TAGMSG' && session.accountKey !== null && recipient.accountKey !== null) {
         stored(server.history.recordRelay(out, dmKey(session.accountKey, recipient.accountKey), session, labeled));
@@ -86,7 +98,16 @@ function relay({ server, session, message, params }: CommandContext, command: Re
       if (command === 'PRIVMSG' && recipient.away !== null) session.numeric(N.RPL_AWAY, recipient.nick, recipient.away);
     }
     if (session.has('echo-message')) session.send(out);
+  };
+  server.forEachTarget(session, command, targets, (target) => {
+    if (waiting) {
+      waiting = waiting.then(() => relayTo(target)).catch(reportLater);
+      return;
+    }
+    const pending = relayTo(target);
+    if (pending) waiting = pending.catch(reportLater);
   }, report);
+  if (waiting) return (waiting as Promise<void>).then(() => Promise.all(outcomes ?? [])).then(() => {});
   if (outcomes) return Promise.all(outcomes).then(() => {});
 }
 

@@ -34,14 +34,51 @@ export function NICK({ server, session, params }: CommandContext): void | Promis
     return tryCompleteRegistration(server, session);
   }
   const reserved = key === session.nickKey ? false : server.nickProtection.isReserved(session, key);
-  if (reserved === false) return changeNick(server, session, nick);
+  if (reserved === false) return claimNick(server, session, nick);
   if (reserved === true) return refuseReserved(server, session, nick);
   return reserved.then((isReserved) => {
     if (session.state === 'closing' || session.nick === nick) return;
     if (isReserved) return refuseReserved(server, session, nick);
     assertFree(server, session, key, nick); // someone may have taken it during the lookup
-    changeNick(server, session, nick);
+    return claimNick(server, session, nick);
   });
+}
+
+/**
+ * A registered user's new nick, claimed network-wide (network-users.ts: one atomic rename, so
+ * of two users on two nodes racing for it exactly one gets it), then changed here. 433 when
+ * someone anywhere holds it.
+ */
+export async function claimNick(server: Server, session: Session, nick: string): Promise<void> {
+  const result = await server.users.rename(session, nick);
+  if (session.state === 'closing') return;
+  if (!result.ok) {
+    if (result.reason === 'in-use') throw numericError(N.ERR_NICKNAMEINUSE, nick, 'Nickname is already in use');
+    throw new Error(`nick change refused by the shared state: ${result.reason}`);
+  }
+  // A client still registering here may have picked the nick meanwhile; the claim is ours.
+  const holder = server.nicks.get(foldCase(nick));
+  if (holder && holder !== session) takeBackHold(server, holder, nick, 'Nickname is already in use');
+  changeNick(server, session, nick);
+}
+
+/** A free guest nick, claimed network-wide, for someone who held a registered nick without logging in. */
+export async function claimGuestNick(server: Server, session: Session): Promise<void> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const nick = guestNick(server);
+    const result = await server.users.rename(session, nick);
+    if (session.state === 'closing') return;
+    if (result.ok) return changeNick(server, session, nick);
+  }
+  server.quit(session, 'No free guest nick for a protected nick');
+}
+
+/** Before registration: `session` loses the nick it held here and is told with 433. */
+function takeBackHold(server: Server, session: Session, nick: string, text: string): void {
+  if (server.nicks.get(session.nickKey) === session) server.nicks.delete(session.nickKey);
+  session.nick = '*';
+  session.nickKey = '';
+  session.numeric(N.ERR_NICKNAMEINUSE, nick, text);
 }
 
 /**
@@ -177,7 +214,8 @@ async function completeAfterChecks(server: Server, session: Session, passLogin: 
       if (session.state !== 'connecting') return;
       if (session.nickKey !== key) continue;
       if (server.nicks.get(key) !== session) return;
-      return reserved ? refuseNickAtRegistration(server, session) : finishRegistration(server, session);
+      // Awaited here, so `registering` stays set until the nick is claimed.
+      return reserved ? refuseNickAtRegistration(server, session) : await finishRegistration(server, session);
     }
   } finally {
     session.registering = false;
@@ -214,13 +252,27 @@ async function loginWithPass(server: Server, session: Session): Promise<void> {
 /** Before registration: the nick is not granted; the client may send another NICK or log in. */
 function refuseNickAtRegistration(server: Server, session: Session): void {
   const nick = session.nick;
-  server.nicks.delete(session.nickKey);
+  if (server.nicks.get(session.nickKey) === session) server.nicks.delete(session.nickKey);
   session.nick = '*';
   session.nickKey = '';
   refuseReserved(server, session, nick);
 }
 
-function finishRegistration(server: Server, session: Session): void {
+/**
+ * The nick is claimed network-wide (one atomic step: of clients racing for it on any nodes,
+ * exactly one wins); the loser gets 433 and may send another NICK. Then the session is registered.
+ */
+async function finishRegistration(server: Server, session: Session): Promise<void> {
+  const wasRegistering = session.registering;
+  session.registering = true;
+  let claimed: boolean;
+  try {
+    claimed = await server.users.claim(session);
+  } finally {
+    session.registering = wasRegistering;
+  }
+  if (session.state !== 'connecting') return;
+  if (!claimed) return takeBackHold(server, session, session.nick, 'Nickname is already in use');
   session.state = 'registered';
   session.counted = true;
   server.counts.registered++;

@@ -5,12 +5,14 @@ import type { Room } from '../room.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
+import type { UserRecord } from '../../cluster/state.js';
 import { sendLusers, sendMotd } from './welcome.js';
 
 // AWAY [<text>]
 export function AWAY({ server, session, params }: CommandContext): void {
   const text = params[0] ? params[0].slice(0, server.config.limits.away_length) : null;
   session.away = text;
+  server.users.update(session, { away: text });
   if (text === null) session.numeric(N.RPL_UNAWAY, 'You are no longer marked as being away');
   else session.numeric(N.RPL_NOWAWAY, 'You have been marked as being away');
   const out = server.event(session, 'AWAY', text === null ? [] : [text]);
@@ -76,14 +78,28 @@ function sendWhoReply(server: Server, asker: Session, user: Session, room: Room 
 }
 
 // WHOIS [<server>] <nick>
-export function WHOIS({ server, session, params }: CommandContext): void {
+export function WHOIS({ server, session, params }: CommandContext): void | Promise<void> {
   const nick = params[params.length - 1]!.split(',')[0]!;
-  const user = server.findNick(nick);
+  const user = server.findUser(nick);
+  if (user instanceof Promise) return user.then((record) => whoisRemote(server, session, nick, record));
+  whoisLocal(server, session, user);
+}
+
+/** WHOIS of a user on another node, from its shared record (the network shows as one server). */
+function whoisRemote(server: Server, session: Session, nick: string, user: UserRecord | null): void {
   if (!user) {
     session.numeric(N.ERR_NOSUCHNICK, nick, 'No such nick/channel');
     session.numeric(N.RPL_ENDOFWHOIS, nick, 'End of /WHOIS list');
     return;
   }
+  session.numeric(N.RPL_WHOISUSER, user.nick, user.user, user.host, '*', user.realname);
+  session.numeric(N.RPL_WHOISSERVER, user.nick, server.name, server.config.server.network);
+  if (user.away !== null) session.numeric(N.RPL_AWAY, user.nick, user.away);
+  if (user.account) session.numeric(N.RPL_WHOISACCOUNT, user.nick, user.account, 'is logged in as');
+  session.numeric(N.RPL_ENDOFWHOIS, user.nick, 'End of /WHOIS list');
+}
+
+function whoisLocal(server: Server, session: Session, user: Session): void {
   session.numeric(N.RPL_WHOISUSER, user.nick, user.user, user.host, '*', user.realname);
   const rooms = [...user.rooms]
     .filter((room) => !room.flags.has('s') || room.members.has(session))

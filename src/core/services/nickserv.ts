@@ -2,7 +2,7 @@ import { foldCase } from '../../protocol/index.js';
 import type { AccountRecord } from '../../store/store.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
-import { changeNick } from '../commands/registration.js';
+import { claimNick } from '../commands/registration.js';
 
 export const NICKSERV = 'NickServ';
 
@@ -93,9 +93,11 @@ async function ghost(server: Server, session: Session, args: string[], reply: Re
   const holder = server.nicks.get(foldCase(nick));
   if (holder && holder !== session) {
     server.quit(holder, `GHOST command used by ${session.nick}`);
+    // The nick is free network-wide once the holder's record is removed.
+    await holder.removal;
     reply(`${nick} has been disconnected.`);
   } else if (!regain) reply(`Nobody else is using ${nick}.`);
-  if (regain && foldCase(session.nick) !== foldCase(nick)) changeNick(server, session, account.name);
+  if (regain && foldCase(session.nick) !== foldCase(nick)) await claimNick(server, session, account.name);
 }
 
 async function setPassword(server: Server, session: Session, args: string[], reply: Reply): Promise<void> {

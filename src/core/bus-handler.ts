@@ -1,0 +1,16 @@
+/**
+ * The core's one handler for what the bus delivers (cluster/bus.ts): events in log order, from
+ * every node, this one included. Each kind goes to the module that applies it.
+ */
+import type { Delivery } from '../cluster/events.js';
+import { deliverDirect } from './direct.js';
+import type { Server } from './server.js';
+
+export function handleDelivery(server: Server, delivery: Delivery): void {
+  if (delivery.type !== 'event') return;
+  const { event } = delivery;
+  if ('node' in delivery.log) {
+    if (event.kind === 'message') deliverDirect(server, event, delivery);
+    return;
+  }
+}

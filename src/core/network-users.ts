@@ -1,0 +1,115 @@
+/**
+ * Users network-wide. The shared state (cluster/state.ts) holds every registered user's record
+ * and its nick claim; this node's sessions are the local part of it, found by uid here and by
+ * nick in `server.nicks`.
+ *
+ * - Registration claims the nick network-wide (`addUser`: of racing claims on any nodes exactly
+ *   one wins, the others get 433). Before that a nick is only held on this node, so two local
+ *   clients cannot both register it, and which of them may is decided when registration ends.
+ * - A NICK after registration is an atomic `renameUser`: the new nick claimed and the old freed,
+ *   or nothing changes.
+ * - When a session ends its record is removed (`removeUser`), which frees the nick for everyone.
+ *   `session.removal` settles once that is done (NickServ GHOST waits for it).
+ * - Lookups by nick try this node first (no await: the hot path of a direct message to a local
+ *   user) and then the shared state.
+ *
+ * The same code runs on the in-memory cluster of one process.
+ */
+import { isValidNick } from '../protocol/index.js';
+import type { Cluster } from '../cluster/cluster.js';
+import { MAX_NAME_LENGTH } from '../cluster/keys.js';
+import { FencedError } from '../cluster/nodes.js';
+import type { NickResult, UserFields, UserRecord } from '../cluster/state.js';
+import type { ClusterEvent } from '../cluster/events.js';
+import type { Logger } from '../observability/logger.js';
+import type { Session } from './session.js';
+
+export class NetworkUsers {
+  /** This node's sessions by uid, from the moment their nick is claimed until they end. */
+  private readonly local = new Map<string, Session>();
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The shared record of a local session, as it is now. */
+  recordOf(session: Session): UserRecord {
+    return {
+      uid: session.uid,
+      nick: session.nick,
+      node: this.cluster.nodes.id,
+      user: session.user,
+      host: session.host,
+      realname: session.realname,
+      account: session.account,
+      away: session.away,
+      since: session.connectedAt,
+    };
+  }
+
+  /**
+   * Claims the session's current nick network-wide at the end of registration. False when
+   * another user (on any node) holds it. A session that closed meanwhile is removed again.
+   */
+  async claim(session: Session): Promise<boolean> {
+    const result = await this.cluster.state.addUser(this.recordOf(session));
+    if (!result.ok) return false;
+    session.claimed = true;
+    this.local.set(session.uid, session);
+    if (session.state === 'closing') this.remove(session);
+    return true;
+  }
+
+  /** Atomic rename of a registered session's nick network-wide (the caller changes it locally on ok). */
+  rename(session: Session, nick: string, announce?: ClusterEvent): Promise<NickResult> {
+    return this.cluster.state.renameUser(session.uid, nick, announce);
+  }
+
+  /**
+   * Frees the session's nick network-wide once it has ended; no await for the caller. A
+   * failure is logged: the record stays until this node leaves or is reaped.
+   */
+  remove(session: Session, announce?: ClusterEvent): void {
+    if (!session.claimed || session.removal) return;
+    session.removal = this.cluster.state.removeUser(session.uid, announce).then(
+      () => {
+        this.local.delete(session.uid);
+      },
+      (err: unknown) => {
+        this.local.delete(session.uid);
+        // A fenced node's users are reaped by a peer; nothing else to do here.
+        if (!(err instanceof FencedError)) this.logger.warn('cluster: user not removed', { uid: session.uid, nick: session.nick, err });
+      },
+    );
+  }
+
+  /**
+   * Keeps the shared record's details in step (WHOIS and direct messages from other nodes read
+   * them); no await for the caller, a failure is logged.
+   */
+  update(session: Session, fields: Omit<UserFields, 'nick'>): void {
+    if (!session.claimed || session.removal) return;
+    this.cluster.state.updateUser(session.uid, fields).catch((err: unknown) => {
+      if (!(err instanceof FencedError)) this.logger.warn('cluster: user not updated', { uid: session.uid, err });
+    });
+  }
+
+  /** A registered session of this node by uid. */
+  localByUid(uid: string): Session | undefined {
+    const session = this.local.get(uid);
+    return session?.registered ? session : undefined;
+  }
+
+  /**
+   * A user of another node by nick, or null. This node's own users are known locally, so a
+   * record naming this node (a user whose removal is still under way) counts as absent.
+   */
+  async remoteByNick(nick: string): Promise<UserRecord | null> {
+    // What no one can hold (empty, a room name, over any nick length) is not asked about: the
+    // shared state refuses such names (ClusterInputError), and hostile input must cost nothing.
+    if (!isValidNick(nick, MAX_NAME_LENGTH)) return null;
+    const record = await this.cluster.state.userByNick(nick);
+    return record && record.node !== this.cluster.nodes.id ? record : null;
+  }
+}
