@@ -20,6 +20,7 @@ import type { Cluster } from '../cluster/cluster.js';
 import type { UserRecord } from '../cluster/state.js';
 import { NetworkUsers } from './network-users.js';
 import { handleDelivery } from './bus-handler.js';
+import { handleNodeEvent } from './node-events.js';
 import { History } from './history/history.js';
 import { AddressLimits } from '../limits/address-limits.js';
 import { InputGate } from './input-gate.js';
@@ -80,6 +81,8 @@ export class Server {
   /** The port of the first TLS listener, set once it listens (STS advertises it). */
   tlsPort: number | null = null;
 
+  /** Set once the node is fenced (node-events.ts): nothing is admitted any more. */
+  private fencedReason: string | null = null;
   private nextSessionId = 1;
   private batchCounter = 0;
   private msgidCounter = 0;
@@ -98,6 +101,7 @@ export class Server {
     this.cluster = options.cluster;
     this.users = new NetworkUsers(options.cluster, options.logger);
     options.cluster.bus.onDelivery((delivery) => handleDelivery(this, delivery));
+    options.cluster.nodes.onEvent((event) => handleNodeEvent(this, event));
     const clock = options.clock ?? Date.now;
     this.accounts = new Accounts(options.store, options.config.accounts, clock);
     this.roomRegistry = new RoomRegistry(options.store, options.logger);
@@ -136,6 +140,7 @@ export class Server {
    * Null if so, and it is counted against its address until `release`; else why not.
    */
   admit(address: string): string | null {
+    if (this.fencedReason !== null) return this.fencedReason;
     const dline = this.bans.dlineFor(address);
     if (dline) {
       this.metrics.connectionRefused();
@@ -414,6 +419,13 @@ export class Server {
     if (session.nickKey !== protectedNick.key || session.accountKey === protectedNick.key) return;
     this.nickProtection.renamedAway(session, protectedNick.key);
     claimGuestNick(this, session).catch((err: unknown) => this.logger.error('nick protection: rename failed', { session: session.id, err }));
+  }
+
+  /** The node lost its lease: every client is told and dropped, and no connection is admitted. */
+  fence(reason: string): void {
+    if (this.fencedReason !== null) return;
+    this.fencedReason = reason;
+    for (const session of [...this.sessions]) this.quit(session, reason);
   }
 
   /** Graceful end: every client is told why, then its connection is closed. */

@@ -1,0 +1,47 @@
+/**
+ * What the core does when its node's standing in the network changes (cluster/nodes.ts
+ * NodeEvent):
+ * - `fenced`: the lease is lost for good, so this node may no longer act on what it believed it
+ *   owned. Every client gets an ERROR and is dropped (its users are reaped by a peer, whose QUITs
+ *   reach everyone else), and no connection is admitted any more (/readyz is 503 already). The
+ *   process keeps running for an operator to see why; restarting it joins under a new node id.
+ * - `reconnected` with `lost`: Redis came back empty and the node registered again under its id.
+ *   Each local user is announced again (`addUser`); one whose nick was claimed meanwhile by a
+ *   user of another node gets a guest nick (Redis decided that claim, so every node agrees).
+ * - `reaped`: nothing yet; QUITs of a dead node's users reach rooms through the room logs.
+ */
+import type { NodeEvent } from '../cluster/nodes.js';
+import { changeNick, guestNick } from './commands/registration.js';
+import type { Server } from './server.js';
+import type { Session } from './session.js';
+
+export const FENCED_REASON = 'Server fenced: it lost its place in the network, please reconnect';
+
+export function handleNodeEvent(server: Server, event: NodeEvent): void {
+  if (event.type === 'fenced') {
+    server.logger.error('cluster: node fenced; dropping every client and refusing new ones', { node: server.cluster.nodes.id, reason: event.reason });
+    server.fence(FENCED_REASON);
+    return;
+  }
+  if (event.type === 'reconnected' && event.lost) {
+    server.logger.warn('cluster: Redis lost its data; announcing local users again', { node: server.cluster.nodes.id });
+    for (const session of server.sessions) {
+      if (session.claimed && !session.removal) void reannounce(server, session);
+    }
+  }
+}
+
+async function reannounce(server: Server, session: Session): Promise<void> {
+  try {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const result = await server.cluster.state.addUser(server.users.recordOf(session));
+      if (session.state === 'closing') return;
+      if (result.ok || result.reason !== 'in-use') return;
+      // The nick went to someone else while Redis was empty: this user yields it.
+      changeNick(server, session, guestNick(server));
+    }
+    server.quit(session, 'No free nick after the network restarted');
+  } catch (err) {
+    server.logger.warn('cluster: user not announced again', { uid: session.uid, err });
+  }
+}
