@@ -180,7 +180,8 @@ function base(scenario: Scenario): BenchOptions {
     timeoutMs: 10,
     workers: 0,
     pid: null,
-    out: '.',
+    // Not the working directory (a repository root): a folder .gitignore leaves out.
+    out: 'bench-results',
     quiet: false,
     help: false,
   };
@@ -246,9 +247,10 @@ Load:
 
 Output:
   --pid PID         also sample the server's CPU and memory from /proc/PID
-  --out DIR         where bench-<scenario>.json and bench-<scenario>.html go (default .)
+  --out DIR         where bench-<scenario>.json and bench-<scenario>.html go
+                    (default bench-results/, made if missing)
   --quiet           no progress on stderr
 
-Exit status: 0 the run completed (see the report for losses and errors), 1 it could not run,
-2 bad options.
+Exit status: 0 the run completed (see the report for losses and errors); 1 it could not run,
+or most of its users could not connect (the report is still written); 2 bad options.
 `;

@@ -30,14 +30,21 @@ export interface ServerSample {
   rssKb: number | null;
 }
 
-/** Samples a server process once a second. */
+/**
+ * Samples a server process once a second. Once the scenario says when it measures
+ * (`measure`), the samples and the average cover just that window, on the same time axis as
+ * the scenario's series: sample t is the second [t, t+1) from the start of the measurement.
+ */
 export class ServerSampler {
   readonly samples: ServerSample[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private windowTimers: NodeJS.Timeout[] = [];
   private lastCpu = 0;
   private lastAt = 0;
   private startCpu = 0;
   private startAt = 0;
+  /** The average's end: the end of the measurement, or stop(). */
+  private end: { cpu: number; at: number } | null = null;
   error: string | null = null;
 
   constructor(private readonly pid: number) {}
@@ -48,11 +55,39 @@ export class ServerSampler {
     this.timer = setInterval(() => this.sample(), 1000);
   }
 
+  /** The measured window: from `fromNs` (process.hrtime, now or later) for `seconds`. */
+  measure(fromNs: bigint, seconds: number): void {
+    const inMs = Math.max(0, Number(fromNs - process.hrtime.bigint()) / 1e6);
+    this.windowTimers.push(
+      setTimeout(() => {
+        if (this.timer === null) return;
+        // Start over at the measurement, so each sample is one of its seconds.
+        clearInterval(this.timer);
+        this.samples.length = 0;
+        this.start();
+      }, inMs),
+      setTimeout(() => this.endWindow(), inMs + seconds * 1000),
+    );
+  }
+
+  private endWindow(): void {
+    if (this.timer === null) return;
+    // The last, partial second, unless it is too short to say anything.
+    if (performance.now() - this.lastAt >= 250) this.sample();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    try {
+      this.end = { cpu: readCpuSeconds(this.pid), at: performance.now() };
+    } catch {
+      /* gone: sample() said so */
+    }
+  }
+
   private sample(): void {
     try {
       const cpu = readCpuSeconds(this.pid);
       const now = performance.now();
-      this.samples.push({ t: Math.round((now - this.startAt) / 1000), cpuPercent: ((cpu - this.lastCpu) / ((now - this.lastAt) / 1000)) * 100, rssKb: readRssKb(this.pid) });
+      this.samples.push({ t: Math.round((this.lastAt - this.startAt) / 1000), cpuPercent: ((cpu - this.lastCpu) / ((now - this.lastAt) / 1000)) * 100, rssKb: readRssKb(this.pid) });
       this.lastCpu = cpu;
       this.lastAt = now;
     } catch {
@@ -64,9 +99,11 @@ export class ServerSampler {
   stop(): { cpuPercentAvg: number | null; cpuPercentMax: number | null; rssKbPeak: number | null; rssKbEnd: number | null; error: string | null } {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    for (const timer of this.windowTimers) clearTimeout(timer);
     let avg: number | null = null;
     try {
-      avg = ((readCpuSeconds(this.pid) - this.startCpu) / ((performance.now() - this.startAt) / 1000)) * 100;
+      const end = this.end ?? { cpu: readCpuSeconds(this.pid), at: performance.now() };
+      avg = ((end.cpu - this.startCpu) / ((end.at - this.startAt) / 1000)) * 100;
     } catch {
       /* gone */
     }

@@ -7,8 +7,17 @@ export function tableRows(r: BenchResult): [string, string][] {
   if (r.server) {
     rows.push(['server CPU avg %', fmt1(r.server.cpuPercentAvg)], ['server CPU max %', fmt1(r.server.cpuPercentMax)], ['server RSS peak MiB', r.server.rssKbPeak === null ? '-' : (r.server.rssKbPeak / 1024).toFixed(1)]);
   }
-  rows.push(['generator CPU %', (r.generator.cpuShare * 100).toFixed(0) + r.generator.workers.map((w) => ` +${(w.cpuShare * 100).toFixed(0)}`).join('')]);
+  rows.push(generatorCpuRow(r.generator));
   return rows;
+}
+
+/** The load generator's CPU, per process: "34" alone, or "main 2, workers 9 and 9". */
+export function generatorCpuRow(generator: BenchResult['generator']): [string, string] {
+  const pct = (share: number) => (share * 100).toFixed(0);
+  if (generator.workers.length === 0) return ['generator CPU, % of a core', pct(generator.cpuShare)];
+  const workers = generator.workers.map((w) => pct(w.cpuShare));
+  const list = workers.length === 1 ? workers[0]! : `${workers.slice(0, -1).join(', ')} and ${workers.at(-1)}`;
+  return ['generator CPU, % of a core', `main ${pct(generator.cpuShare)}, worker${workers.length === 1 ? '' : 's'} ${list}`];
 }
 
 export function formatTable(r: BenchResult): string {

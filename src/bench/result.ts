@@ -10,6 +10,11 @@ export interface Context {
   progress: Progress;
   /** Unique per run: nicks are pb<run>x<i>. */
   runId: string;
+  /**
+   * The scenario says when it measures (process.hrtime, now or later; for `seconds`), so what
+   * is sampled outside the scenario (the server's CPU) shares its time axis.
+   */
+  measuring(fromNs: bigint, seconds: number): void;
 }
 
 export interface BenchResult {

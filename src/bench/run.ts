@@ -22,12 +22,12 @@ export interface BenchRun {
 /** Runs a scenario with parsed options; throws if it cannot run at all. */
 export async function runBench(options: BenchOptions, progress = new Progress(!options.quiet)): Promise<BenchRun> {
   const target = { host: options.host, port: options.port, tls: options.tls, ws: options.ws };
-  const ctx: Context = { options, target, progress, runId: randomBytes(3).toString('hex') };
   if (options.pid !== null) {
     const why = checkPid(options.pid);
     if (why) throw new BenchUsageError(`--pid: ${why}`);
   }
   const sampler = options.pid !== null ? new ServerSampler(options.pid) : null;
+  const ctx: Context = { options, target, progress, runId: randomBytes(3).toString('hex'), measuring: (fromNs, seconds) => sampler?.measure(fromNs, seconds) };
   const startedAt = new Date().toISOString();
   sampler?.start();
   let partial: Omit<BenchResult, 'server' | 'target' | 'startedAt'>;
@@ -77,7 +77,21 @@ export function saturationWarning(generator: BenchResult['generator']): string |
   return `the load generator used ${(worst * 100).toFixed(0)}% of a core (over ${SATURATED * 100}%): figures may be limited by it, not by the server (try --workers, fewer samplers, or a lower rate)`;
 }
 
-/** The command: exit 0 when the run completed, 1 when it could not run, 2 for bad options. */
+/**
+ * Fewer than half the users connected: figures from the few that did describe no load anyone
+ * asked for. Says how many, and the commonest reason.
+ */
+export function mostlyRefused(clients: BenchResult['clients']): string | null {
+  if (clients.requested === 0 || clients.connected * 2 >= clients.requested) return null;
+  const [reason, count] = Object.entries(clients.failures).sort((a, b) => b[1] - a[1])[0] ?? [];
+  const why = reason === undefined ? '' : ` (${count} x ${reason})`;
+  return `only ${clients.connected} of ${clients.requested} users could connect${why}: the figures describe too few to mean anything. Is the server's per-address or connection limit in the way?`;
+}
+
+/**
+ * The command: exit 0 when the run completed, 1 when it could not run or most of its users
+ * could not connect, 2 for bad options.
+ */
 export async function benchCommand(argv: string[]): Promise<number> {
   let options: BenchOptions;
   try {
@@ -97,7 +111,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const run = await runBench(options);
     process.stdout.write(formatTable(run.result));
     process.stdout.write(`\nreport: ${run.jsonPath}, ${run.htmlPath}\n`);
-    return 0;
+    const refused = mostlyRefused(run.result.clients);
+    if (refused) process.stderr.write(`parley bench: ${refused}\n`);
+    return refused ? 1 : 0;
   } catch (err) {
     if (err instanceof BenchUsageError) {
       process.stderr.write(`parley bench: ${err.message}\n`);

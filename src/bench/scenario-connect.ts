@@ -48,7 +48,9 @@ export async function connectScenario(ctx: Context): Promise<Omit<BenchResult, '
   const plans: ConnectPlan[] = dealOut(Array.from({ length: o.clients }, (_, i) => i), processes).map((clients) => ({ target: ctx.target, runId: ctx.runId, room: o.room, clients, concurrency, timeoutMs: o.timeoutMs, duration: o.duration }));
   if (workers === 0) {
     let done = 0;
-    const tally = await connectPart(plans[0]!, process.hrtime.bigint(), () => ctx.progress.update('connect', ++done / o.clients, `${done}/${o.clients} done`));
+    const startNs = process.hrtime.bigint();
+    ctx.measuring(startNs, o.duration);
+    const tally = await connectPart(plans[0]!, startNs, () => ctx.progress.update('connect', ++done / o.clients, `${done}/${o.clients} done`));
     ctx.progress.done();
     return connectResult(ctx, [tally], { cpuShare: tally.cpuShare, workers: [] });
   }
@@ -56,6 +58,7 @@ export async function connectScenario(ctx: Context): Promise<Omit<BenchResult, '
   try {
     const cpu = new SelfCpu();
     const startNs = process.hrtime.bigint();
+    ctx.measuring(startNs, o.duration);
     const started = performance.now();
     const progress = setInterval(() => ctx.progress.update('connect', (performance.now() - started) / (o.duration * 1000), `${workers} workers`), 200);
     const replies = await Promise.all(

@@ -18,6 +18,7 @@ import { markText, readMark } from './mark.js';
 import { SATURATED, SelfCpu } from './proc.js';
 import type { BenchResult, Context } from './result.js';
 import { countReasons, sleep } from './result.js';
+import { CumulativeCounter } from './cumulative.js';
 import { histogram, LatencyLog, MAX_LATENCY_SAMPLES, summarize, TimeSeries } from './stats.js';
 import { dealOut, Worker } from './workers.js';
 
@@ -76,8 +77,12 @@ interface Sender {
   lastAckAt: number;
 }
 
-/** PRIVMSGs received by every member: this process's counted now, the workers' as last asked. */
+/**
+ * PRIVMSGs received by every member: this process's counted now, the workers' as last asked.
+ * Every reading with all workers' answers goes into `readings`, timed, for the throughput.
+ */
 class Deliveries {
+  readonly readings = new CumulativeCounter();
   private fromWorkers: { privmsgs: number; dropped: number }[];
   private polling = false;
 
@@ -110,7 +115,11 @@ class Deliveries {
 
   /** Refreshes the workers' counts in the background, one request at a time. */
   poll(): void {
-    if (this.polling || this.workers.length === 0) return;
+    if (this.workers.length === 0) {
+      this.readings.add(performance.now(), this.known().privmsgs);
+      return;
+    }
+    if (this.polling) return;
     this.polling = true;
     void this.ask().finally(() => (this.polling = false));
   }
@@ -119,6 +128,8 @@ class Deliveries {
     // A worker that does not answer keeps its last count.
     const counts = await Promise.all(this.workers.map((w) => w.ask({ type: 'count' }, 'count', 2000).catch(() => null)));
     counts.forEach((c, i) => c && (this.fromWorkers[i] = c));
+    // With a worker's count missing (stale), the sum is no total at this moment.
+    if (counts.every((c) => c !== null)) this.readings.add(performance.now(), this.known().privmsgs);
   }
 }
 
@@ -328,9 +339,8 @@ class FanoutRun {
     const measureFrom = loadStart + o.warmup * 1000;
     const loadEnd = measureFrom + o.duration * 1000;
     const maxMessages = o.window === null ? Math.ceil(o.rate * (o.warmup + o.duration)) : Infinity;
-    let nextSecond = Infinity;
-    let lastReceived = 0;
-    let receivedAtMeasureStart = 0;
+    /** When the measurement really started (the loop may be late for measureFrom). */
+    let measuredFrom = Infinity;
     let lastPoll = 0;
     this.running = true;
     for (const s of this.senders) s.lastAckAt = loadStart;
@@ -338,9 +348,9 @@ class FanoutRun {
       const now = performance.now();
       if (this.measureStartNs === null && now >= measureFrom) {
         this.measureStartNs = process.hrtime.bigint();
+        this.ctx.measuring(this.measureStartNs, o.duration);
         cpu.reset();
-        receivedAtMeasureStart = lastReceived = (await this.deliveries.now()).privmsgs;
-        nextSecond = measureFrom + 1000;
+        measuredFrom = now;
       }
       if (now - lastPoll >= POLL_MS) {
         this.deliveries.poll();
@@ -352,22 +362,19 @@ class FanoutRun {
         this.unstall(now);
         for (const s of this.senders) this.pump(s);
       }
-      if (now >= nextSecond) {
-        const r = (await this.deliveries.now()).privmsgs;
-        this.series.add('delivered', nextSecond - 1000 - measureFrom, r - lastReceived);
-        lastReceived = r;
-        nextSecond += 1000;
-      }
       this.ctx.progress.update('fanout', (now - loadStart) / (loadEnd - loadStart), () => `${this.sent} sent, p99 ${summarize(this.latency.recent(2000)).p99?.toFixed(2) ?? '-'} ms`);
       await sleep(TICK_MS);
     }
     this.running = false;
-    const seconds = Math.max(0.001, (Math.min(performance.now(), loadEnd) - measureFrom) / 1000);
+    const measuredTo = Math.min(performance.now(), loadEnd);
+    const seconds = Math.max(0.001, (measuredTo - measuredFrom) / 1000);
     const cpuShare = cpu.share();
-    const atEnd = (await this.deliveries.now()).privmsgs;
-    // The last, partial second.
-    if (this.measureStartNs !== null && atEnd > lastReceived) this.series.add('delivered', nextSecond - 1000 - measureFrom, atEnd - lastReceived);
-    return { seconds, cpuShare, delivered: atEnd - receivedAtMeasureStart };
+    await this.deliveries.now();
+    // Deliveries per second by when each count was read, from the measurement's start.
+    const { readings } = this.deliveries;
+    if (this.measureStartNs === null) return { seconds, cpuShare, delivered: 0 };
+    readings.perSecond(measuredFrom, measuredTo).forEach((n, t) => this.series.add('delivered', t * 1000, n));
+    return { seconds, cpuShare, delivered: Math.round(readings.between(measuredFrom, measuredTo)) };
   }
 
   /** Until everything expected arrived, or nothing moved for 2 s (at most 10 s). */

@@ -76,6 +76,7 @@ export async function historyScenario(ctx: Context): Promise<Omit<BenchResult, '
   let messages = 0;
   const cpu = new SelfCpu();
   const start = performance.now();
+  ctx.measuring(process.hrtime.bigint(), o.duration);
   const end = start + o.duration * 1000;
   const progress = setInterval(() => ctx.progress.update('history', (performance.now() - start) / (end - start), `${queries} queries`), 200);
   await Promise.all(

@@ -88,7 +88,9 @@ async function runInProcess(ctx: Context, plan: RoomsPlan): Promise<RoomsTally> 
   const runner = await RoomRunner.open(plan, () => ctx.progress.update('join', ++joined / U, `${joined}/${U} users`));
   try {
     checkJoined(runner.connected, ctx.options.clients, runner.failures);
-    return await runner.run(process.hrtime.bigint() + BigInt(SETTLE_MS * 1e6), ctx.progress);
+    const startNs = process.hrtime.bigint() + BigInt(SETTLE_MS * 1e6);
+    ctx.measuring(startNs + BigInt(Math.round(plan.warmup * 1e9)), plan.duration);
+    return await runner.run(startNs, ctx.progress);
   } finally {
     runner.close();
   }
@@ -105,6 +107,7 @@ async function runOnWorkers(ctx: Context, plans: RoomsPlan[]): Promise<{ tallies
     checkJoined(ready.reduce((n, r) => n + r.connected, 0), o.clients, failures);
     // Every runner starts at the same instant of the shared monotonic clock.
     const startNs = process.hrtime.bigint() + BigInt(SETTLE_MS * 1e6);
+    ctx.measuring(startNs + BigInt(Math.round(o.warmup * 1e9)), o.duration);
     const total = SETTLE_MS + (o.warmup + o.duration) * 1000;
     const started = performance.now();
     const progress = setInterval(() => {

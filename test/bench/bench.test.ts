@@ -225,7 +225,7 @@ describe('parley bench against a Parley server', () => {
     for (const id of ['latency-over-time', 'latency-histogram', 'throughput-over-time']) assert.match(html, new RegExp(`<svg id="${id}"[^>]*>`));
     assert.ok(/<polyline|<circle/.test(html), 'a line is drawn');
     assert.match(html, /<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill="#4a7bd0">/);
-    assert.match(html, /generator CPU %/);
+    assert.match(html, /generator CPU, % of a core/);
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'no scripts, no external assets');
   });
 

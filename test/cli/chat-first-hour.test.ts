@@ -5,38 +5,20 @@
  * Real servers on port 0, the real command as a child process or in tmux; every wait is bounded.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { registerAccount } from '../helpers/accounts.js';
+import { runParleyAsync } from '../helpers/cli.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { makeCertificate } from '../helpers/tls-cert.js';
 import { hasTmux, killTmuxServer, TmuxChat } from '../helpers/tmux.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-
-/** `parley chat ARGS` with `input` piped in; never blocks this process (the server runs here). */
-function chatPiped(args: string[], input: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const script = `const { main } = await import(${JSON.stringify(MAIN)}); process.exitCode = (await main(process.argv.slice(1))) ?? 0;`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, '--', 'chat', ...args], { stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(input);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  return new Promise((resolve) =>
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    }),
-  );
-}
+/** `parley chat ARGS` with `input` piped in (not a terminal). */
+const chatPiped = (args: string[], input: string) => runParleyAsync(['chat', ...args], input);
 
 /** A loopback port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
