@@ -21,7 +21,9 @@ Options:
                           Replaces the "listen" list from the file and environment.
   --tls-listen HOST:PORT  TLS IRC listener; repeat for several. Needs tls.cert and tls.key.
                           Replaces "tls.listen".
-  --http HOST:PORT        HTTP listener: web client, /healthz, /readyz, /metrics
+  --http HOST:PORT        the web client's address (http.listen, default 127.0.0.1:8080):
+                          the browser client, IRC over WebSocket, /healthz, /readyz and
+                          /metrics; https and wss with http.tls
   --data DIR              data directory (data_dir)
   --cluster URL           join a network of nodes through Redis (cluster.url),
                           e.g. redis://127.0.0.1:6379/0; without it, one process

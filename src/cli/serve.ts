@@ -1,6 +1,7 @@
 import { startServer, type RunningServer } from '../app.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
+import { readyMessage } from './ready-message.js';
 import { parseServeArgs, SERVE_HELP, UsageError } from './serve-args.js';
 
 /** `parley serve`: start, say where to connect, and stop cleanly on SIGINT/SIGTERM. */
@@ -35,7 +36,7 @@ export async function serve(argv: string[]): Promise<number | undefined> {
     logger.info('listening', { transport: listener.kind, host: listener.host, port: listener.port });
   }
   if (running.http) logger.info('listening', { transport: 'http', host: running.http.host, port: running.http.port });
-  process.stdout.write(readyMessage(running));
+  process.stdout.write(readyMessage(running, config));
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -55,22 +56,4 @@ export async function serve(argv: string[]): Promise<number | undefined> {
     }
   });
   return undefined;
-}
-
-function readyMessage(running: RunningServer): string {
-  const lines = ['Parley is running.'];
-  for (const l of running.listeners) {
-    const host = l.host.includes(':') ? `[${l.host}]` : l.host;
-    if (l.proxy) {
-      // Only the load balancers in proxy.trusted can connect here; no client instructions.
-      lines.push(`  IRC ${l.kind === 'tls' ? 'over TLS ' : ''}behind a PROXY-protocol load balancer, at ${host}:${l.port}`);
-      continue;
-    }
-    const how = l.kind === 'tls' ? ` (TLS; irssi: /connect -tls ${l.host} ${l.port})` : ` (irssi: /connect ${l.host} ${l.port})`;
-    lines.push(`  IRC ${l.kind === 'tls' ? 'over TLS ' : ''}on ${host}:${l.port}${how}`);
-  }
-  if (running.http) lines.push(`  HTTP on http://${running.http.host}:${running.http.port}/ (health: /healthz, /readyz)`);
-  if (running.metricsHttp) lines.push(`  Metrics on http://${running.metricsHttp.host}:${running.metricsHttp.port}/metrics`);
-  lines.push('Press Ctrl+C to stop.');
-  return lines.join('\n') + '\n';
 }

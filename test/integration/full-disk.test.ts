@@ -52,7 +52,7 @@ function serve(dataDir: string): Promise<Serve> {
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const irc = /IRC on 127\.0\.0\.1:(\d+)/.exec(out);
-      const http = /HTTP on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      const http = /Web client: http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
       if (irc && http) resolve({ child, port: Number(irc[1]), httpPort: Number(http[1]), logs, exited });
     });
     child.once('exit', (code, signal) => reject(new Error(`parley serve exited (${code ?? signal}): ${out}${err}`)));

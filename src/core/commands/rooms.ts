@@ -6,6 +6,7 @@ import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
 import { afterJoin, deferNames } from '../history/join.js';
+import { tellForgottenRooms } from '../services/chanserv.js';
 
 /** The room, or ERR_NOSUCHCHANNEL. */
 export function requireRoom(server: Server, name: string): Room {
@@ -33,12 +34,20 @@ export function JOIN({ server, session, params }: CommandContext): void | Promis
   }
   const keys = (params[1] ?? '').split(',');
   const joined: Room[] = [];
+  const created: Room[] = [];
   server.forEachTarget(session, 'JOIN', params[0]!.split(','), (name, i) => {
+    const existed = server.findRoom(name) !== undefined;
     const room = joinRoom(server, session, name, keys[i]);
     if (room) joined.push(room);
+    if (room && !existed) created.push(room);
   });
   // History replay and read markers need the store: a promise, or nothing if neither applies.
-  return afterJoin(server, session, joined, sendNames);
+  const replayed = afterJoin(server, session, joined, sendNames);
+  if (created.length === 0) return replayed;
+  return (async () => {
+    await replayed;
+    await tellForgottenRooms(server, session, created);
+  })();
 }
 
 /** The room joined, or null if the session already was a member. */

@@ -1,4 +1,5 @@
 import { foldCase } from '../../protocol/index.js';
+import type { Room } from '../room.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 
@@ -12,6 +13,34 @@ const HELP = [
   'OP <#room> LIST                  list them',
   'INFO <#room>                     show the registration',
 ];
+
+/** Rooms whose creator was told they had been forgotten, per server: once each. */
+const toldForgotten = new WeakMap<Server, Set<string>>();
+
+/**
+ * The first to join an unregistered room after a restart (it has history from before the
+ * server started) is told why its topic and operators are gone and how to keep them: losing
+ * the topic and finding the first comer as operator is otherwise a surprise (issue 16). Rooms
+ * new since the start say nothing. Called with the rooms a JOIN created; reads the store.
+ */
+export async function tellForgottenRooms(server: Server, session: Session, created: Room[]): Promise<void> {
+  let told = toldForgotten.get(server);
+  if (!told) toldForgotten.set(server, (told = new Set()));
+  for (const room of created) {
+    if (server.roomRegistry.get(room.key) || told.has(room.key)) continue;
+    try {
+      const [last] = await (await server.history.read()).latest(room.key, 1);
+      if (!last || last.time >= server.createdAt.getTime() || told.has(room.key)) continue;
+    } catch (err) {
+      server.logger.error('room history lookup failed', { room: room.key, err });
+      continue;
+    }
+    told.add(room.key);
+    if (!room.members.has(session)) continue;
+    const text = `${room.name} is not registered, so the restart forgot its topic, modes and operators (they last only while someone is in it). To keep them, log in and /msg ${CHANSERV} REGISTER ${room.name}`;
+    session.sendMessage({ source: `${CHANSERV}!${CHANSERV}@services.${server.name}`, command: 'NOTICE', params: [session.nick, text] });
+  }
+}
 
 /** A message to ChanServ: `PRIVMSG ChanServ :REGISTER #room`. Replies are NOTICEs from ChanServ. */
 export async function chanServ(server: Server, session: Session, text: string): Promise<void> {
