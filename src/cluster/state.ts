@@ -49,7 +49,17 @@ export interface RoomSnapshot {
   fields: Record<string, string>;
   /** uid -> member flags (op, voice; the core's bits). */
   members: Map<string, number>;
+  /**
+   * Read in the same atomic step: the members' details (what NAMES and WHO show), and how far
+   * the room's log is (`seq`, 0 for a log never written), so a node that starts following the
+   * room from `seq` applies exactly the changes made after this snapshot.
+   */
+  users: Map<string, MemberDetails>;
+  seq: number;
 }
+
+/** What a room's other nodes show of a member (a user record without its node and times). */
+export type MemberDetails = Pick<UserRecord, 'nick' | 'user' | 'host' | 'realname' | 'account' | 'away'>;
 
 /** Who asks for a room change, when the change needs privilege: a member holding one of `anyOf` flags. */
 export interface Actor {

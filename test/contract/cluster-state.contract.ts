@@ -142,6 +142,23 @@ export function clusterStateContract(name: string, make: () => Promise<ClusterBa
       assert.equal(await a.state.room(room), null);
     });
 
+    it("reads a room with its members' details and its log's position in one step", async () => {
+      const room = unique('#snap');
+      const away = { ...userOf(a, unique('Snap')), account: 'acct', away: 'out' };
+      assert.equal((await a.state.addUser(away)).ok, true);
+      const plain = await member(b);
+      const join = (uid: string) => ({ v: 1 as const, origin: 'x', kind: 'join' as const, uid, source: 's', account: null, realname: '', flags: 0 });
+      const first = await a.state.join(room, away.uid, { flags: 0, create: { fields: {}, flags: OP }, announce: join(away.uid) });
+      assert.equal((await b.state.join(room, plain, { flags: 0 })).ok, true);
+      const snap = (await b.state.room(room))!;
+      assert.equal(snap.seq, first.ok ? first.stamp!.seq : -1, 'the join without announce did not move the log');
+      assert.deepEqual(snap.users.get(away.uid), { nick: away.nick, user: away.user, host: away.host, realname: away.realname, account: 'acct', away: 'out' });
+      assert.equal(snap.users.get(plain)?.account, null);
+      assert.equal(snap.users.get(plain)?.away, null);
+      await a.bus.publish(room, { v: 1, origin: a.nodes.id, kind: 'quit', uid: plain, nick: 'n', reason: 'r' });
+      assert.equal((await a.state.room(room))!.seq, snap.seq + 1);
+    });
+
     it('counts the member limit atomically: racing joins never exceed it', async () => {
       const room = unique('#full');
       const op = await member(a);

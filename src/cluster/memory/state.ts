@@ -8,7 +8,7 @@ import type { IdSource } from '../ids.js';
 import { checkFields, checkUid, segment } from '../keys.js';
 import type {
   Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, MemberResult, NickResult,
-  RoomChange, RoomSnapshot, SharedState, UserFields, UserRecord,
+  RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
 } from '../state.js';
 import type { MemoryNetwork, MemoryRoom } from './network.js';
 
@@ -135,7 +135,7 @@ export class MemoryState implements SharedState {
 
   async room(name: string): Promise<RoomSnapshot | null> {
     const room = this.net.rooms.get(fold(name, 'room'));
-    return room ? snapshot(room) : null;
+    return room ? snapshot(this.net, fold(name, 'room'), room) : null;
   }
 
   async join(name: string, uid: string, options: JoinOptions): Promise<JoinResult> {
@@ -145,7 +145,7 @@ export class MemoryState implements SharedState {
     return this.atomic((): JoinResult => {
       let room = this.net.rooms.get(key);
       if (options.expectVersion !== undefined && (room?.version ?? null) !== options.expectVersion) {
-        return { ok: false, reason: 'stale', room: room ? snapshot(room) : null };
+        return { ok: false, reason: 'stale', room: room ? snapshot(this.net, key, room) : null };
       }
       let created = false;
       let flags = options.flags;
@@ -212,7 +212,7 @@ export class MemoryState implements SharedState {
       const room = this.net.rooms.get(key);
       if (!room) return { ok: false, reason: 'absent' };
       if (change.expectVersion !== undefined && room.version !== change.expectVersion) {
-        return { ok: false, reason: 'stale', room: snapshot(room) };
+        return { ok: false, reason: 'stale', room: snapshot(this.net, key, room) };
       }
       if (change.by && !allowed(room, change.by)) return { ok: false, reason: 'not-allowed' };
       for (const field of change.del ?? []) if (field !== 'name') room.fields.delete(field);
@@ -283,8 +283,14 @@ function allowed(room: MemoryRoom, by: Actor): boolean {
   return ((room.members.get(by.uid) ?? 0) & by.anyOf) !== 0;
 }
 
-function snapshot(room: MemoryRoom): RoomSnapshot {
-  return { name: room.name, version: room.version, fields: Object.fromEntries(room.fields), members: new Map(room.members) };
+function snapshot(net: MemoryNetwork, key: string, room: MemoryRoom): RoomSnapshot {
+  const users = new Map<string, MemberDetails>();
+  for (const uid of room.members.keys()) {
+    const u = net.users.get(uid);
+    users.set(uid, { nick: u?.nick ?? '', user: u?.user ?? '', host: u?.host ?? '', realname: u?.realname ?? '', account: u?.account ?? null, away: u?.away ?? null });
+  }
+  const seq = net.read(`r:${key}`, Number.MAX_SAFE_INTEGER, 0).last;
+  return { name: room.name, version: room.version, fields: Object.fromEntries(room.fields), members: new Map(room.members), users, seq };
 }
 
 /** Drops one membership; an emptied room is removed (its log stays). */

@@ -18,7 +18,7 @@ import type { ClusterEvent, Stamp } from '../events.js';
 import { checkFields, checkUid, segment, unsegment } from '../keys.js';
 import type {
   Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, MemberResult, NickResult,
-  RoomChange, RoomSnapshot, SharedState, UserFields, UserRecord,
+  RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
 } from '../state.js';
 import type { RedisConnection } from './connection.js';
 import type { RedisNodeLease } from './nodes.js';
@@ -232,12 +232,21 @@ function toUser(uid: string, f: Record<string, string>): UserRecord | null {
   };
 }
 
-function toSnapshot([stateFlat, membersFlat]: unknown[][]): RoomSnapshot | null {
+function toSnapshot([stateFlat, membersFlat, seqList, usersFlat]: unknown[][]): RoomSnapshot | null {
   const state = pairs(stateFlat ?? []);
   if (state._v === undefined) return null;
   const { _v, ...fields } = state;
   const members = new Map<string, number>();
+  const users = new Map<string, MemberDetails>();
   const flat = membersFlat ?? [];
-  for (let i = 0; i + 1 < flat.length; i += 2) members.set(String(flat[i]), Number(flat[i + 1]));
-  return { name: fields.name ?? '', version: Number(_v), fields, members };
+  const details = (usersFlat ?? []).map(String);
+  // lib.lua marks a present account/away with a leading '=', so '' reads back as null.
+  const optional = (value: string) => (value === '' ? null : value.slice(1));
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const uid = String(flat[i]);
+    members.set(uid, Number(flat[i + 1]));
+    const d = details.slice(3 * i, 3 * i + 6);
+    users.set(uid, { nick: d[0] ?? '', user: d[1] ?? '', host: d[2] ?? '', realname: d[3] ?? '', account: optional(d[4] ?? ''), away: optional(d[5] ?? '') });
+  }
+  return { name: fields.name ?? '', version: Number(_v), fields, members, users, seq: Number(seqList?.[0] ?? 0) };
 }

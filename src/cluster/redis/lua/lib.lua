@@ -112,9 +112,21 @@ local function drop_user(uid)
   return names
 end
 
--- A room's state and members as two flat lists (HGETALL), for 'stale' answers.
+-- A room's state and members as two flat lists (HGETALL), the log's sequence, and per member
+-- (in the members' order) nick, user, host, realname, account, away: what a node needs to start
+-- a copy of the room and follow its log from that sequence.
 local function snapshot(seg)
-  return { redis.call('HGETALL', P .. 'r:state:' .. seg), redis.call('HGETALL', P .. 'r:members:' .. seg) }
+  local members = redis.call('HGETALL', P .. 'r:members:' .. seg)
+  local users = {}
+  for i = 1, #members, 2 do
+    local f = redis.call('HMGET', P .. 'u:' .. members[i], 'nick', 'user', 'host', 'realname', 'account', 'away')
+    for j = 1, 6 do users[#users + 1] = f[j] or '' end
+    -- account and away may be absent (false): marked so they read back as null
+    users[#users - 1] = f[5] and ('=' .. f[5]) or ''
+    users[#users] = f[6] and ('=' .. f[6]) or ''
+  end
+  local seq = redis.call('HGET', P .. 'r:seq:' .. seg, 'seq') or '0'
+  return { redis.call('HGETALL', P .. 'r:state:' .. seg), members, { seq }, users }
 end
 
 -- Does `by` (a uid, '' for nobody) hold one of the flags `any`? '' passes (no actor check).
