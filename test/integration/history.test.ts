@@ -89,9 +89,12 @@ describe('history: replay on JOIN', () => {
     await say(gus, '#transient', ['still here later']);
     gus.send('PART #transient');
     await gus.sync();
-    const lines = await join(gus, '#transient');
+    // Someone else: gus's own connection has seen it (replay-unseen.test.ts).
+    const hal = await RawClient.register(server.port, 'hal', ['server-time']);
+    const lines = await join(hal, '#transient');
     assert.deepEqual(lines.filter((m) => m.command === 'PRIVMSG').map((m) => m.params[1]), ['still here later']);
     gus.close();
+    hal.close();
   });
 });
 

@@ -6,6 +6,7 @@ import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
 import { afterJoin, deferNames } from '../history/join.js';
+import { rememberLeaving } from '../history/seen.js';
 import { tellForgottenRooms } from '../services/chanserv.js';
 
 /** The room, or ERR_NOSUCHCHANNEL. */
@@ -115,6 +116,8 @@ function leaveRoom(server: Server, leaver: Session, room: Room, command: string,
     else member.deliver(out);
   }
   server.removeFromRoom(leaver, room);
+  // Everything until now was seen: a later JOIN replays only what came after (history/seen.ts).
+  rememberLeaving(leaver, room.key, Date.now());
 }
 
 // TOPIC <room> [<topic>]

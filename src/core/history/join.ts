@@ -1,8 +1,12 @@
 import type { Room } from '../room.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
+import { fitLastParam } from '../../protocol/line-fit.js';
+import type { StoredMessage } from '../../store/store.js';
 import { getMarker, markerMessage, READ_MARKER_CAP } from './read-markers.js';
 import { sendHistory } from './replay.js';
+import { lastLeft } from './seen.js';
+import { withTimePrefix } from './time-prefix.js';
 
 export const CHATHISTORY_CAP = 'draft/chathistory';
 
@@ -21,8 +25,11 @@ export function deferNames(server: Server, session: Session, room: Room): boolea
 /**
  * The asynchronous end of JOIN, per joined room in order: the deferred MARKREAD and NAMES, then
  * for a client without draft/chathistory the last `history.replay_on_join` messages with their
- * original server-time (chathistory clients ask with CHATHISTORY instead). Returns nothing when
- * there is nothing to do, so JOIN stays synchronous for most clients.
+ * original server-time (chathistory clients ask with CHATHISTORY instead). Only what this client
+ * has not seen: after the account's read marker and after this connection last left the room
+ * (seen.ts), whichever is later. Without server-time each line says its time in the text
+ * (time-prefix.ts). Returns nothing when there is nothing to do, so JOIN stays synchronous for
+ * most clients.
  */
 export function afterJoin(
   server: Server,
@@ -38,22 +45,36 @@ export function afterJoin(
     for (const room of rooms) {
       // Kicked (or parted by another path) while waiting on the store: nothing more to say.
       if (!room.members.has(session)) continue;
+      const marker =
+        session.accountKey === null || (!deferred && !wantsReplay)
+          ? null
+          : await getMarker(server, session.accountKey, room.name).catch((err: unknown) => {
+              server.logger.error('read marker lookup failed', { room: room.key, err });
+              return null;
+            });
+      if (!room.members.has(session)) continue;
       if (deferred) {
-        const marker = await getMarker(server, session.accountKey!, room.name).catch((err: unknown) => {
-          server.logger.error('read marker lookup failed', { room: room.key, err });
-          return null;
-        });
-        if (!room.members.has(session)) continue;
         session.send(markerMessage(server, room.name, marker));
         sendNames(server, session, room);
       }
       if (!wantsReplay) continue;
       try {
-        const messages = await (await server.history.read()).latest(room.key, replay);
-        if (room.members.has(session)) sendHistory(server, session, room.name, messages, false);
+        // A message in the very millisecond of leaving may have come after it: replayed (the
+        // store's bound is exclusive), as one repeated line beats one lost.
+        const left = lastLeft(session, room.key);
+        const seen = Math.max(marker ?? -Infinity, left === null ? -Infinity : left - 1);
+        const messages = await (await server.history.read()).latest(room.key, replay, Number.isFinite(seen) ? { time: seen } : undefined);
+        if (!room.members.has(session)) continue;
+        sendHistory(server, session, room.name, session.has('server-time') ? messages : messages.map((m) => timed(m, Date.now())), false);
       } catch (err) {
         server.logger.error('join replay failed', { room: room.key, err });
       }
     }
   })();
+}
+
+/** The message with its time at the start of its text, cut to fit its line again. */
+function timed(message: StoredMessage, now: number): StoredMessage {
+  const text = withTimePrefix(message.text, message.time, now);
+  return { ...message, text: fitLastParam(message.source, message.command, [message.target, text])[1]! };
 }
