@@ -45,6 +45,8 @@ export interface JoinEvent extends EventBase {
   account: string | null;
   realname: string;
   flags: number;
+  /** The joiner's away message, for away-notify. */
+  away?: string | null;
 }
 
 /** A user left a room: PART, or KICK when `by` is set. */
@@ -55,6 +57,8 @@ export interface PartEvent extends EventBase {
   reason: string;
   /** The kicker's `nick!user@host`, for a KICK. */
   by?: string;
+  /** The kicker's uid: its node sends it the KICK as the reply to its own command. */
+  kicker?: string;
 }
 
 /** A user left the network: announced to each of its rooms. */
@@ -81,6 +85,14 @@ export interface RoomStateEvent extends EventBase {
   set: Record<string, string>;
   del: string[];
   line?: string;
+  /** Who did it, as a uid (its node answers it with the event), and the line shown: `MODE` or `TOPIC` and its parameters. */
+  actor?: string;
+  command?: 'MODE' | 'TOPIC';
+  params?: string[];
+  /** Members' new flags (MODE +o/+v), already set in the shared state just before this event. */
+  members?: Record<string, number>;
+  /** The actor's account, for the account tag. */
+  account?: string | null;
 }
 
 /** A member's flags (op, voice) changed. */
@@ -97,6 +109,17 @@ export interface UserEvent extends EventBase {
   kind: 'user';
   uid: string;
   fields: Record<string, string | null>;
+}
+
+/**
+ * Room log: the sequences of `message` events that their publishing node (`origin`) has made
+ * durable in history (`seqs`), or given up because the store refused them (`lost`). Followers
+ * hold each message until its notice: a message reaches no client before it is stored.
+ */
+export interface StoredEvent extends EventBase {
+  kind: 'stored';
+  seqs: number[];
+  lost: number[];
 }
 
 /** Node-addressed: end this user's session (KILL, K-line, a nick conflict after Redis lost data). */
@@ -124,11 +147,12 @@ export type ClusterEvent =
   | MemberEvent
   | UserEvent
   | KillEvent
-  | ForcedNickEvent;
+  | ForcedNickEvent
+  | StoredEvent;
 
 /** The kinds this version reads; anything else is skipped. */
 export const EVENT_KINDS: ReadonlySet<string> = new Set<ClusterEvent['kind']>([
-  'message', 'join', 'part', 'quit', 'nick', 'room', 'member', 'user', 'kill', 'forced-nick',
+  'message', 'join', 'part', 'quit', 'nick', 'room', 'member', 'user', 'kill', 'forced-nick', 'stored',
 ]);
 
 /** Where an event was put in its log. */

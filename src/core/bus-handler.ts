@@ -4,13 +4,15 @@
  */
 import type { Delivery } from '../cluster/events.js';
 import { deliverDirect } from './direct.js';
+import { applyRoomDelivery } from './room-events.js';
 import type { Server } from './server.js';
 
 export function handleDelivery(server: Server, delivery: Delivery): void {
-  if (delivery.type !== 'event') return;
-  const { event } = delivery;
-  if ('node' in delivery.log) {
-    if (event.kind === 'message') deliverDirect(server, event, delivery);
+  if ('room' in delivery.log) {
+    applyRoomDelivery(server, delivery, delivery.log.room);
     return;
   }
+  if (delivery.type !== 'event') return;
+  const { event } = delivery;
+  if (event.kind === 'message') deliverDirect(server, event, delivery);
 }

@@ -61,19 +61,27 @@ export class NetworkUsers {
     return true;
   }
 
-  /** Atomic rename of a registered session's nick network-wide (the caller changes it locally on ok). */
-  rename(session: Session, nick: string, announce?: ClusterEvent): Promise<NickResult> {
-    return this.cluster.state.renameUser(session.uid, nick, announce);
+  /**
+   * Atomic rename of a registered session's nick network-wide (the caller changes it locally on
+   * ok), announced to its rooms' logs so other nodes' copies follow.
+   */
+  rename(session: Session, nick: string): Promise<NickResult> {
+    const announce: ClusterEvent = { v: 1, origin: this.cluster.nodes.id, kind: 'nick', uid: session.uid, source: session.prefix, nick };
+    return this.cluster.state.renameUser(session.uid, nick, session.rooms.size > 0 ? announce : undefined);
   }
 
   /**
-   * Frees the session's nick network-wide once it has ended; no await for the caller. A
-   * failure is logged: the record stays until this node leaves or is reaped.
+   * Frees the session's nick network-wide once it has ended, with `announce` (its QUIT) in
+   * each of its rooms' logs; no await for the caller. Resolves false when that did not happen
+   * (never registered, or the shared state failed: logged; the record stays until this node
+   * leaves or is reaped).
    */
-  remove(session: Session, announce?: ClusterEvent): void {
-    if (!session.claimed || session.removal) return;
+  remove(session: Session, announce?: ClusterEvent): Promise<boolean> {
+    if (!session.claimed || session.removal) return Promise.resolve(false);
+    let removed = false;
     session.removal = this.cluster.state.removeUser(session.uid, announce).then(
       () => {
+        removed = true;
         this.local.delete(session.uid);
       },
       (err: unknown) => {
@@ -82,6 +90,7 @@ export class NetworkUsers {
         if (!(err instanceof FencedError)) this.logger.warn('cluster: user not removed', { uid: session.uid, nick: session.nick, err });
       },
     );
+    return session.removal.then(() => removed);
   }
 
   /**
@@ -90,7 +99,9 @@ export class NetworkUsers {
    */
   update(session: Session, fields: Omit<UserFields, 'nick'>): void {
     if (!session.claimed || session.removal) return;
-    this.cluster.state.updateUser(session.uid, fields).catch((err: unknown) => {
+    // Other nodes' copies of its rooms follow (away-notify, account-notify there).
+    const announce: ClusterEvent = { v: 1, origin: this.cluster.nodes.id, kind: 'user', uid: session.uid, fields: { ...fields } };
+    this.cluster.state.updateUser(session.uid, fields, session.rooms.size > 0 ? announce : undefined).catch((err: unknown) => {
       if (!(err instanceof FencedError)) this.logger.warn('cluster: user not updated', { uid: session.uid, err });
     });
   }

@@ -1,4 +1,5 @@
 import { foldCase, matchGlob } from '../protocol/index.js';
+import type { MemberDetails } from '../cluster/state.js';
 import type { Outgoing } from './outgoing.js';
 import type { Session } from './session.js';
 
@@ -20,13 +21,30 @@ export interface Ban {
   folded: string;
 }
 
+/** A member connected to another node, as this node's copy of the room knows it. */
+export interface RemoteMember extends MemberDetails {
+  uid: string;
+  flags: number;
+}
+
 /** The flag modes a room can carry (CHANMODES type D). */
 export const ROOM_FLAG_MODES = 'imnst';
 
+/**
+ * This node's copy of a room (network-wide state lives in the cluster's shared state; see
+ * core/room-copies.ts). It exists while the room has members here and changes only as the
+ * room's log is delivered, so every node's copy goes through the same states in the same order.
+ */
 export class Room {
   readonly key: string;
+  /** Members on this node: the hot path's loop. */
   readonly members = new Map<Session, number>();
-  readonly createdAt = Math.floor(Date.now() / 1000);
+  /** Members on other nodes, by uid (NAMES, KICK and MODE targets, counts). */
+  readonly remote = new Map<string, RemoteMember>();
+  /** The shared state's version this copy reflects, and the last log sequence applied to it. */
+  version = 0;
+  applied = 0;
+  createdAt = Math.floor(Date.now() / 1000);
   topic: Topic | null = null;
   /** Flag modes set on the room: i, m, n, s, t. */
   readonly flags = new Set<string>(['n', 't']);
@@ -36,6 +54,29 @@ export class Room {
 
   constructor(readonly name: string) {
     this.key = foldCase(name);
+  }
+
+  /** Members on every node. */
+  get size(): number {
+    return this.members.size + this.remote.size;
+  }
+
+  /** A local member by uid (rare paths: a linear walk, nothing kept per member). */
+  localMember(uid: string): Session | undefined {
+    for (const member of this.members.keys()) if (member.uid === uid) return member;
+    return undefined;
+  }
+
+  /** A member on any node by nick, or undefined. */
+  memberByNick(nick: string): { uid: string; nick: string; prefix: string; flags: number } | undefined {
+    const folded = foldCase(nick);
+    for (const [member, flags] of this.members) {
+      if (member.nickKey === folded && member.state !== 'closing') return { uid: member.uid, nick: member.nick, prefix: member.prefix, flags };
+    }
+    for (const m of this.remote.values()) {
+      if (foldCase(m.nick) === folded) return { uid: m.uid, nick: m.nick, prefix: `${m.nick}!${m.user}@${m.host}`, flags: m.flags };
+    }
+    return undefined;
   }
 
   isOp(session: Session): boolean {

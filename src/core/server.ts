@@ -21,6 +21,9 @@ import type { UserRecord } from '../cluster/state.js';
 import { NetworkUsers } from './network-users.js';
 import { handleDelivery } from './bus-handler.js';
 import { handleNodeEvent } from './node-events.js';
+import { removeLocal, RoomCopies } from './room-copies.js';
+import { Notified } from './room-events.js';
+import type { QuitEvent } from '../cluster/events.js';
 import { History } from './history/history.js';
 import { AddressLimits } from '../limits/address-limits.js';
 import { InputGate } from './input-gate.js';
@@ -57,7 +60,11 @@ export class Server {
   readonly sessions = new Set<Session>();
   /** Registered and registering nicks, by folded nick. */
   readonly nicks = new Map<string, Session>();
+  /** This node's copies of the rooms its sessions are in (room-copies.ts), by folded name. */
   readonly rooms = new Map<string, Room>();
+  readonly roomCopies: RoomCopies = new RoomCopies(this);
+  /** Local members told of a change that arrives once per room (room-events.ts). */
+  readonly notified = new Notified();
   readonly store: Store;
   readonly cluster: Cluster;
   /** Registered users network-wide: nick claims and lookups through the shared state. */
@@ -131,6 +138,7 @@ export class Server {
       this.addressLimits.prune();
       this.bans.prune();
       this.nickProtection.prune();
+      this.notified.prune(Date.now());
     }, sweepMs);
     this.sweepTimer.unref();
   }
@@ -299,6 +307,26 @@ export class Server {
   }
 
   /**
+   * Like forEachTarget, for actions that may await (network-wide room changes): each item's
+   * action starts once the one before it has settled, so replies keep the items' order.
+   */
+  async forEachTargetInTurn(
+    session: Session,
+    command: string,
+    items: string[],
+    action: (item: string, index: number) => Promise<void> | void,
+  ): Promise<void> {
+    for (let index = 0; index < items.length; index++) {
+      if (session.state === 'closing') return;
+      try {
+        await action(items[index]!, index);
+      } catch (err) {
+        this.replyError(session, command, err);
+      }
+    }
+  }
+
+  /**
    * A user event (JOIN, QUIT...) stamped with time and source, ready for any view. Given the
    * session, it carries the `account` tag of a logged-in user (IRCv3 account-tag: every message
    * from that user). Its last parameter is cut to keep the line within 512 bytes (line-fit.ts).
@@ -325,10 +353,10 @@ export class Server {
     for (const user of this.sessions) if (user.registered && wanted(user)) user.deliver(out);
   }
 
+  /** Leave this node's copy of `room` without the network (its change could not be announced). */
   removeFromRoom(session: Session, room: Room): void {
-    room.members.delete(session);
-    session.removeRoom(room);
-    if (room.members.size === 0) this.rooms.delete(room.key);
+    removeLocal(room, session);
+    this.roomCopies.dropIfUnused(room.key);
   }
 
   /** The client asked to leave, or the server ends the session: tell it, tell its rooms, close. */
@@ -362,7 +390,12 @@ export class Server {
   private announceDeparture(session: Session, reason: string): void {
     if (!this.sessions.delete(session)) return;
     if (session.nickKey && this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
-    this.users.remove(session);
+    // The QUIT goes into each of its rooms' logs with the removal: every node, this one too,
+    // shows it in its place (room-events.ts). If it cannot, this node's members are told here.
+    const quit: QuitEvent | undefined = session.rooms.size > 0
+      ? { v: 1, origin: this.cluster.nodes.id, kind: 'quit', uid: session.uid, nick: session.nick, reason }
+      : undefined;
+    const announced = this.users.remove(session, quit);
     if (session.counted) {
       this.counts.registered--;
       if (session.invisible) this.counts.invisible--;
@@ -370,10 +403,10 @@ export class Server {
     }
     this.accounts.forget(session);
     if (session.counted) this.rememberNick(session);
-    if (session.rooms.size > 0) {
-      const quit = this.event(session, 'QUIT', [reason]);
-      for (const member of this.audienceOf(session)) member.deliver(quit);
-      for (const room of [...session.rooms]) this.removeFromRoom(session, room);
+    if (quit) {
+      void announced.then((ok) => {
+        if (!ok) this.leaveRoomsHere(session, reason);
+      });
     }
     this.metrics.connectionClosed();
     this.logger.debug('connection closed', {
@@ -384,6 +417,14 @@ export class Server {
       duration_ms: Date.now() - session.connectedAt,
       reason,
     });
+  }
+
+  /** QUIT to this node's members of the session's rooms, and out of their copies. */
+  private leaveRoomsHere(session: Session, reason: string): void {
+    if (session.rooms.size === 0) return;
+    const quit = this.event(session, 'QUIT', [reason]);
+    for (const member of this.audienceOf(session)) member.deliver(quit);
+    for (const room of [...session.rooms]) this.removeFromRoom(session, room);
   }
 
   /** Liveness: PING idle clients, drop the silent ones and those that never finish registering. */

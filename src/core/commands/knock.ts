@@ -22,7 +22,7 @@ const lastAtRoom = new WeakMap<Room, number>();
 export function KNOCK({ server, session, params }: CommandContext): void {
   const room = requireRoom(server, params[0]!.split(',')[0]!);
   if (room.members.has(session)) throw numericError(N.ERR_KNOCKONCHAN, room.name, "You're already on that channel.");
-  const full = room.limit !== null && room.members.size >= room.limit;
+  const full = room.limit !== null && room.size >= room.limit;
   if (!room.flags.has('i') && room.password === null && !full) throw numericError(N.ERR_CHANOPEN, room.name, 'Channel is open.');
   if (room.isBanned(session)) throw numericError(N.ERR_CANNOTSENDTOCHAN, room.name, 'Cannot send to channel (banned)');
   const now = Date.now();

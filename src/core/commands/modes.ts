@@ -1,19 +1,20 @@
 import { isRoomName, MAX_MASK_LENGTH, namesEqual, normalizeMask } from '../../protocol/index.js';
 import * as N from '../../protocol/numerics.js';
-import { numericError } from '../errors.js';
+import { failError, numericError } from '../errors.js';
 import { MEMBER_OP, MEMBER_VOICE, ROOM_FLAG_MODES, type Room } from '../room.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
-import { requireOp, requireRoom } from './rooms.js';
+import { changeRoom, requireOp, requireRoom } from './rooms.js';
+import { cloneRoom, fieldChanges, roomFromSnapshot } from '../room-fields.js';
 
 /** Mode changes with a parameter honoured per command, as ISUPPORT MODES=4 says. */
 const MAX_PARAM_MODES = 4;
 
 // MODE <target> [<modestring> [<mode arguments>...]]
-export function MODE(ctx: CommandContext): void {
-  if (isRoomName(ctx.params[0]!)) roomMode(ctx);
-  else userMode(ctx);
+export function MODE(ctx: CommandContext): void | Promise<void> {
+  if (isRoomName(ctx.params[0]!)) return roomMode(ctx);
+  userMode(ctx);
 }
 
 function userMode({ server, session, params }: CommandContext): void {
@@ -56,7 +57,7 @@ interface ModeChange {
   param?: string;
 }
 
-function roomMode({ server, session, params }: CommandContext): void {
+function roomMode({ server, session, params }: CommandContext): void | Promise<void> {
   const room = requireRoom(server, params[0]!);
   const modestring = params[1];
   if (modestring === undefined) {
@@ -71,8 +72,53 @@ function roomMode({ server, session, params }: CommandContext): void {
     return;
   }
   requireOp(room, session);
+  return changeModes(server, session, room, modestring, args);
+}
 
+/** Compare-and-set attempts for one MODE before it gives up (each lost one: the room changed meanwhile). */
+const MODE_ATTEMPTS = 5;
+
+/**
+ * The changes are tried on a scratch copy of the room as this node knows it, then made in the
+ * shared state as one compare-and-set on that version (room-fields.ts: the fields that differ).
+ * Another change in between (two ops setting +l on two nodes) makes it `stale`: the changes are
+ * decided again on the state it returns, so every node sees both MODE lines in one order and
+ * ends in the same state. +o/+v are set per member just after, their MODE line the same.
+ */
+async function changeModes(server: Server, session: Session, room: Room, modestring: string, args: string[]): Promise<void> {
+  let base = room;
+  for (let attempt = 0; attempt < MODE_ATTEMPTS; attempt++) {
+    const scratch = cloneRoom(base);
+    const replies: (() => void)[] = [];
+    const { applied, members } = tryModes(server, session, scratch, modestring, [...args], replies);
+    if (applied.length === 0) {
+      for (const reply of replies) reply();
+      return;
+    }
+    const { set, del } = fieldChanges(base, scratch);
+    const fields = Object.keys(set).length > 0 || del.length > 0;
+    const stale = await changeRoom(server, session, room, {
+      set, del, members,
+      by: { uid: session.uid, anyOf: MEMBER_OP },
+      expectVersion: fields ? base.version : undefined,
+      command: 'MODE',
+      params: [room.name, ...formatChanges(applied)],
+    });
+    if (!stale) {
+      for (const reply of replies) reply();
+      return;
+    }
+    base = roomFromSnapshot(stale, () => undefined, () => {});
+    // Local members keep their sessions, for +o/+v by nick.
+    for (const [member, flags] of room.members) if (base.remote.delete(member.uid)) base.members.set(member, stale.members.get(member.uid) ?? flags);
+  }
+  throw failError('MODE', 'TEMPORARILY_UNAVAILABLE', room.name, 'The room kept changing; try again');
+}
+
+/** Runs the mode string on `room` (a scratch copy): what changed, members' new flags, and the replies to send. */
+function tryModes(server: Server, session: Session, room: Room, modestring: string, args: string[], replies: (() => void)[]) {
   const applied: ModeChange[] = [];
+  const members: Record<string, number> = {};
   let adding = true;
   let paramModes = 0;
   for (const mode of modestring) {
@@ -86,28 +132,24 @@ function roomMode({ server, session, params }: CommandContext): void {
     if (needsParam || (!adding && mode === 'k')) {
       param = args.shift();
       if (param === undefined && needsParam) {
-        if (mode === 'b') sendBanList(session, room);
-        else session.numeric(N.ERR_NEEDMOREPARAMS, 'MODE', 'Not enough parameters');
+        if (mode === 'b') replies.push(() => sendBanList(session, room));
+        else replies.push(() => session.numeric(N.ERR_NEEDMOREPARAMS, 'MODE', 'Not enough parameters'));
         continue;
       }
       if (param !== undefined && ++paramModes > MAX_PARAM_MODES) break;
     }
     try {
-      const change = applyRoomMode(server, session, room, { adding, mode, param });
+      const change = applyRoomMode(server, session, room, { adding, mode, param }, members);
       if (change) applied.push(change);
     } catch (err) {
-      server.replyError(session, 'MODE', err);
+      replies.push(() => server.replyError(session, 'MODE', err));
     }
   }
-  if (applied.length === 0) return;
-  if (applied.some((change) => change.mode !== 'o' && change.mode !== 'v')) server.roomRegistry.changed(room);
-  const out = server.event(session, 'MODE', [room.name, ...formatChanges(applied)]);
-  room.broadcast(out, session);
-  session.send(out);
+  return { applied, members: Object.keys(members).length > 0 ? members : undefined };
 }
 
 /** Apply one change; returns what to announce, or null if nothing changed. */
-function applyRoomMode(server: Server, session: Session, room: Room, change: ModeChange): ModeChange | null {
+function applyRoomMode(server: Server, session: Session, room: Room, change: ModeChange, members: Record<string, number>): ModeChange | null {
   const { adding, mode, param } = change;
   if (ROOM_FLAG_MODES.includes(mode)) {
     if (room.flags.has(mode) === adding) return null;
@@ -118,13 +160,16 @@ function applyRoomMode(server: Server, session: Session, room: Room, change: Mod
   switch (mode) {
     case 'o':
     case 'v': {
-      const target = server.findNick(param!);
-      if (!target) throw numericError(N.ERR_NOSUCHNICK, param!, 'No such nick/channel');
-      const flags = room.members.get(target);
-      if (flags === undefined) throw numericError(N.ERR_USERNOTINCHANNEL, target.nick, room.name, "They aren't on that channel");
+      const target = room.memberByNick(param!);
+      if (!target) {
+        const local = server.findNick(param!);
+        if (local) throw numericError(N.ERR_USERNOTINCHANNEL, local.nick, room.name, "They aren't on that channel");
+        throw numericError(N.ERR_NOSUCHNICK, param!, 'No such nick/channel');
+      }
+      const flags = members[target.uid] ?? target.flags;
       const bit = mode === 'o' ? MEMBER_OP : MEMBER_VOICE;
       if (((flags & bit) !== 0) === adding) return null;
-      room.members.set(target, adding ? flags | bit : flags & ~bit);
+      members[target.uid] = adding ? flags | bit : flags & ~bit;
       return { adding, mode, param: target.nick };
     }
     case 'b': {

@@ -1,12 +1,14 @@
-import { foldCase, isValidRoomName } from '../../protocol/index.js';
+import { fitLastParam, foldCase } from '../../protocol/index.js';
 import * as N from '../../protocol/numerics.js';
+import type { PartEvent, RoomStateEvent } from '../../cluster/events.js';
+import type { Actor, RoomSnapshot } from '../../cluster/state.js';
 import { numericError } from '../errors.js';
-import { Room } from '../room.js';
+import { MEMBER_OP, MEMBER_VOICE, type Room } from '../room.js';
+import { joinRoom } from '../room-join.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
 import { afterJoin, deferNames } from '../history/join.js';
-import { rememberLeaving } from '../history/seen.js';
 import { tellForgottenRooms } from '../services/chanserv.js';
 
 /** The room, or ERR_NOSUCHCHANNEL. */
@@ -23,105 +25,69 @@ export function requireMembership(server: Server, session: Session, name: string
   return room;
 }
 
+/** `@`, `+`, or with multi-prefix both, for a member's flags. */
+function prefixFor(flags: number, all: boolean): string {
+  let prefix = flags & MEMBER_OP ? '@' : '';
+  if (flags & MEMBER_VOICE && (all || prefix === '')) prefix += '+';
+  return prefix;
+}
+
 export function requireOp(room: Room, session: Session): void {
   if (!room.isOp(session)) throw numericError(N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator");
 }
 
 // JOIN <room>{,<room>} [<key>{,<key>}]   |   JOIN 0
-export function JOIN({ server, session, params }: CommandContext): void | Promise<void> {
+// Each room is decided network-wide (core/room-join.ts), one after the other.
+export function JOIN({ server, session, params }: CommandContext): Promise<void> {
   if (params[0] === '0') {
-    for (const room of [...session.rooms]) leaveRoom(server, session, room, 'PART', [room.name]);
-    return;
+    return server.forEachTargetInTurn(session, 'JOIN', [...session.rooms].map((room) => room.name), (name) => {
+      const room = server.findRoom(name);
+      if (room?.members.has(session)) return leaveRoom(server, session, room, '');
+    });
   }
   const keys = (params[1] ?? '').split(',');
   const joined: Room[] = [];
   const created: Room[] = [];
-  server.forEachTarget(session, 'JOIN', params[0]!.split(','), (name, i) => {
-    const existed = server.findRoom(name) !== undefined;
-    const room = joinRoom(server, session, name, keys[i]);
-    if (room) joined.push(room);
-    if (room && !existed) created.push(room);
-  });
-  // History replay and read markers need the store: a promise, or nothing if neither applies.
-  const replayed = afterJoin(server, session, joined, sendNames);
-  if (created.length === 0) return replayed;
-  return (async () => {
-    await replayed;
-    await tellForgottenRooms(server, session, created);
-  })();
+  return server
+    .forEachTargetInTurn(session, 'JOIN', params[0]!.split(','), async (name, i) => {
+      const result = await joinRoom(server, session, name, keys[i]);
+      if (!result) return;
+      joined.push(result.room);
+      if (result.created) created.push(result.room);
+    })
+    // History replay and read markers need the store, and so does telling about forgotten rooms.
+    .then(() => afterJoin(server, session, joined, sendNames))
+    .then(() => (created.length > 0 ? tellForgottenRooms(server, session, created) : undefined));
 }
 
-/** The room joined, or null if the session already was a member. */
-function joinRoom(server: Server, session: Session, name: string, key: string | undefined): Room | null {
-  if (!isValidRoomName(name, server.config.limits.channel_length)) {
-    throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
-  }
-  let room = server.findRoom(name);
-  if (room?.members.has(session)) return null;
-  if (session.rooms.size >= server.config.limits.channels_per_user) {
-    throw numericError(N.ERR_TOOMANYCHANNELS, name, 'You have joined too many channels');
-  }
-  if (room) checkCanJoin(room, session, key);
-  else {
-    room = new Room(name);
-    server.roomRegistry.restore(room);
-    server.rooms.set(room.key, room);
-  }
-  room.members.set(session, server.roomRegistry.joinFlags(room, session));
-  session.addRoom(room);
-  session.removeInvite(room.key);
-
-  const plain = server.event(session, 'JOIN', [room.name]);
-  const extended = server.event(session, 'JOIN', [room.name, session.account ?? '*', session.realname]);
-  for (const member of room.members.keys()) {
-    const out = member.has('extended-join') ? extended : plain;
-    if (member === session) member.send(out);
-    else member.deliver(out);
-  }
-  if (session.away !== null) {
-    const away = server.event(session, 'AWAY', [session.away]);
-    for (const member of room.members.keys()) if (member !== session && member.has('away-notify')) member.deliver(away);
-  }
+/** The joiner's topic and NAMES, once its JOIN is in the room (room-events.ts). */
+export function welcomeToRoom(server: Server, session: Session, room: Room): void {
   if (room.topic) sendTopic(session, room);
   if (!deferNames(server, session, room)) sendNames(server, session, room);
-  return room;
-}
-
-function checkCanJoin(room: Room, session: Session, key: string | undefined): void {
-  const invited = session.invitedTo.has(room.key);
-  if (room.isBanned(session) && !invited) throw numericError(N.ERR_BANNEDFROMCHAN, room.name, 'Cannot join channel (+b)');
-  if (room.flags.has('i') && !invited) throw numericError(N.ERR_INVITEONLYCHAN, room.name, 'Cannot join channel (+i)');
-  if (room.password !== null && key !== room.password) {
-    throw numericError(N.ERR_BADCHANNELKEY, room.name, 'Cannot join channel (+k)');
-  }
-  if (room.limit !== null && room.members.size >= room.limit) {
-    throw numericError(N.ERR_CHANNELISFULL, room.name, 'Cannot join channel (+l)');
-  }
 }
 
 // PART <room>{,<room>} [<reason>]
-export function PART({ server, session, params }: CommandContext): void {
-  const reason = params[1];
-  server.forEachTarget(session, 'PART', params[0]!.split(','), (name) => {
+export function PART({ server, session, params }: CommandContext): Promise<void> {
+  const reason = params[1] ?? '';
+  return server.forEachTargetInTurn(session, 'PART', params[0]!.split(','), (name) => {
     const room = requireMembership(server, session, name);
-    leaveRoom(server, session, room, 'PART', reason ? [room.name, reason] : [room.name]);
+    return leaveRoom(server, session, room, reason);
   });
 }
 
-/** Tell the room (and the one leaving) about a PART or KICK, then remove the membership. */
-function leaveRoom(server: Server, leaver: Session, room: Room, command: string, params: string[], source = leaver): void {
-  const out = server.event(source, command, params);
-  for (const member of room.members.keys()) {
-    if (member === source) member.send(out);
-    else member.deliver(out);
-  }
-  server.removeFromRoom(leaver, room);
-  // Everything until now was seen: a later JOIN replays only what came after (history/seen.ts).
-  rememberLeaving(leaver, room.key, Date.now());
+/**
+ * PART network-wide: the membership is dropped in the shared state with the PART sequenced in
+ * the room's log; everyone, the leaver too, sees it when the log delivers it (room-events.ts).
+ */
+async function leaveRoom(server: Server, session: Session, room: Room, reason: string): Promise<void> {
+  const announce: PartEvent = { v: 1, origin: server.cluster.nodes.id, kind: 'part', uid: session.uid, source: session.prefix, reason };
+  const result = await server.cluster.state.leave(room.name, session.uid, { announce });
+  if (!result.ok) throw numericError(N.ERR_NOTONCHANNEL, room.name, "You're not on that channel");
+  await server.roomCopies.applied(room.key, result.stamp!.seq);
 }
 
 // TOPIC <room> [<topic>]
-export function TOPIC({ server, session, params }: CommandContext): void {
+export function TOPIC({ server, session, params }: CommandContext): void | Promise<void> {
   const room = requireRoom(server, params[0]!);
   if (params.length < 2) {
     if (room.flags.has('s') && !room.members.has(session)) throw numericError(N.ERR_NOTONCHANNEL, room.name, "You're not on that channel");
@@ -131,13 +97,45 @@ export function TOPIC({ server, session, params }: CommandContext): void {
   }
   if (!room.members.has(session)) throw numericError(N.ERR_NOTONCHANNEL, room.name, "You're not on that channel");
   if (room.flags.has('t')) requireOp(room, session);
-  // The event cuts a topic that would not fit its line (line-fit.ts): what is kept is what was sent.
-  const out = server.event(session, 'TOPIC', [room.name, params[1]!.slice(0, server.config.limits.topic_length)]);
-  const text = out.message.params[1]!;
-  room.topic = text === '' ? null : { text, setBy: session.prefix, setAt: Math.floor(Date.now() / 1000) };
-  server.roomRegistry.changed(room);
-  room.broadcast(out, session);
-  session.send(out);
+  // Cut as the line will be (line-fit.ts): what is kept is what was sent.
+  const text = fitLastParam(session.prefix, 'TOPIC', [room.name, params[1]!.slice(0, server.config.limits.topic_length)])[1]!;
+  const topic = text === '' ? null : { text, setBy: session.prefix, setAt: Math.floor(Date.now() / 1000) };
+  return changeRoom(server, session, room, {
+    set: topic ? { topic: JSON.stringify(topic) } : {},
+    del: topic ? [] : ['topic'],
+    by: room.flags.has('t') ? { uid: session.uid, anyOf: MEMBER_OP } : undefined,
+    command: 'TOPIC',
+    params: [room.name, text],
+  }).then(() => {});
+}
+
+/**
+ * A change of room fields (TOPIC, MODE) network-wide: one `changeRoom`, the line sequenced in
+ * the room's log in the same step; the copy changes and everyone sees the line when the log
+ * delivers it. `expectVersion` makes it a compare-and-set: resolves false when it was stale.
+ */
+export async function changeRoom(
+  server: Server,
+  session: Session,
+  room: Room,
+  change: { set: Record<string, string>; del: string[]; by?: Actor; command: 'MODE' | 'TOPIC'; params: string[]; members?: Record<string, number>; expectVersion?: number },
+): Promise<RoomSnapshot | null> {
+  const announce: RoomStateEvent = {
+    v: 1, origin: server.cluster.nodes.id, kind: 'room', by: session.prefix, set: change.set, del: change.del,
+    actor: session.uid, command: change.command, params: change.params, account: session.account,
+  };
+  if (change.members) announce.members = change.members;
+  const result = await server.cluster.state.changeRoom(room.name, { set: change.set, del: change.del, by: change.by, expectVersion: change.expectVersion, announce });
+  if (!result.ok) {
+    if (result.reason === 'stale') return result.room;
+    if (result.reason === 'not-allowed') throw numericError(N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator");
+    throw numericError(N.ERR_NOSUCHCHANNEL, room.name, 'No such channel');
+  }
+  for (const uid in change.members ?? {}) {
+    await server.cluster.state.setMember(room.name, uid, change.members![uid]!, { by: { uid: session.uid, anyOf: MEMBER_OP } });
+  }
+  await server.roomCopies.applied(room.key, result.stamp!.seq);
+  return null;
 }
 
 function sendTopic(session: Session, room: Room): void {
@@ -166,16 +164,19 @@ export function sendNames(server: Server, session: Session, room: Room): void {
   // Room for ":server 353 nick = #room :" and CRLF.
   const budget = 500 - server.name.length - session.nick.length - room.name.length - 10;
   let line = '';
-  for (const member of room.members.keys()) {
-    if (member.state === 'closing') continue;
-    const entry = room.prefixOf(member, multi) + (full ? member.prefix : member.nick);
+  const add = (entry: string) => {
     if (line !== '' && Buffer.byteLength(line) + 1 + Buffer.byteLength(entry) > budget) {
       session.numeric(N.RPL_NAMREPLY, symbol, room.name, line);
       line = entry;
     } else {
       line = line === '' ? entry : `${line} ${entry}`;
     }
+  };
+  for (const member of room.members.keys()) {
+    if (member.state !== 'closing') add(room.prefixOf(member, multi) + (full ? member.prefix : member.nick));
   }
+  // Members on other nodes, from this node's copy of the room.
+  for (const m of room.remote.values()) add(prefixFor(m.flags, multi) + (full ? `${m.nick}!${m.user}@${m.host}` : m.nick));
   if (line !== '') session.numeric(N.RPL_NAMREPLY, symbol, room.name, line);
   session.numeric(N.RPL_ENDOFNAMES, room.name, 'End of /NAMES list');
 }
@@ -194,7 +195,7 @@ export function LIST({ server, session, params }: CommandContext): void {
   const rooms = names ? names.map((key) => server.rooms.get(key)).filter((r): r is Room => !!r) : server.rooms.values();
   let left = server.config.limits.list_max_results;
   for (const room of rooms) {
-    const size = room.members.size;
+    const size = room.size;
     if (size <= min || size >= max) continue;
     if (room.flags.has('s') && !room.members.has(session)) continue;
     if (left-- === 0) {
@@ -209,7 +210,7 @@ export function LIST({ server, session, params }: CommandContext): void {
 // KICK <room>{,<room>} <nick>{,<nick>} [<reason>]
 // RFC 2812 3.2.8: one room and several nicks, or as many rooms as nicks, taken in pairs; any
 // other shape is ERR_NEEDMOREPARAMS. Each kick goes out as its own KICK with one nick.
-export function KICK({ server, session, params }: CommandContext): void {
+export function KICK({ server, session, params }: CommandContext): Promise<void> {
   const rooms = params[0]!.split(',');
   const nicks = params[1]!.split(',');
   if (rooms.length !== 1 && rooms.length !== nicks.length) throw numericError(N.ERR_NEEDMOREPARAMS, 'KICK', 'Not enough parameters');
@@ -223,12 +224,24 @@ export function KICK({ server, session, params }: CommandContext): void {
   };
   // One room is checked once: not being its operator is one error, not one per nick.
   const single = rooms.length === 1 ? opIn(rooms[0]!) : null;
-  server.forEachTarget(session, 'KICK', nicks, (nick, i) => {
+  return server.forEachTargetInTurn(session, 'KICK', nicks, async (nick, i) => {
     const room = single ?? opIn(rooms[i]!);
-    const target = server.findNick(nick);
-    if (!target) throw numericError(N.ERR_NOSUCHNICK, nick, 'No such nick/channel');
-    if (!room.members.has(target)) throw numericError(N.ERR_USERNOTINCHANNEL, target.nick, room.name, "They aren't on that channel");
-    leaveRoom(server, target, room, 'KICK', [room.name, target.nick, reason], session);
+    const target = room.memberByNick(nick);
+    if (!target) {
+      const known = server.findUser(nick);
+      if (!(known instanceof Promise ? await known : known)) throw numericError(N.ERR_NOSUCHNICK, nick, 'No such nick/channel');
+      throw numericError(N.ERR_USERNOTINCHANNEL, nick, room.name, "They aren't on that channel");
+    }
+    // The shared state checks the kicker's op again, atomically with the removal.
+    const announce: PartEvent = {
+      v: 1, origin: server.cluster.nodes.id, kind: 'part', uid: target.uid, source: target.prefix, reason, by: session.prefix, kicker: session.uid,
+    };
+    const result = await server.cluster.state.leave(room.name, target.uid, { by: { uid: session.uid, anyOf: MEMBER_OP }, announce });
+    if (!result.ok) {
+      if (result.reason === 'not-allowed') throw numericError(N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator");
+      throw numericError(N.ERR_USERNOTINCHANNEL, target.nick, room.name, "They aren't on that channel");
+    }
+    await server.roomCopies.applied(room.key, result.stamp!.seq);
   });
 }
 

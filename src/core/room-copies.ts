@@ -1,0 +1,147 @@
+/**
+ * This node's copies of rooms (core/room.ts), kept in step with the network.
+ *
+ * The shared state (cluster/state.ts) decides every change of a room; each change is sequenced
+ * into the room's log in the same atomic step (`announce`), and a copy changes only when the
+ * log delivers it (room-events.ts), own changes included. So every node's copy of a room goes
+ * through the same states in the same order, and a command's reply (the JOIN echo, the MODE line)
+ * comes from the delivery, in its place among the messages.
+ *
+ * A node keeps a copy while it has local members, and follows the room's log meanwhile:
+ * - the first local member's join starts it: from the snapshot its JOIN checked against
+ *   (state, members and the log's sequence read together), following the log from that
+ *   sequence; or, for a room the join created, empty, from the join's own sequence minus one;
+ * - when the last local member has left (and no local join is under way) the copy is dropped
+ *   and the log no longer followed.
+ * Commands wait for their own change to be applied (`applied`), so a client's later commands
+ * see it, and labeled-response captures the reply.
+ */
+import { foldCase } from '../protocol/index.js';
+import type { RoomSnapshot } from '../cluster/state.js';
+import { roomFromSnapshot } from './room-fields.js';
+import { Room } from './room.js';
+import type { Server } from './server.js';
+import type { Session } from './session.js';
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+}
+
+export class RoomCopies {
+  /** Local joins under way, by folded name: the copy stays while any is. */
+  private readonly joining = new Map<string, number>();
+  /** Copies being started (follow under way), by folded name. */
+  private readonly starting = new Map<string, Promise<void>>();
+  /** Logs being unfollowed, by folded name: a new copy waits for it. */
+  private readonly stopping = new Map<string, Promise<void>>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  /** Where each copy began: entries at or before it were in its snapshot, never delivered. */
+  private readonly bases = new WeakMap<Room, number>();
+
+  constructor(private readonly server: Server) {}
+
+  /** A local JOIN began; `end` must follow (the copy is kept until then). */
+  beginJoin(key: string): void {
+    this.joining.set(key, (this.joining.get(key) ?? 0) + 1);
+  }
+
+  endJoin(key: string): void {
+    const left = (this.joining.get(key) ?? 1) - 1;
+    if (left > 0) this.joining.set(key, left);
+    else this.joining.delete(key);
+    this.dropIfUnused(key);
+  }
+
+  /**
+   * A local user's join succeeded in the shared state at `seq`: make sure this node has a copy
+   * and follows the log, then wait until the join is applied. `snapshot` is what the join was
+   * checked against (null: the join created the room, from `created`). Resolves with the copy,
+   * and whether the join was delivered (false: another local join's snapshot already held it,
+   * so the joiner was not welcomed by the delivery).
+   */
+  async joined(name: string, seq: number, snapshot: RoomSnapshot | null, created: Room | null): Promise<{ room: Room | undefined; delivered: boolean }> {
+    const key = foldCase(name);
+    const start = this.starting.get(key);
+    if (start) await start;
+    if (!this.server.rooms.has(key)) {
+      const starting = this.start(key, seq, snapshot, created);
+      this.starting.set(key, starting);
+      try {
+        await starting;
+      } finally {
+        this.starting.delete(key);
+      }
+    }
+    await this.applied(key, seq);
+    const room = this.server.rooms.get(key);
+    return { room, delivered: !room || (this.bases.get(room) ?? 0) < seq };
+  }
+
+  private async start(key: string, seq: number, snapshot: RoomSnapshot | null, created: Room | null): Promise<void> {
+    const stopping = this.stopping.get(key);
+    if (stopping) await stopping;
+    let copy: Room;
+    if (snapshot && snapshot.seq < seq) {
+      copy = roomFromSnapshot(snapshot, (uid) => this.server.users.localByUid(uid), addLocal);
+    } else {
+      // Created by this join (or the snapshot is already past it, which a CAS join excludes):
+      // the room as created, and its log from just before the join.
+      copy = created ?? new Room(snapshot?.name ?? key);
+      copy.applied = seq - 1;
+    }
+    this.bases.set(copy, copy.applied);
+    this.server.rooms.set(key, copy);
+    await this.server.cluster.bus.follow(key, copy.applied);
+  }
+
+  /** Resolves once the log's entry `seq` is applied to the copy (or the copy is gone). */
+  applied(key: string, seq: number): Promise<void> {
+    const room = this.server.rooms.get(key);
+    if (!room || room.applied >= seq) return Promise.resolve();
+    return new Promise((resolve) => {
+      let list = this.waiters.get(key);
+      if (!list) this.waiters.set(key, (list = []));
+      list.push({ seq, resolve });
+    });
+  }
+
+  /** The copy of `key` has applied everything up to its `applied`: wake who waited for it. */
+  advanced(room: Room): void {
+    const list = this.waiters.get(room.key);
+    if (!list) return;
+    const still = list.filter((w) => w.seq > room.applied);
+    for (const w of list) if (w.seq <= room.applied) w.resolve();
+    if (still.length) this.waiters.set(room.key, still);
+    else this.waiters.delete(room.key);
+  }
+
+  /** A change may have left the copy without local members: drop it unless a join is under way. */
+  dropIfUnused(key: string): void {
+    const room = this.server.rooms.get(key);
+    if (!room || room.members.size > 0 || this.joining.has(key) || this.starting.has(key)) return;
+    this.server.rooms.delete(key);
+    for (const w of this.waiters.get(key) ?? []) w.resolve();
+    this.waiters.delete(key);
+    const stopping = this.server.cluster.bus.unfollow(key).then(
+      () => {},
+      (err: unknown) => this.server.logger.warn('cluster: unfollowing a room failed', { room: key, err }),
+    );
+    this.stopping.set(key, stopping);
+    void stopping.finally(() => {
+      if (this.stopping.get(key) === stopping) this.stopping.delete(key);
+    });
+  }
+}
+
+/** A local member in a copy: both sides of the membership. */
+export function addLocal(room: Room, session: Session, flags: number): void {
+  room.members.set(session, flags);
+  session.addRoom(room);
+}
+
+/** Removes a local member from its copy (both sides). */
+export function removeLocal(room: Room, session: Session): void {
+  room.members.delete(session);
+  session.removeRoom(room);
+}

@@ -1,0 +1,219 @@
+/**
+ * A room's log, applied to this node's copy (room-copies.ts) and shown to its local members, in
+ * log order. The only place copies change: JOIN, PART, KICK, QUIT, MODE, TOPIC, and other nodes'
+ * users changing nick, away or account. A command's own reply (the JOIN echo, the MODE line)
+ * comes from here too, in its place; `send` (a reply, inside the command's labeled-response
+ * capture while the command waits for it) for the one who did it, `deliver` for the others.
+ *
+ * A user on another node in several of this node's rooms quits (or renames) once per room log;
+ * a local member sharing two of those rooms is told once (`Notified`).
+ */
+import { fitLastParam } from '../protocol/index.js';
+import type { ClusterEvent, Delivery, JoinEvent, MemberEvent, NickEvent, PartEvent, QuitEvent, RoomStateEvent, UserEvent } from '../cluster/events.js';
+import { Outgoing } from './outgoing.js';
+import { addLocal, removeLocal } from './room-copies.js';
+import { applyFields } from './room-fields.js';
+import type { Room } from './room.js';
+import type { Server } from './server.js';
+import type { Session } from './session.js';
+import { welcomeToRoom } from './commands/rooms.js';
+import { rememberLeaving } from './history/seen.js';
+
+type EventDelivery = Extract<Delivery, { type: 'event' }>;
+
+/** One delivery of a room log: applied if this node keeps a copy of the room. */
+export function applyRoomDelivery(server: Server, delivery: Delivery, key: string): void {
+  const room = server.rooms.get(key);
+  if (!room) return;
+  if (delivery.type === 'gap') {
+    // Changes in a gap are lost to this copy; later ones still apply (step 2: point 6 restores).
+    room.applied = delivery.to ?? room.applied;
+    if (delivery.reason === 'restarted') room.applied = 0;
+    server.roomCopies.advanced(room);
+    return;
+  }
+  if (delivery.stamp.seq <= room.applied) return; // in the snapshot the copy began from
+  try {
+    applyEvent(server, room, delivery.event, delivery);
+  } finally {
+    room.applied = delivery.stamp.seq;
+    server.roomCopies.advanced(room);
+    server.roomCopies.dropIfUnused(room.key);
+  }
+}
+
+function applyEvent(server: Server, room: Room, event: ClusterEvent, delivery: EventDelivery): void {
+  switch (event.kind) {
+    case 'join':
+      return applyJoin(server, room, event, delivery);
+    case 'part':
+      return applyPart(server, room, event, delivery);
+    case 'quit':
+      return applyQuit(server, room, event, delivery);
+    case 'room':
+      return applyState(server, room, event, delivery);
+    case 'member':
+      return applyMember(room, event);
+    case 'nick':
+      return applyNick(server, room, event, delivery);
+    case 'user':
+      return applyUser(server, room, event, delivery);
+    default:
+      return;
+  }
+}
+
+/** An event as its recipients see it: the log's time, the actor's account. */
+function line(source: string, command: string, params: string[], time: number, account: string | null | undefined): Outgoing {
+  const tags: Record<string, string> = { time: new Date(time).toISOString() };
+  if (account) tags.account = account;
+  return new Outgoing({ tags, source, command, params: fitLastParam(source, command, params) });
+}
+
+function applyJoin(server: Server, room: Room, event: JoinEvent, delivery: EventDelivery): void {
+  const joiner = event.origin === server.cluster.nodes.id ? server.users.localByUid(event.uid) : undefined;
+  if (joiner) {
+    if (room.members.has(joiner)) return;
+    addLocal(room, joiner, event.flags);
+    joiner.removeInvite(room.key);
+  } else {
+    if (room.remote.has(event.uid)) return;
+    const [nick = '', userHost = ''] = event.source.split('!');
+    const [user = '', host = ''] = userHost.split('@');
+    room.remote.set(event.uid, { uid: event.uid, nick, user, host, realname: event.realname, account: event.account, away: event.away ?? null, flags: event.flags });
+  }
+  const { time } = delivery.stamp;
+  const plain = line(event.source, 'JOIN', [room.name], time, event.account);
+  const extended = line(event.source, 'JOIN', [room.name, event.account ?? '*', event.realname], time, event.account);
+  for (const member of room.members.keys()) {
+    const out = member.has('extended-join') ? extended : plain;
+    if (member === joiner) member.send(out);
+    else member.deliver(out);
+  }
+  if (event.away) {
+    const away = line(event.source, 'AWAY', [event.away], time, event.account);
+    for (const member of room.members.keys()) if (member !== joiner && member.has('away-notify')) member.deliver(away);
+  }
+  if (joiner) welcomeToRoom(server, joiner, room);
+}
+
+function applyPart(server: Server, room: Room, event: PartEvent, delivery: EventDelivery): void {
+  const local = room.localMember(event.uid);
+  if (!local && !room.remote.has(event.uid)) return;
+  const nick = event.source.split('!')[0]!;
+  const out = event.by === undefined
+    ? line(event.source, 'PART', event.reason === '' ? [room.name] : [room.name, event.reason], delivery.stamp.time, null)
+    : line(event.by, 'KICK', [room.name, nick, event.reason], delivery.stamp.time, null);
+  const actor = event.by === undefined ? event.uid : event.kicker;
+  for (const member of room.members.keys()) {
+    if (member.uid === actor && delivery.own) member.send(out);
+    else member.deliver(out);
+  }
+  if (local) {
+    removeLocal(room, local);
+    // Everything until now was seen: a later JOIN replays only what came after (history/seen.ts).
+    rememberLeaving(local, room.key, delivery.stamp.time);
+  } else room.remote.delete(event.uid);
+}
+
+function applyQuit(server: Server, room: Room, event: QuitEvent, delivery: EventDelivery): void {
+  const local = room.localMember(event.uid);
+  const remote = local ? undefined : room.remote.get(event.uid);
+  if (!local && !remote) return;
+  const source = local ? local.prefix : `${remote!.nick}!${remote!.user}@${remote!.host}`;
+  const out = line(source, 'QUIT', [event.reason], delivery.stamp.time, local ? local.account : remote!.account);
+  const told = server.notified.of(`quit:${event.uid}`);
+  for (const member of room.members.keys()) {
+    if (member === local || told.has(member)) continue;
+    told.add(member);
+    member.deliver(out);
+  }
+  if (local) removeLocal(room, local);
+  else room.remote.delete(event.uid);
+}
+
+function applyState(server: Server, room: Room, event: RoomStateEvent, delivery: EventDelivery): void {
+  applyFields(room, event.set ?? {}, event.del ?? []);
+  if (delivery.stamp.version !== undefined) room.version = delivery.stamp.version;
+  for (const uid in event.members ?? {}) setFlags(room, uid, event.members![uid]!);
+  // Registered rooms are written through once, by the node that made the change.
+  if (delivery.own && (Object.keys(event.set ?? {}).length > 0 || (event.del ?? []).length > 0)) server.roomRegistry.changed(room);
+  if (!event.command || !event.params) return;
+  const out = line(event.by, event.command, event.params, delivery.stamp.time, event.account);
+  for (const member of room.members.keys()) {
+    if (delivery.own && member.uid === event.actor) member.send(out);
+    else member.deliver(out);
+  }
+}
+
+function applyMember(room: Room, event: MemberEvent): void {
+  setFlags(room, event.uid, event.flags);
+}
+
+function setFlags(room: Room, uid: string, flags: number): void {
+  const local = room.localMember(uid);
+  if (local) room.members.set(local, flags);
+  else {
+    const remote = room.remote.get(uid);
+    if (remote) remote.flags = flags;
+  }
+}
+
+/**
+ * Another node's user renamed: its copy here follows, and local members are told once. This
+ * node's own users' renames were shown when they happened (commands/registration.ts changeNick).
+ */
+function applyNick(server: Server, room: Room, event: NickEvent, delivery: EventDelivery): void {
+  if (delivery.own) return;
+  const remote = room.remote.get(event.uid);
+  if (!remote) return;
+  remote.nick = event.nick;
+  const out = line(event.source, 'NICK', [event.nick], delivery.stamp.time, remote.account);
+  tellOnce(server, room, `nick:${event.uid}:${event.nick}`, out, () => true);
+}
+
+/** Another node's user changed away or account: away-notify and account-notify, once each. */
+function applyUser(server: Server, room: Room, event: UserEvent, delivery: EventDelivery): void {
+  if (delivery.own) return;
+  const remote = room.remote.get(event.uid);
+  if (!remote) return;
+  const source = `${remote.nick}!${remote.user}@${remote.host}`;
+  const fields = event.fields;
+  if ('away' in fields) {
+    remote.away = fields.away ?? null;
+    const out = line(source, 'AWAY', remote.away === null ? [] : [remote.away], delivery.stamp.time, remote.account);
+    tellOnce(server, room, `away:${event.uid}:${remote.away}`, out, (m) => m.has('away-notify'));
+  }
+  if ('account' in fields) {
+    remote.account = fields.account ?? null;
+    const out = line(source, 'ACCOUNT', [remote.account ?? '*'], delivery.stamp.time, null);
+    tellOnce(server, room, `account:${event.uid}:${remote.account}`, out, (m) => m.has('account-notify'));
+  }
+}
+
+function tellOnce(server: Server, room: Room, key: string, out: Outgoing, wanted: (member: Session) => boolean): void {
+  const told = server.notified.of(key);
+  for (const member of room.members.keys()) {
+    if (told.has(member) || !wanted(member)) continue;
+    told.add(member);
+    member.deliver(out);
+  }
+}
+
+/**
+ * Who was told of a change that arrives once per room log (a quit, a rename): each local member
+ * once. Entries are forgotten after a minute (Server.sweep), long after every log delivered them.
+ */
+export class Notified {
+  private readonly entries = new Map<string, { told: Set<Session>; at: number }>();
+
+  of(key: string): Set<Session> {
+    let entry = this.entries.get(key);
+    if (!entry) this.entries.set(key, (entry = { told: new Set(), at: Date.now() }));
+    return entry.told;
+  }
+
+  prune(now: number): void {
+    for (const [key, entry] of this.entries) if (now - entry.at > 60_000) this.entries.delete(key);
+  }
+}

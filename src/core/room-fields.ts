@@ -1,0 +1,118 @@
+/**
+ * How a room's state is written in the shared state's generic fields (cluster/state.ts
+ * RoomSnapshot): `modes` (flag letters, sorted), `key`, `limit` (decimal), `topic` (JSON
+ * `{ text, setBy, setAt }`), `created` (seconds), and one `b:<folded mask>` per ban (JSON
+ * `{ mask, setBy, setAt }`). Rooms are copied to nodes from these and changed through them.
+ */
+import { foldCase } from '../protocol/index.js';
+import type { RoomSnapshot } from '../cluster/state.js';
+import { Room } from './room.js';
+
+const BAN = 'b:';
+
+/** Every field of `room`, for creating it in the shared state. */
+export function fieldsOf(room: Room): Record<string, string> {
+  const fields: Record<string, string> = {
+    modes: [...room.flags].sort().join(''),
+    created: String(room.createdAt),
+  };
+  if (room.password !== null) fields.key = room.password;
+  if (room.limit !== null) fields.limit = String(room.limit);
+  if (room.topic) fields.topic = JSON.stringify(room.topic);
+  for (const ban of room.bans) fields[BAN + ban.folded] = JSON.stringify({ mask: ban.mask, setBy: ban.setBy, setAt: ban.setAt });
+  return fields;
+}
+
+/** Fields set and deleted, applied to a copy in the order a log delivered them. */
+export function applyFields(room: Room, set: Record<string, string>, del: readonly string[]): void {
+  for (const field of del) applyField(room, field, undefined);
+  for (const field in set) applyField(room, field, set[field]);
+}
+
+function applyField(room: Room, field: string, value: string | undefined): void {
+  if (field.startsWith(BAN)) {
+    const folded = field.slice(BAN.length);
+    const index = room.bans.findIndex((ban) => ban.folded === folded);
+    if (index !== -1) room.bans.splice(index, 1);
+    const ban = value === undefined ? null : parse<{ mask: string; setBy: string; setAt: number }>(value);
+    if (ban) room.bans.push({ mask: ban.mask, setBy: ban.setBy, setAt: ban.setAt, folded });
+    return;
+  }
+  switch (field) {
+    case 'modes':
+      room.flags.clear();
+      for (const flag of value ?? '') room.flags.add(flag);
+      return;
+    case 'key':
+      room.password = value ?? null;
+      return;
+    case 'limit':
+      room.limit = value === undefined ? null : Number(value);
+      return;
+    case 'topic':
+      room.topic = value === undefined ? null : parse(value);
+      return;
+    case 'created':
+      if (value !== undefined) room.createdAt = Number(value);
+      return;
+  }
+}
+
+/** Replaces every field of `room` by `fields` (a room created again under an existing copy). */
+export function resetFields(room: Room, fields: Record<string, string>): void {
+  applyFields(room, {}, Object.keys(fieldsOf(room)));
+  applyFields(room, fields, []);
+}
+
+/** A scratch copy of the room's fields and members, to try changes on (MODE). */
+export function cloneRoom(room: Room): Room {
+  const copy = new Room(room.name);
+  resetFields(copy, fieldsOf(room));
+  copy.version = room.version;
+  for (const [member, flags] of room.members) copy.members.set(member, flags);
+  for (const [uid, member] of room.remote) copy.remote.set(uid, { ...member });
+  return copy;
+}
+
+/** A copy of the room as the snapshot shows it; `local` finds this node's sessions by uid. */
+export function roomFromSnapshot<S>(snapshot: RoomSnapshot, local: (uid: string) => S | undefined, add: (room: Room, session: S, flags: number) => void): Room {
+  const room = new Room(snapshot.name);
+  room.flags.clear();
+  applyFields(room, snapshot.fields, []);
+  room.version = snapshot.version;
+  room.applied = snapshot.seq;
+  for (const [uid, flags] of snapshot.members) {
+    const session = local(uid);
+    if (session !== undefined) {
+      add(room, session, flags);
+      continue;
+    }
+    const details = snapshot.users.get(uid);
+    room.remote.set(uid, { uid, flags, nick: details?.nick ?? uid, user: details?.user ?? '', host: details?.host ?? '', realname: details?.realname ?? '', account: details?.account ?? null, away: details?.away ?? null });
+  }
+  return room;
+}
+
+/** The fields `before` -> `after` changed: what to set and what to delete. */
+export function fieldChanges(before: Room, after: Room): { set: Record<string, string>; del: string[] } {
+  const a = fieldsOf(before);
+  const b = fieldsOf(after);
+  const set: Record<string, string> = {};
+  const del: string[] = [];
+  for (const field in b) if (a[field] !== b[field]) set[field] = b[field]!;
+  for (const field in a) if (!(field in b)) del.push(field);
+  return { set, del };
+}
+
+/** A ban's field name (the shared state folds nothing in field names). */
+export function banField(mask: string): string {
+  return BAN + foldCase(mask);
+}
+
+function parse<T>(value: string): T | null {
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return null;
+  }
+}

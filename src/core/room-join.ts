@@ -1,0 +1,112 @@
+/**
+ * JOIN decided network-wide (issue 14 step 2, point 3). The room's shared state is read
+ * (`room()`: state, members and log position together), key, +i, invite, bans and the limit
+ * are checked here against that version, and `join` is a compare-and-set on it, with the JOIN
+ * sequenced into the room's log in the same step. A change in between (`stale`) means checking
+ * again against the state it returns, a few times at most. The joiner's JOIN, topic and NAMES
+ * come when the log delivers the JOIN (room-events.ts), after every change before it.
+ */
+import { foldCase, isValidRoomName } from '../protocol/index.js';
+import * as N from '../protocol/numerics.js';
+import type { JoinEvent } from '../cluster/events.js';
+import type { RoomSnapshot } from '../cluster/state.js';
+import { failError, numericError } from './errors.js';
+import { fieldsOf, resetFields, roomFromSnapshot } from './room-fields.js';
+import { MEMBER_OP, Room } from './room.js';
+import type { Server } from './server.js';
+import type { Session } from './session.js';
+import { welcomeToRoom } from './commands/rooms.js';
+
+/** Compare-and-set attempts before JOIN gives up with FAIL (each lost one means the room changed). */
+const JOIN_ATTEMPTS = 5;
+
+/** The room joined (and whether this join created it), or null if the session already was a member. */
+export async function joinRoom(server: Server, session: Session, name: string, key: string | undefined): Promise<{ room: Room; created: boolean } | null> {
+  if (!isValidRoomName(name, server.config.limits.channel_length)) {
+    throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
+  }
+  const folded = foldCase(name);
+  if (server.rooms.get(folded)?.members.has(session)) return null;
+  if (session.rooms.size >= server.config.limits.channels_per_user) {
+    throw numericError(N.ERR_TOOMANYCHANNELS, name, 'You have joined too many channels');
+  }
+  server.roomCopies.beginJoin(folded);
+  try {
+    return await decide(server, session, name, key);
+  } finally {
+    server.roomCopies.endJoin(folded);
+  }
+}
+
+async function decide(server: Server, session: Session, name: string, key: string | undefined): Promise<{ room: Room; created: boolean } | null> {
+  const { state } = server.cluster;
+  const invited = session.invitedTo.has(foldCase(name));
+  let snapshot = await state.room(name);
+  for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
+    if (session.state === 'closing') return null;
+    let created: Room | null = null;
+    let flags: number;
+    if (snapshot) {
+      checkCanJoin(roomFromSnapshot(snapshot, () => undefined, () => {}), session, key, invited);
+      flags = joinFlags(server, session, foldCase(name), false);
+    } else {
+      created = new Room(name);
+      server.roomRegistry.restore(created);
+      created.version = 1;
+      flags = joinFlags(server, session, created.key, true);
+    }
+    const announce: JoinEvent = {
+      v: 1, origin: server.cluster.nodes.id, kind: 'join', uid: session.uid, source: session.prefix,
+      account: session.account, realname: session.realname, flags, away: session.away,
+    };
+    const result = await state.join(name, session.uid, {
+      flags,
+      expectVersion: snapshot ? snapshot.version : null,
+      create: created ? { fields: fieldsOf(created), flags } : undefined,
+      announce,
+    });
+    if (result.ok) {
+      const { room, delivered } = await server.roomCopies.joined(name, result.stamp!.seq, snapshot, created);
+      if (!room || !room.members.has(session)) return null; // left again meanwhile (a KICK, a QUIT)
+      if (result.created && created && room !== created) resetFields(room, fieldsOf(created));
+      // Another local join's snapshot held this one: the log never delivered it here.
+      if (!delivered) welcomeHere(server, session, room, announce);
+      return { room, created: result.created };
+    }
+    if (result.reason === 'stale') {
+      snapshot = result.room;
+      continue;
+    }
+    if (result.reason === 'full') throw numericError(N.ERR_CHANNELISFULL, name, 'Cannot join channel (+l)');
+    if (result.reason === 'already-member') return null;
+    snapshot = await state.room(name); // 'absent': it vanished between the read and the join
+  }
+  throw failError('JOIN', 'TEMPORARILY_UNAVAILABLE', name, 'The room kept changing while joining; try again');
+}
+
+function checkCanJoin(room: Room, session: Session, key: string | undefined, invited: boolean): void {
+  if (room.isBanned(session) && !invited) throw numericError(N.ERR_BANNEDFROMCHAN, room.name, 'Cannot join channel (+b)');
+  if (room.flags.has('i') && !invited) throw numericError(N.ERR_INVITEONLYCHAN, room.name, 'Cannot join channel (+i)');
+  if (room.password !== null && key !== room.password) {
+    throw numericError(N.ERR_BADCHANNELKEY, room.name, 'Cannot join channel (+k)');
+  }
+  // The shared state counts the limit again atomically ('full'); this answers without a write.
+  if (room.limit !== null && room.size >= room.limit) {
+    throw numericError(N.ERR_CHANNELISFULL, room.name, 'Cannot join channel (+l)');
+  }
+}
+
+/** Registered rooms op their founder and operators only; other rooms their creator. */
+function joinFlags(server: Server, session: Session, key: string, creating: boolean): number {
+  const registration = server.roomRegistry.get(key);
+  if (!registration) return creating ? MEMBER_OP : 0;
+  const account = session.accountKey;
+  return account && (account === registration.founder || registration.operators.includes(account)) ? MEMBER_OP : 0;
+}
+
+/** The joiner's own JOIN, topic and NAMES when its JOIN was not delivered here. */
+function welcomeHere(server: Server, session: Session, room: Room, event: JoinEvent): void {
+  const params = session.has('extended-join') ? [room.name, event.account ?? '*', event.realname] : [room.name];
+  session.send(server.event(session, 'JOIN', params));
+  welcomeToRoom(server, session, room);
+}

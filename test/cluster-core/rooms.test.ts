@@ -1,0 +1,105 @@
+/**
+ * Issue 14 step 2, rooms network-wide: two servers in this process on one Redis prefix. JOIN,
+ * PART, KICK, TOPIC and MODE decided in the shared state and seen on both nodes in the room
+ * log's order; NAMES lists members of both; NICK, AWAY and QUIT of a user reach the other node.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RawClient } from '../helpers/raw-client.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { dropPrefix, randomPrefix, redisSkipReason, TEST_REDIS_URL } from '../cluster/redis-helpers.js';
+import type { IrcMessage } from '../../src/protocol/index.js';
+
+const skip = await redisSkipReason();
+const is = (command: string, param?: string) => (m: IrcMessage) => m.command === command && (param === undefined || m.params.includes(param));
+
+describe('rooms across two nodes', { skip }, () => {
+  const prefix = randomPrefix('rooms');
+  let a: TestServer;
+  let b: TestServer;
+  const clients: RawClient[] = [];
+  const register = async (server: TestServer, nick: string, caps: string[] = []) => {
+    const c = await RawClient.register(server.port, nick, caps);
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    a = await startTestServer({ cluster: { url: TEST_REDIS_URL, prefix } });
+    b = await startTestServer({ cluster: { url: TEST_REDIS_URL, prefix } });
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await a.stop();
+    await b.stop();
+    await dropPrefix(TEST_REDIS_URL, prefix);
+  });
+
+  it('JOIN on two nodes: each sees the other join, NAMES lists both, the creator is op', async () => {
+    const op = await register(a, 'roomop');
+    const guest = await register(b, 'roomguest', ['away-notify']);
+    op.send('JOIN #both');
+    await op.expect(is('366'));
+    guest.send('JOIN #both');
+    const names = await guest.expect(is('353'));
+    assert.deepEqual(names.params.at(-1)!.split(' ').sort(), ['@roomop', 'roomguest']);
+    const joined = await op.expect(is('JOIN'));
+    assert.equal(joined.source?.split('!')[0], 'roomguest');
+    // The key is checked against the shared state on the other node too.
+    op.send('MODE #both +k secret');
+    await guest.expect((m) => m.command === 'MODE' && m.params.join(' ') === '#both +k secret');
+    const third = await register(b, 'roomthird');
+    third.send('JOIN #both');
+    await third.expect(is('475'));
+    third.send('JOIN #both secret');
+    await third.expect(is('366'));
+    op.send('AWAY :lunch');
+    const away = await guest.expect(is('AWAY'));
+    assert.deepEqual([away.source?.split('!')[0], away.params[0]], ['roomop', 'lunch']);
+    op.send('NICK roomop2');
+    const nick = await guest.expect(is('NICK'));
+    assert.deepEqual([nick.source?.split('!')[0], nick.params[0]], ['roomop', 'roomop2']);
+    op.send('KICK #both roomthird :out');
+    const kick = await third.expect(is('KICK'));
+    assert.deepEqual(kick.params, ['#both', 'roomthird', 'out']);
+    const seen = await guest.expect(is('KICK'));
+    assert.equal(seen.source?.split('!')[0], 'roomop2');
+    guest.send('TOPIC #both :not allowed');
+    await guest.expect(is('482'));
+    op.send('QUIT :done');
+    const quit = await guest.expect(is('QUIT'));
+    assert.equal(quit.source?.split('!')[0], 'roomop2');
+    assert.match(quit.params[0]!, /done/);
+  });
+
+  it('two ops racing +l on two nodes end with one limit everywhere, both lines in one order', async () => {
+    const opA = await register(a, 'limitA');
+    const opB = await register(b, 'limitB');
+    const watchA = await register(a, 'watchA');
+    const watchB = await register(b, 'watchB');
+    opA.send('JOIN #limits');
+    await opA.expect(is('366'));
+    for (const c of [opB, watchA, watchB]) {
+      c.send('JOIN #limits');
+      await c.expect(is('366'));
+    }
+    opA.send('MODE #limits +o limitB');
+    await opB.expect((m) => m.command === 'MODE' && m.params.join(' ') === '#limits +o limitB');
+    opA.send('MODE #limits +l 10');
+    opB.send('MODE #limits +l 20');
+    const seenBy = async (c: RawClient) => {
+      const lines: string[] = [];
+      while (lines.length < 2) lines.push((await c.expect((m) => m.command === 'MODE' && m.params[1] === '+l')).params.join(' '));
+      return lines;
+    };
+    const [lA, lB] = await Promise.all([seenBy(watchA), seenBy(watchB)]);
+    assert.deepEqual(lA, lB, 'both nodes saw the two changes in one order');
+    assert.deepEqual([...lA].sort(), ['#limits +l 10', '#limits +l 20']);
+    const final = await Promise.all([watchA, watchB].map(async (c) => {
+      c.send('MODE #limits');
+      return (await c.expect(is('324'))).params.at(-1);
+    }));
+    // The later line of the log is the state everywhere.
+    assert.deepEqual(final, [lA[1]!.split(' ')[2], lA[1]!.split(' ')[2]]);
+  });
+});
