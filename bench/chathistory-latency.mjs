@@ -2,13 +2,14 @@
 //
 //   npm run build && node bench/chathistory-latency.mjs [--store sqlite|postgres|both]
 //     [--messages 10000000] [--rooms 10] [--queries 2000]
-//     [--pg-url postgres://postgres@127.0.0.1:5432/test] [--keep 1]
+//     [--refs uniform|recent] [--pg-url postgres://postgres@127.0.0.1:5432/test] [--keep 1]
 //
 // Fills a fresh store with `messages` room messages spread over `rooms` rooms
 // (bench/lib/history-fill.mjs: SQLite through the store's batch append, PostgreSQL with
 // server-side inserts), starts the real `parley serve` on it, joins every room over TCP and
 // sends `queries` CHATHISTORY BEFORE requests (limit 50) with msgid refs drawn uniformly from
-// the whole history, one at a time, timing each from the request to the end of its batch.
+// the whole history (--refs uniform, the worst case: nearly every page read is cold) or from the
+// newest 1% (--refs recent: scrolling back in recent chat, the usual case), one at a time, timing each from the request to the end of its batch.
 // Loopback only; bounded. SQLite works in a temp directory, PostgreSQL in a fresh schema; both
 // are deleted at the end. With --keep 1 they are named after the message count
 // (parley-bench-chathistory-<N> in the temp directory, schema parley_bench_ch_<N>) and kept,
@@ -24,12 +25,13 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { checkLoopbackUrl, fillPostgres, fillSqlite, msgidOf, roomName } from './lib/history-fill.mjs';
 
-const opts = { store: 'both', messages: 10_000_000, rooms: 10, queries: 2000, pgUrl: 'postgres://postgres@127.0.0.1:5432/test', keep: 0 };
+const opts = { store: 'both', messages: 10_000_000, rooms: 10, queries: 2000, pgUrl: 'postgres://postgres@127.0.0.1:5432/test', keep: 0, refs: 'uniform' };
 for (let i = 2; i < process.argv.length; i += 2) {
   const key = process.argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
   if (!(key in opts)) throw new Error(`unknown option ${process.argv[i]}`);
   opts[key] = typeof opts[key] === 'number' ? Number(process.argv[i + 1]) : process.argv[i + 1];
 }
+if (!['uniform', 'recent'].includes(opts.refs)) throw new Error('--refs: uniform or recent');
 checkLoopbackUrl(opts.pgUrl);
 const LIMIT = 50;
 const STEP_MS = 10;
@@ -98,7 +100,8 @@ async function measure(label, env) {
     }
     const latencies = [];
     for (let q = 0; q < opts.queries; q++) {
-      const i = Math.floor(Math.random() * opts.messages);
+      const span = opts.refs === 'recent' ? Math.ceil(opts.messages / 100) : opts.messages;
+      const i = opts.messages - 1 - Math.floor(Math.random() * span);
       const start = process.hrtime.bigint();
       client.send(`CHATHISTORY BEFORE ${roomName(i, opts.rooms)} msgid=${msgidOf(prefix, i)} ${LIMIT}`);
       const end = await client.waitFor((l) => /^(:\S+ )?BATCH -/.test(l) || /FAIL CHATHISTORY/.test(l));
@@ -107,7 +110,7 @@ async function measure(label, env) {
     }
     latencies.sort((a, b) => a - b);
     const f = (v) => v.toFixed(2);
-    console.log(`${label}: CHATHISTORY BEFORE, limit ${LIMIT}, ${opts.queries} queries over ${opts.messages.toLocaleString('en')} stored messages in ${opts.rooms} rooms:`);
+    console.log(`${label}: CHATHISTORY BEFORE, limit ${LIMIT}, ${opts.queries} queries (${opts.refs} refs) over ${opts.messages.toLocaleString('en')} stored messages in ${opts.rooms} rooms:`);
     console.log(`  p50 ${f(percentile(latencies, 50))} ms  p90 ${f(percentile(latencies, 90))} ms  p99 ${f(percentile(latencies, 99))} ms  max ${f(latencies.at(-1))} ms`);
     client.close();
   } finally {
