@@ -22,6 +22,13 @@ export interface ClusterBackend {
 /** Short leases so expiry tests take well under a second or two. */
 export const FAST: ClusterOptions = { renewMs: 50, ttlMs: 400, sweepMs: 50, reapBatch: 3, reapClaimMs: 2000 };
 
+/**
+ * For suites that are not about leases (bus, shared state): a lease that a busy machine cannot
+ * lose by accident (FAST's 400 ms lapsed under CI load while a test published thousands of
+ * entries), still fast to sweep. Fencing tests there expire the lease on purpose (expireLease).
+ */
+export const STEADY: ClusterOptions = { ...FAST, renewMs: 200, ttlMs: 10_000 };
+
 /** Polls until `check` is true; fails after `ms`. Only for what is timed by design (leases). */
 export async function waitFor(check: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms;

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Cluster } from '../../src/cluster/cluster.js';
 import type { ClusterEvent, Delivery } from '../../src/cluster/events.js';
 import { FencedError } from '../../src/cluster/nodes.js';
-import { collect, FAST, message, texts, unique, waitFor, type ClusterBackend } from './cluster-backend.js';
+import { collect, STEADY, message, texts, unique, waitFor, type ClusterBackend } from './cluster-backend.js';
 
 type EventDelivery = Extract<Delivery, { type: 'event' }>;
 
@@ -22,7 +22,7 @@ export function clusterBusContract(name: string, make: () => Promise<ClusterBack
     let nodes: Cluster[];
     before(async () => {
       backend = await make();
-      nodes = await Promise.all([1, 2, 3].map(() => backend.open({ ...FAST, maxLen: 1000 })));
+      nodes = await Promise.all([1, 2, 3].map(() => backend.open({ ...STEADY, maxLen: 1000 })));
     });
     after(async () => {
       for (const c of nodes ?? []) await c.close();
@@ -32,7 +32,7 @@ export function clusterBusContract(name: string, make: () => Promise<ClusterBack
     it('gives every follower of a room one order: sequence 1, 2, 3..., increasing time, unique time-ordered msgids', async () => {
       const room = unique('#Order');
       const got = nodes.map((c) => collect(c));
-      const watcher = await backend.open(FAST);
+      const watcher = await backend.open(STEADY);
       const watched = collect(watcher);
       for (const c of [...nodes, watcher]) assert.equal(await c.bus.follow(room), 0);
       const per = 40;
@@ -91,7 +91,7 @@ export function clusterBusContract(name: string, make: () => Promise<ClusterBack
     });
 
     it('caps the stream and tells a follower that fell behind it as a gap', async () => {
-      const small = await backend.open({ ...FAST, maxLen: 20 });
+      const small = await backend.open({ ...STEADY, maxLen: 20 });
       const room = unique('#cap');
       for (let i = 0; i < 300; i++) await small.bus.publish(room, message(small, room, `c${i}`));
       const length = await backend.logLength(room);
@@ -160,7 +160,7 @@ export function clusterBusContract(name: string, make: () => Promise<ClusterBack
     });
 
     it('refuses to publish for a fenced node', async () => {
-      const c = await backend.open(FAST);
+      const c = await backend.open(STEADY);
       await backend.expireLease(c.nodes.id);
       await assert.rejects(c.bus.publish(unique('#f'), message(c, '#f', 'x')), FencedError);
       await assert.rejects(c.bus.send(nodes[0]!.nodes.id, message(c, 'x', 'x')), FencedError);

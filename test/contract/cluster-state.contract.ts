@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Cluster } from '../../src/cluster/cluster.js';
 import { ClusterInputError } from '../../src/cluster/keys.js';
-import { collect, FAST, unique, userOf, type ClusterBackend } from './cluster-backend.js';
+import { collect, STEADY, unique, userOf, type ClusterBackend } from './cluster-backend.js';
 
 const OP = 1;
 
@@ -18,8 +18,8 @@ export function clusterStateContract(name: string, make: () => Promise<ClusterBa
     let b: Cluster;
     before(async () => {
       backend = await make();
-      a = await backend.open(FAST);
-      b = await backend.open(FAST);
+      a = await backend.open(STEADY);
+      b = await backend.open(STEADY);
     });
     after(async () => {
       await a?.close();
