@@ -4,7 +4,7 @@
  */
 import type { Delivery } from '../cluster/events.js';
 import { deliverDirect } from './direct.js';
-import { applyRoomDelivery } from './room-events.js';
+import { applyRoomDelivery } from './room-log.js';
 import type { Server } from './server.js';
 
 export function handleDelivery(server: Server, delivery: Delivery): void {

@@ -8,10 +8,12 @@
  * - `reconnected` with `lost`: Redis came back empty and the node registered again under its id.
  *   Each local user is announced again (`addUser`); one whose nick was claimed meanwhile by a
  *   user of another node gets a guest nick (Redis decided that claim, so every node agrees).
- * - `reaped`: nothing yet; QUITs of a dead node's users reach rooms through the room logs.
+ * - `reaped` (this node reaped a dead one): room messages it published and held here are looked up
+ *   in the store (room-log.ts). QUITs of a dead node's users reach rooms through the room logs.
  */
 import type { NodeEvent } from '../cluster/nodes.js';
 import { changeNick, guestNick } from './commands/registration.js';
+import { publisherReaped } from './room-log.js';
 import type { Server } from './server.js';
 import type { Session } from './session.js';
 
@@ -21,6 +23,11 @@ export function handleNodeEvent(server: Server, event: NodeEvent): void {
   if (event.type === 'fenced') {
     server.logger.error('cluster: node fenced; dropping every client and refusing new ones', { node: server.cluster.nodes.id, reason: event.reason });
     server.fence(FENCED_REASON);
+    return;
+  }
+  if (event.type === 'reaped') {
+    // Messages the dead node published but could not confirm as stored: looked up now.
+    publisherReaped(server, event.node);
     return;
   }
   if (event.type === 'reconnected' && event.lost) {

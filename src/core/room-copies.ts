@@ -121,6 +121,7 @@ export class RoomCopies {
     const room = this.server.rooms.get(key);
     if (!room || room.members.size > 0 || this.joining.has(key) || this.starting.has(key)) return;
     this.server.rooms.delete(key);
+    this.server.roomLogs.delete(room);
     for (const w of this.waiters.get(key) ?? []) w.resolve();
     this.waiters.delete(key);
     const stopping = this.server.cluster.bus.unfollow(key).then(

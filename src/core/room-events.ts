@@ -1,6 +1,6 @@
 /**
- * A room's log, applied to this node's copy (room-copies.ts) and shown to its local members, in
- * log order. The only place copies change: JOIN, PART, KICK, QUIT, MODE, TOPIC, and other nodes'
+ * A room's state changes, applied to this node's copy (room-copies.ts) and shown to its local
+ * members, in log order (room-log.ts calls these). The only place copies change: JOIN, PART, KICK, QUIT, MODE, TOPIC, and other nodes'
  * users changing nick, away or account. A command's own reply (the JOIN echo, the MODE line)
  * comes from here too, in its place; `send` (a reply, inside the command's labeled-response
  * capture while the command waits for it) for the one who did it, `deliver` for the others.
@@ -21,28 +21,8 @@ import { rememberLeaving } from './history/seen.js';
 
 type EventDelivery = Extract<Delivery, { type: 'event' }>;
 
-/** One delivery of a room log: applied if this node keeps a copy of the room. */
-export function applyRoomDelivery(server: Server, delivery: Delivery, key: string): void {
-  const room = server.rooms.get(key);
-  if (!room) return;
-  if (delivery.type === 'gap') {
-    // Changes in a gap are lost to this copy; later ones still apply (step 2: point 6 restores).
-    room.applied = delivery.to ?? room.applied;
-    if (delivery.reason === 'restarted') room.applied = 0;
-    server.roomCopies.advanced(room);
-    return;
-  }
-  if (delivery.stamp.seq <= room.applied) return; // in the snapshot the copy began from
-  try {
-    applyEvent(server, room, delivery.event, delivery);
-  } finally {
-    room.applied = delivery.stamp.seq;
-    server.roomCopies.advanced(room);
-    server.roomCopies.dropIfUnused(room.key);
-  }
-}
-
-function applyEvent(server: Server, room: Room, event: ClusterEvent, delivery: EventDelivery): void {
+/** A change of room state (any kind but messages) applied to the copy and shown; room-log.ts calls it in log order. */
+export function applyEvent(server: Server, room: Room, event: ClusterEvent, delivery: EventDelivery): void {
   switch (event.kind) {
     case 'join':
       return applyJoin(server, room, event, delivery);

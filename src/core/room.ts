@@ -1,6 +1,7 @@
 import { foldCase, matchGlob } from '../protocol/index.js';
 import type { MemberDetails } from '../cluster/state.js';
 import type { Outgoing } from './outgoing.js';
+import type { RoomLogQueue } from './room-log.js';
 import type { Session } from './session.js';
 
 /** Membership flags; a member's prefix is derived from them (PREFIX=(ov)@+). */
@@ -44,6 +45,10 @@ export class Room {
   /** The shared state's version this copy reflects, and the last log sequence applied to it. */
   version = 0;
   applied = 0;
+  /** Time of the last message delivered (a gap is filled from history after it). */
+  lastMessageTime = 0;
+  /** Entries waiting their turn (room-log.ts): null while nothing waits, as most of the time. */
+  queue: RoomLogQueue | null = null;
   createdAt = Math.floor(Date.now() / 1000);
   topic: Topic | null = null;
   /** Flag modes set on the room: i, m, n, s, t. */

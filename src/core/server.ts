@@ -23,6 +23,8 @@ import { handleDelivery } from './bus-handler.js';
 import { handleNodeEvent } from './node-events.js';
 import { removeLocal, RoomCopies } from './room-copies.js';
 import { Notified } from './room-events.js';
+import { checkHeld } from './room-log.js';
+import { RoomMessages } from './room-messages.js';
 import type { QuitEvent } from '../cluster/events.js';
 import { History } from './history/history.js';
 import { AddressLimits } from '../limits/address-limits.js';
@@ -65,6 +67,10 @@ export class Server {
   readonly roomCopies: RoomCopies = new RoomCopies(this);
   /** Local members told of a change that arrives once per room (room-events.ts). */
   readonly notified = new Notified();
+  /** Copies with log entries waiting (room-log.ts), for the sweep's look-ups. */
+  readonly roomLogs = new Set<Room>();
+  /** Room messages published into the logs, until stored (room-messages.ts). */
+  readonly roomMessages: RoomMessages;
   readonly store: Store;
   readonly cluster: Cluster;
   /** Registered users network-wide: nick claims and lookups through the shared state. */
@@ -114,6 +120,7 @@ export class Server {
     this.roomRegistry = new RoomRegistry(options.store, options.logger);
     this.nickProtection = new NickProtection(options.config.accounts, this.accounts, clock);
     this.history = new History(options.store.history, options.config.history, options.logger, this.metrics);
+    this.roomMessages = new RoomMessages(this);
     this.logins = new LoginLog(options.logger, this.metrics, clock);
     const { limits, accounts } = options.config;
     this.addressLimits = new AddressLimits(
@@ -139,6 +146,7 @@ export class Server {
       this.bans.prune();
       this.nickProtection.prune();
       this.notified.prune(Date.now());
+      if (this.roomLogs.size > 0) void checkHeld(this, this.roomLogs, Date.now());
     }, sweepMs);
     this.sweepTimer.unref();
   }

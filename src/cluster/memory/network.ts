@@ -73,7 +73,8 @@ export class MemoryNetwork {
     const stamp: Stamp = { seq, time, msgid: time32(time) + idsuffix, epoch: entry.epoch };
     if (version !== undefined) stamp.version = version;
     entry.entries.push({ event, stamp });
-    if (entry.entries.length > maxLen) entry.entries.splice(0, entry.entries.length - maxLen);
+    // Trimmed in steps, like Redis's MAXLEN ~: one splice per many appends, not a shift per append.
+    if (entry.entries.length > maxLen + Math.max(64, maxLen >> 4)) entry.entries.splice(0, entry.entries.length - maxLen);
     const { epoch } = entry;
     for (const listener of entry.listeners) queueMicrotask(() => listener(seq, epoch));
     return stamp;

@@ -58,6 +58,17 @@ function relay({ server, session, message, params }: CommandContext, command: Re
   // for it, so replies and echoes keep the order of the targets.
   let waiting: Promise<void> | null = null;
   const relayTo = (target: string): Promise<void> | void => {
+    const statusPrefix = target[0] === '@' || target[0] === '+' ? target[0] : '';
+    const name = target.slice(statusPrefix.length);
+    if (isRoomName(name)) {
+      const room = server.findRoom(name);
+      if (!room) throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
+      checkMaySend(session, room);
+      // Through the room's log: every node delivers it in one order, once stored, the echo
+      // included (core/room-messages.ts). Cut to fit the line with the sender's prefix.
+      const cut = command === 'TAGMSG' ? '' : fitLastParam(session.prefix, command, [target, text!])[1]!;
+      return server.roomMessages.publish(session, room, command, target, cut, clientTags, labeled);
+    }
     const tags: Tags = { ...clientTags, time: new Date().toISOString(), msgid: server.newMsgid() };
     if (session.account) tags.account = session.account;
     const out = new Outgoing({
@@ -67,36 +78,23 @@ function relay({ server, session, message, params }: CommandContext, command: Re
       // Cut to fit the line with the sender's prefix (line-fit.ts); echo and history get the same.
       params: command === 'TAGMSG' ? [target] : fitLastParam(session.prefix, command, [target, text!]),
     });
-    const statusPrefix = target[0] === '@' || target[0] === '+' ? target[0] : '';
-    const name = target.slice(statusPrefix.length);
-    if (isRoomName(name)) {
-      const room = server.findRoom(name);
-      if (!room) throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
-      checkMaySend(session, room);
-      // History before delivery (batched, no I/O here; it throws FAIL if the store cannot take
-      // it now). STATUSMSG stays out: replay would show it to everyone.
-      if (command !== 'TAGMSG' && statusPrefix === '') stored(server.history.recordRelay(out, room.key, session, labeled));
-      // Counted once per room, not per recipient (the hot path).
-      server.metrics.relayed(sendToRoom(session, room, out, statusPrefix));
-    } else {
-      if (statusPrefix) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
-      const recipient = server.findUser(target);
-      if (recipient instanceof Promise) {
-        // Not on this node: the shared state says where, and the message goes to that node's
-        // inbox (direct.ts). Later lines of this client wait for it (input-gate.ts).
-        return recipient.then((record) => {
-          if (!record) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
-          return sendDirect(server, session, out, record);
-        });
-      }
-      // Direct history exists between two accounts only; it is keyed so both sides find it.
-      if (command !== 'TAGMSG' && session.accountKey !== null && recipient.accountKey !== null) {
-        stored(server.history.recordRelay(out, dmKey(session.accountKey, recipient.accountKey), session, labeled));
-      }
-      recipient.deliver(out);
-      server.metrics.relayed(1);
-      if (command === 'PRIVMSG' && recipient.away !== null) session.numeric(N.RPL_AWAY, recipient.nick, recipient.away);
+    if (statusPrefix) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
+    const recipient = server.findUser(target);
+    if (recipient instanceof Promise) {
+      // Not on this node: the shared state says where, and the message goes to that node's
+      // inbox (direct.ts). Later lines of this client wait for it (input-gate.ts).
+      return recipient.then((record) => {
+        if (!record) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
+        return sendDirect(server, session, out, record);
+      });
     }
+    // Direct history exists between two accounts only; it is keyed so both sides find it.
+    if (command !== 'TAGMSG' && session.accountKey !== null && recipient.accountKey !== null) {
+      stored(server.history.recordRelay(out, dmKey(session.accountKey, recipient.accountKey), session, labeled));
+    }
+    recipient.deliver(out);
+    server.metrics.relayed(1);
+    if (command === 'PRIVMSG' && recipient.away !== null) session.numeric(N.RPL_AWAY, recipient.nick, recipient.away);
     if (session.has('echo-message')) session.send(out);
   };
   server.forEachTarget(session, command, targets, (target) => {
@@ -122,24 +120,6 @@ function checkMaySend(session: Session, room: Room): void {
   if (flags === undefined && room.flags.has('n')) throw refuse('no external messages');
   if (!voiced && room.flags.has('m')) throw refuse('+m');
   if (!voiced && room.isBanned(session)) throw refuse('banned');
-}
-
-/** Returns how many members the message was handed to. */
-function sendToRoom(session: Session, room: Room, out: Outgoing, statusPrefix: string): number {
-  if (statusPrefix === '') {
-    room.broadcast(out, session);
-    return room.members.size - (room.members.has(session) ? 1 : 0);
-  }
-  // STATUSMSG: @#room reaches ops, +#room reaches voiced members and ops.
-  const needed = statusPrefix === '@' ? MEMBER_OP : MEMBER_OP | MEMBER_VOICE;
-  let recipients = 0;
-  for (const [member, memberFlags] of room.members) {
-    if (member !== session && (memberFlags & needed) !== 0) {
-      member.deliver(out);
-      recipients++;
-    }
-  }
-  return recipients;
 }
 
 /** Only client-only tags (`+name`) are relayed; server tags from a client are ignored. */

@@ -64,6 +64,8 @@ export class History {
   /** Messages given up since the outage began, for the "recovered" log line. */
   private refused = 0;
   private output: RefusalOutput = { serverName: 'server', discard: () => {} };
+  /** Told of every batch once it is committed (true) or given up (false): room messages' `stored` notices. */
+  private committedListener: ((messages: readonly StoredMessage[], stored: boolean) => void) | null = null;
   private readonly onImmediate = () => {
     this.scheduled = false;
     this.commit();
@@ -83,6 +85,20 @@ export class History {
   /** Where refusals go (app.ts: the server's name and transport/flush.ts discardPending). */
   setOutput(output: RefusalOutput): void {
     this.output = output;
+  }
+
+  /** The one listener for committed and given-up batches (core/room-messages.ts). */
+  onCommitted(listener: (messages: readonly StoredMessage[], stored: boolean) => void): void {
+    this.committedListener = listener;
+  }
+
+  private tell(messages: readonly StoredMessage[], stored: boolean): void {
+    if (!this.committedListener) return;
+    try {
+      this.committedListener(messages, stored);
+    } catch (err) {
+      this.logger.error('history: commit listener threw', { err });
+    }
   }
 
   /** False from a failed commit until one succeeds again; /healthz reports it. */
@@ -167,18 +183,20 @@ export class History {
       void this.commitAsync();
       return true;
     }
-    const { batch, relays, senders } = this.takeBatch();
+    const { batch, relays, senders, answered } = this.takeBatch();
     const started = performance.now();
     try {
       this.appendSync(batch);
     } catch (err) {
       this.metrics.historyCommit(batch.length, (performance.now() - started) / 1000);
-      this.withdraw(relays, senders, null, refusedByCaller);
+      this.withdraw(relays, senders, answered, refusedByCaller);
       this.failed(batch.length, err);
+      this.tell(batch, false);
       return false;
     }
     this.metrics.historyCommit(batch.length, (performance.now() - started) / 1000);
     this.stored();
+    this.tell(batch, true);
     return true;
   }
 
@@ -218,12 +236,14 @@ export class History {
       () => {
         this.metrics.historyCommit(batch.length, (performance.now() - started) / 1000);
         this.stored();
+        this.tell(batch, true);
         return true;
       },
       (err: unknown) => {
         this.metrics.historyCommit(batch.length, (performance.now() - started) / 1000);
         this.withdraw(relays, senders, answered, null);
         this.failed(batch.length, err);
+        this.tell(batch, false);
         return false;
       },
     );

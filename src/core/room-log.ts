@@ -1,0 +1,221 @@
+/**
+ * A room's log as this node applies it (bus-handler.ts hands every room delivery here): strictly
+ * in sequence order, each entry once, and no stored-kind message before its `stored` notice
+ * (room-messages.ts). An entry that must wait holds back every entry after it, state changes
+ * included, so what a member sees is the log's order on every node.
+ *
+ * Most entries pass straight through; a queue exists only while something waits:
+ * - another node's message until its publisher's `stored` notice (later in the same log);
+ * - a `gap` (entries trimmed from the stream, or a log that restarted) until the missing
+ *   messages are read from history;
+ * - a message of a node that died before its notice: when the dead node's users' QUITs arrive
+ *   (the reaper sequences them into the room), its held messages are looked up in the store,
+ *   delivered if found, dropped if not (their sender never got an echo). Anything held for
+ *   longer than HOLD_CHECK_MS is looked up the same way (a lost notice), dropped only once its
+ *   node is gone.
+ */
+import type { ClusterEvent, Delivery, MessageEvent } from '../cluster/events.js';
+import { REAP_QUIT_REASON } from '../cluster/nodes.js';
+import type { StoredMessage } from '../store/store.js';
+import { applyEvent } from './room-events.js';
+import { deliverRoomMessage, deliverStoredMessage, isStoredMessage } from './room-messages.js';
+import type { Room } from './room.js';
+import type { Server } from './server.js';
+
+/** How long an entry may wait for its notice before the store is asked. */
+export const HOLD_CHECK_MS = 10_000;
+/** Messages read from history to fill one gap. */
+const GAP_FILL_LIMIT = 500;
+const NODE_ID_LENGTH = 6;
+
+interface Waiting {
+  delivery: Delivery;
+  since: number;
+  /** A gap's messages from history once read (null while reading). */
+  fill?: StoredMessage[] | null;
+}
+
+/** What a room's copy waits on; made only while something does. */
+export class RoomLogQueue {
+  readonly items: Waiting[] = [];
+  /** Sequences known durable / given up, from notices or store lookups, until applied. */
+  readonly durable = new Set<number>();
+  readonly lost = new Set<number>();
+  checking = false;
+}
+
+/** One delivery of a room's log; ignored when this node keeps no copy of the room. */
+export function applyRoomDelivery(server: Server, delivery: Delivery, key: string): void {
+  const room = server.rooms.get(key);
+  if (!room) return;
+  if (delivery.type === 'event') {
+    const { event, stamp } = delivery;
+    if (stamp.seq <= room.applied) return; // in the snapshot the copy began from
+    if (event.kind === 'stored') noted(room, event.seqs, event.lost);
+    else if (event.kind === 'quit' && event.reason === REAP_QUIT_REASON && room.queue) {
+      lookUpHeld(server, room, event.uid.slice(0, NODE_ID_LENGTH), true);
+    }
+  }
+  if (room.queue === null && !waits(room, delivery)) {
+    apply(server, room, delivery);
+    return;
+  }
+  const queue = (room.queue ??= new RoomLogQueue());
+  const item: Waiting = { delivery, since: Date.now() };
+  queue.items.push(item);
+  server.roomLogs.add(room);
+  if (delivery.type === 'gap') readGap(server, room, item);
+  drain(server, room);
+}
+
+function noted(room: Room, seqs: number[], lost: number[]): void {
+  const queue = (room.queue ??= new RoomLogQueue());
+  for (const seq of seqs) if (seq > room.applied) queue.durable.add(seq);
+  for (const seq of lost) if (seq > room.applied) queue.lost.add(seq);
+}
+
+function waits(room: Room, item: Delivery, waiting?: Waiting): boolean {
+  if (item.type === 'gap') return waiting?.fill == null;
+  const { event, stamp } = item;
+  // The publisher's own node does not wait (room-messages.ts): its flush hook stores first.
+  if (event.kind !== 'message' || item.own || !isStoredMessage(event)) return false;
+  const queue = room.queue;
+  return !queue || (!queue.durable.has(stamp.seq) && !queue.lost.has(stamp.seq));
+}
+
+/** Applies queued entries from the front until one must wait. */
+function drain(server: Server, room: Room): void {
+  const queue = room.queue;
+  if (!queue) return;
+  let taken = 0;
+  while (taken < queue.items.length) {
+    const item = queue.items[taken]!;
+    if (waits(room, item.delivery, item)) break;
+    taken++;
+    apply(server, room, item.delivery, item.fill ?? undefined, queue.items[taken]?.delivery);
+    if (room.queue !== queue || !server.rooms.has(room.key)) return; // the copy was dropped
+  }
+  if (taken > 0) queue.items.splice(0, taken);
+  if (queue.items.length === 0 && queue.durable.size === 0 && queue.lost.size === 0) {
+    room.queue = null;
+    server.roomLogs.delete(room);
+  }
+}
+
+function apply(server: Server, room: Room, delivery: Delivery, fill?: StoredMessage[], next?: Delivery): void {
+  try {
+    if (delivery.type === 'gap') {
+      applyGap(server, room, delivery, fill ?? [], next);
+    } else {
+      const { event, stamp } = delivery;
+      if (event.kind === 'message') applyMessage(server, room, event, delivery);
+      else if (event.kind !== 'stored') applyEvent(server, room, event as ClusterEvent, delivery);
+      if (event.kind === 'message') room.lastMessageTime = stamp.time;
+      room.applied = stamp.seq;
+    }
+  } catch (err) {
+    server.logger.error('cluster: applying a room log entry failed', { room: room.key, err });
+    if (delivery.type === 'event') room.applied = delivery.stamp.seq;
+  }
+  server.roomCopies.advanced(room);
+  server.roomCopies.dropIfUnused(room.key);
+}
+
+function applyMessage(server: Server, room: Room, event: MessageEvent, delivery: Extract<Delivery, { type: 'event' }>): void {
+  const { stamp } = delivery;
+  const queue = room.queue;
+  if (queue) {
+    queue.durable.delete(stamp.seq);
+    // Refused by the store (or never stored by a node that died): no one gets it.
+    if (queue.lost.delete(stamp.seq)) return;
+  }
+  deliverRoomMessage(server, room, event, stamp.seq, stamp.msgid, stamp.time, delivery.own);
+}
+
+/** A gap: the entries are gone from the stream, so its messages come from history. */
+function applyGap(server: Server, room: Room, gap: Extract<Delivery, { type: 'gap' }>, fill: StoredMessage[], next: Delivery | undefined): void {
+  // Only what lies before the next entry the log still has: that one and later come from the log.
+  const before = next?.type === 'event' ? next.stamp.time : Infinity;
+  for (const message of fill) {
+    if (message.time > room.lastMessageTime && message.time < before) {
+      deliverStoredMessage(server, room, message);
+      room.lastMessageTime = message.time;
+    }
+  }
+  // Changes of state in the gap are lost to this copy (step 2, point 6: restore from a snapshot).
+  if (gap.reason === 'restarted') room.applied = 0;
+  else if (gap.to !== null) room.applied = gap.to;
+}
+
+function readGap(server: Server, room: Room, item: Waiting): void {
+  item.fill = null;
+  const after = room.lastMessageTime;
+  server.history
+    .read()
+    .then((store) => store.after(room.key, { time: after }, GAP_FILL_LIMIT))
+    .catch((err: unknown) => {
+      server.logger.warn('cluster: filling a room log gap from history failed', { room: room.key, err });
+      return [] as StoredMessage[];
+    })
+    .then((messages) => {
+      item.fill = messages;
+      drain(server, room);
+    });
+}
+
+/**
+ * Held messages of `node` (all held ones when null) looked up in the store: found ones are
+ * durable, their notice was lost. Not found: given up when `dead` (never acknowledged to anyone),
+ * else left to wait.
+ */
+function lookUpHeld(server: Server, room: Room, node: string | null, dead: boolean): void {
+  const queue = room.queue;
+  if (!queue || queue.checking) return;
+  const held = queue.items.filter((item) => {
+    const d = item.delivery;
+    return d.type === 'event' && d.event.kind === 'message' && (node === null || d.event.origin === node) && waits(room, d);
+  });
+  if (held.length === 0) return;
+  queue.checking = true;
+  void (async () => {
+    try {
+      const store = await server.history.read();
+      for (const item of held) {
+        const d = item.delivery as Extract<Delivery, { type: 'event' }>;
+        const [found] = await store.after(room.key, { time: d.stamp.time - 1 }, 1);
+        if (found?.msgid === d.stamp.msgid) queue.durable.add(d.stamp.seq);
+        else if (dead) queue.lost.add(d.stamp.seq);
+      }
+    } catch (err) {
+      server.logger.warn('cluster: looking up held room messages failed', { room: room.key, err });
+    } finally {
+      queue.checking = false;
+      // The next look-up of what still waits is HOLD_CHECK_MS from now.
+      const first = queue.items[0];
+      if (first) first.since = Date.now();
+      drain(server, room);
+    }
+  })();
+}
+
+/**
+ * Server.sweep: rooms whose first waiting entry is older than HOLD_CHECK_MS ask the store; a
+ * message whose node no longer holds a lease is then given up if not found.
+ */
+export async function checkHeld(server: Server, rooms: Iterable<Room>, now: number): Promise<void> {
+  const late = [...rooms].filter((room) => {
+    const first = room.queue?.items[0];
+    return first !== undefined && first.delivery.type === 'event' && now - first.since > HOLD_CHECK_MS;
+  });
+  if (late.length === 0) return;
+  const live = new Set(await server.cluster.nodes.peers().catch(() => [] as string[]));
+  for (const room of late) {
+    const first = room.queue!.items[0]!.delivery as Extract<Delivery, { type: 'event' }>;
+    lookUpHeld(server, room, first.event.origin, live.size > 0 && !live.has(first.event.origin));
+  }
+}
+
+/** A node this one reaped: held messages it published are looked up now. */
+export function publisherReaped(server: Server, node: string): void {
+  for (const room of server.roomLogs) lookUpHeld(server, room, node, true);
+}

@@ -1,0 +1,183 @@
+/**
+ * PRIVMSG, NOTICE and TAGMSG to a room, network-wide (issue 14 step 2, point 4).
+ *
+ * The sender's node publishes the message into the room's log (bus.ts: one order for every
+ * node, and the msgid and time every node shows). Every follower, the sender's node too,
+ * delivers it to its local members from the log (room-log.ts), in log order. Parley's rule that
+ * a message reaches a client only once it is durable holds across nodes this way:
+ *
+ * 1. the sender's node publishes and gets the stamp (sequence, msgid, time);
+ * 2. when the log gives it its turn there (at once, unless an earlier entry waits), that node
+ *    adds it under the stamp's msgid and time to its History batch (group commit) and hands it
+ *    to its local members: the batch is committed before any of that output reaches a socket
+ *    (the before-flush hook of transport/flush.ts, as for every message on one node), and a
+ *    batch the store refuses is withdrawn from the output with FAIL to its senders;
+ * 3. once that batch is committed it publishes one small `stored` event per room into the same
+ *    log, naming the sequences made durable (or `lost`, when the store refused them);
+ * 4. every other node holds a stored-kind message until its notice arrives, and delivers
+ *    strictly in sequence order: a held message holds back everything after it.
+ * The sender's node does not hold its own messages until their notice: its flush hook already
+ * keeps them from any socket until they are stored, and so a message reaches its local members
+ * in the same turn as before, one round trip sooner.
+ * If the publishing node dies with messages held, followers look each one up in the store and
+ * deliver those found (their notice was lost with the node), drop the rest (never acknowledged).
+ * TAGMSG and STATUSMSG (`@#room`) are not stored, so they are not held.
+ */
+import { foldCase } from '../protocol/index.js';
+import type { MessageEvent, StoredEvent } from '../cluster/events.js';
+import { FencedError } from '../cluster/nodes.js';
+import type { StoredMessage } from '../store/store.js';
+import { failError } from './errors.js';
+import { NOT_STORED } from './history/history.js';
+import { Outgoing } from './outgoing.js';
+import { MEMBER_OP, MEMBER_VOICE, type Room } from './room.js';
+import type { Server } from './server.js';
+import type { Session } from './session.js';
+
+type RelayCommand = MessageEvent['command'];
+
+const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** Is this message held until stored? Stored are PRIVMSG and NOTICE to the whole room. */
+export function isStoredMessage(event: MessageEvent): boolean {
+  return event.command !== 'TAGMSG' && event.target[0] !== '@' && event.target[0] !== '+';
+}
+
+interface Unstored {
+  room: string;
+  seq: number;
+  /** Its command answers a refusal itself (labeled). */
+  labeled: boolean;
+}
+
+export class RoomMessages {
+  /** Messages this node published and recorded, by msgid, until their batch is committed. */
+  private readonly unstored = new Map<string, Unstored>();
+  /** Labeled messages: their command answers a refusal itself, with the label. */
+  private readonly labeled = new WeakSet<MessageEvent>();
+  /** Msgids of labeled messages the store refused, until their command has answered. */
+  private readonly refused = new Set<string>();
+
+  constructor(private readonly server: Server) {
+    server.history.onCommitted((messages, stored) => this.committed(messages, stored));
+  }
+
+  /**
+   * Publishes a message from `session` to `room` (`target` as the client wrote it, with any
+   * STATUSMSG prefix; `text` already cut to fit). No await for an unlabeled message: the echo
+   * comes from the log. A labeled one resolves once its echo is delivered, so the labeled reply
+   * holds it.
+   */
+  publish(session: Session, room: Room, command: RelayCommand, target: string, text: string, tags: Record<string, string> | undefined, labeled: boolean): Promise<void> | void {
+    const { server } = this;
+    const event: MessageEvent = {
+      v: 1, origin: server.cluster.nodes.id, kind: 'message', command, from: session.uid, source: session.prefix,
+      target, text, tags: tags ?? NO_TAGS, account: session.account,
+    };
+    // Before publishing: the memory bus may hand the event to its turn inside publish.
+    if (labeled) this.labeled.add(event);
+    const published = server.cluster.bus.publish(room.key, event);
+    if (!labeled) {
+      published.catch((err: unknown) => this.notPublished(session, command, target, err));
+      return;
+    }
+    // Labeled: the reply holds the echo, so its outcome is known first (committed at once),
+    // and a refusal is this command's FAIL, with the label.
+    return published.then(
+      async (stamp) => {
+        await server.roomCopies.applied(room.key, stamp.seq);
+        await server.history.flush();
+        if (this.refused.delete(stamp.msgid)) throw failError(command, 'TEMPORARILY_UNAVAILABLE', target, NOT_STORED);
+      },
+      (err: unknown) => {
+        this.notPublished(session, command, target, err);
+      },
+    );
+  }
+
+  /**
+   * This node's own message has its turn: into the History batch (before anyone is given it;
+   * `out` is withdrawn from every output if the batch fails, and its sender gets FAIL).
+   */
+  record(room: Room, event: MessageEvent, seq: number, msgid: string, time: number, out: Outgoing, sender: Session | undefined): void {
+    const message: StoredMessage = {
+      msgid, time, conversation: room.key, source: event.source, account: sender?.accountKey ?? (event.account ? foldCase(event.account) : null),
+      command: event.command as StoredMessage['command'], target: event.target, text: event.text, tags: event.tags,
+    };
+    const labeled = this.labeled.has(event);
+    this.unstored.set(msgid, { room: room.key, seq, labeled });
+    this.server.history.record(message, sender ? out : null, sender ?? null, labeled);
+  }
+
+  /** A History batch ended: tell each room's followers which of its sequences are durable. */
+  private committed(messages: readonly StoredMessage[], stored: boolean): void {
+    let byRoom: Map<string, number[]> | null = null;
+    for (const message of messages) {
+      const entry = this.unstored.get(message.msgid);
+      if (!entry) continue;
+      this.unstored.delete(message.msgid);
+      let seqs = (byRoom ??= new Map()).get(entry.room);
+      if (!seqs) byRoom.set(entry.room, (seqs = []));
+      seqs.push(entry.seq);
+      if (!stored && entry.labeled) this.refused.add(message.msgid);
+    }
+    if (!byRoom) return;
+    for (const [room, seqs] of byRoom) {
+      const notice: StoredEvent = { v: 1, origin: this.server.cluster.nodes.id, kind: 'stored', seqs: stored ? seqs : [], lost: stored ? [] : seqs };
+      // A notice that does not arrive is made up by the followers' store lookup (room-log.ts).
+      this.server.cluster.bus.publish(room, notice).catch((err: unknown) => {
+        if (!(err instanceof FencedError)) this.server.logger.warn('cluster: stored notice not published', { room, err });
+      });
+    }
+  }
+
+  private notPublished(session: Session, command: RelayCommand, target: string, err: unknown): void {
+    if (err instanceof FencedError) return; // the node drops every client (node-events.ts)
+    this.server.logger.warn('cluster: room message not published', { room: target, err });
+    if (command !== 'NOTICE') this.server.replyError(session, command, failError(command, 'TEMPORARILY_UNAVAILABLE', target, 'Message not sent: the network is not reachable right now'));
+  }
+}
+
+/**
+ * A room message's turn in the log: to every local member (echo-message for its sender), with
+ * the stamp's msgid and time, so every node and history show the same. The hot path: one
+ * Outgoing, the same bytes per capability view, nothing allocated per member.
+ */
+export function deliverRoomMessage(server: Server, room: Room, event: MessageEvent, seq: number, msgid: string, time: number, own: boolean): void {
+  const tags: Record<string, string> = { ...event.tags, time: new Date(time).toISOString(), msgid };
+  if (event.account) tags.account = event.account;
+  const out = new Outgoing({
+    tags,
+    source: event.source,
+    command: event.command,
+    params: event.command === 'TAGMSG' ? [event.target] : [event.target, event.text],
+  });
+  const sender = own ? server.users.localByUid(event.from) : undefined;
+  if (own && isStoredMessage(event)) server.roomMessages.record(room, event, seq, msgid, time, out, sender);
+  const status = event.target[0];
+  let recipients = 0;
+  if (status === '@' || status === '+') {
+    // STATUSMSG: @#room reaches ops, +#room reaches voiced members and ops.
+    const needed = status === '@' ? MEMBER_OP : MEMBER_OP | MEMBER_VOICE;
+    for (const [member, flags] of room.members) {
+      if (member !== sender && (flags & needed) !== 0) {
+        member.deliver(out);
+        recipients++;
+      }
+    }
+  } else {
+    room.broadcast(out, sender);
+    recipients = room.members.size - (sender !== undefined && room.members.has(sender) ? 1 : 0);
+  }
+  // Counted once per room, not per recipient (the hot path).
+  server.metrics.relayed(recipients);
+  if (sender?.has('echo-message')) sender.send(out);
+}
+
+/** The history rows of a message, as a gap fill delivers them (room-log.ts). */
+export function deliverStoredMessage(server: Server, room: Room, message: StoredMessage): void {
+  const tags: Record<string, string> = { ...message.tags, time: new Date(message.time).toISOString(), msgid: message.msgid };
+  const out = new Outgoing({ tags, source: message.source, command: message.command, params: [message.target, message.text] });
+  room.broadcast(out);
+  server.metrics.relayed(room.members.size);
+}
