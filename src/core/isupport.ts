@@ -32,5 +32,6 @@ export function buildIsupport(config: Config): string[] {
     `TOPICLEN=${l.topic_length}`,
     'USERLEN=18',
     'UTF8ONLY',
+    'WHOX',
   ];
 }

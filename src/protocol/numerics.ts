@@ -46,6 +46,7 @@ export const RPL_INVITING = '341';
 export const RPL_VERSION = '351';
 export const RPL_WHOREPLY = '352';
 export const RPL_NAMREPLY = '353';
+export const RPL_WHOSPCRPL = '354';
 export const RPL_LINKS = '364';
 export const RPL_ENDOFLINKS = '365';
 export const RPL_ENDOFNAMES = '366';

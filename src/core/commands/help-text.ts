@@ -136,10 +136,12 @@ export const HELP_TEXT: Readonly<Record<string, readonly string[]>> = {
   AWAY: ['AWAY [:<message>]', 'Marks you away with a message; AWAY alone marks you back.'],
   SETNAME: ['SETNAME :<realname>', 'Changes your realname (IRCv3 setname); rooms that asked are told.'],
   WHO: [
-    'WHO <#room | nick | mask>',
+    'WHO <#room | nick | mask> [%<fields>[,<token>]]',
     'Lists users: the members of a room, one nick, or everyone visible whose nick,',
     'username, host or realname matches a mask (* and ?). Flags: H here, G away,',
-    '* IRC operator, then @ or + in the room.',
+    '* IRC operator, then @ or + in the room. With %fields (WHOX) each user is one',
+    '354 line of the fields asked for: t token, c room, u user, i address, h host,',
+    's server, n nick, f flags, d hops, l idle seconds, a account, o op level, r realname.',
   ],
   WHOIS: ['WHOIS [<server>] <nick>', 'Shows who a user is: address, realname, rooms, account, away, idle time.'],
   WHOWAS: [

@@ -7,6 +7,7 @@ import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
 import type { UserRecord } from '../../cluster/state.js';
 import { sendLusers, sendMotd } from './welcome.js';
+import { parseWhox, sendWhoxReply, whoFlags } from './whox.js';
 
 // AWAY [<text>]
 export function AWAY({ server, session, params }: CommandContext): void {
@@ -41,9 +42,13 @@ export function MOTD({ server, session }: CommandContext): void {
   sendMotd(server, session);
 }
 
-// WHO <room | nick | mask>
+// WHO <room | nick | mask> [%<fields>[,<token>]]   (WHOX: whox.ts)
 export function WHO({ server, session, params }: CommandContext): void {
   const mask = params[0] ?? '*';
+  const whox = parseWhox(params[1]);
+  const sendWhoReply = whox
+    ? (_: Server, asker: Session, user: Session, room: Room | null) => sendWhoxReply(server, asker, user, room, whox)
+    : sendPlainWhoReply;
   const room = isRoomName(mask) ? server.findRoom(mask) : undefined;
   if (room) {
     if (!room.flags.has('s') || room.members.has(session)) {
@@ -71,10 +76,8 @@ export function WHO({ server, session, params }: CommandContext): void {
   session.numeric(N.RPL_ENDOFWHO, mask, 'End of WHO list');
 }
 
-/** Flags: H here or G gone, `*` for an IRC operator, then the prefix in the room (RPL_WHOREPLY). */
-function sendWhoReply(server: Server, asker: Session, user: Session, room: Room | null): void {
-  const flags = (user.away === null ? 'H' : 'G') + (user.oper ? '*' : '') + (room ? room.prefixOf(user, asker.has('multi-prefix')) : '');
-  asker.numeric(N.RPL_WHOREPLY, room?.name ?? '*', user.user, user.host, server.name, user.nick, flags, `0 ${user.realname}`);
+function sendPlainWhoReply(server: Server, asker: Session, user: Session, room: Room | null): void {
+  asker.numeric(N.RPL_WHOREPLY, room?.name ?? '*', user.user, user.host, server.name, user.nick, whoFlags(user, room, asker), `0 ${user.realname}`);
 }
 
 // WHOIS [<server>] <nick>
