@@ -116,6 +116,12 @@ export class RoomCopies {
     else this.waiters.delete(room.key);
   }
 
+  /** Wakes everyone waiting on the copy's log (it restarted: their sequences will not come). */
+  releaseWaiters(room: Room): void {
+    for (const w of this.waiters.get(room.key) ?? []) w.resolve();
+    this.waiters.delete(room.key);
+  }
+
   /** A change may have left the copy without local members: drop it unless a join is under way. */
   dropIfUnused(key: string): void {
     const room = this.server.rooms.get(key);

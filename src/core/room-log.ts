@@ -143,8 +143,11 @@ function applyGap(server: Server, room: Room, gap: Extract<Delivery, { type: 'ga
     }
   }
   // Changes of state in the gap are lost to this copy (step 2, point 6: restore from a snapshot).
-  if (gap.reason === 'restarted') room.applied = 0;
-  else if (gap.to !== null) room.applied = gap.to;
+  if (gap.reason === 'restarted') {
+    // Sequences start again from 1: whoever waited for one of the old epoch waits no longer.
+    server.roomCopies.releaseWaiters(room);
+    room.applied = 0;
+  } else if (gap.to !== null) room.applied = gap.to;
 }
 
 function readGap(server: Server, room: Room, item: Waiting): void {
