@@ -41,7 +41,10 @@ export class RoomLogQueue {
   /** Sequences known durable / given up, from notices or store lookups, until applied. */
   readonly durable = new Set<number>();
   readonly lost = new Set<number>();
-  checking = false;
+  /** Store look-ups run one after another (the last one started, or null). */
+  lookups: Promise<void> | null = null;
+  /** Look-ups queued or running (the sweep adds none meanwhile). */
+  looking = 0;
 }
 
 /** One delivery of a room's log; ignored when this node keeps no copy of the room. */
@@ -69,6 +72,8 @@ export function applyRoomDelivery(server: Server, delivery: Delivery, key: strin
 }
 
 function noted(room: Room, seqs: number[], lost: number[]): void {
+  // Notices for messages already delivered (the publisher's own node) need nothing.
+  if (room.queue === null && !seqs.some((seq) => seq > room.applied) && !lost.some((seq) => seq > room.applied)) return;
   const queue = (room.queue ??= new RoomLogQueue());
   for (const seq of seqs) if (seq > room.applied) queue.durable.add(seq);
   for (const seq of lost) if (seq > room.applied) queue.lost.add(seq);
@@ -173,32 +178,34 @@ function readGap(server: Server, room: Room, item: Waiting): void {
  */
 function lookUpHeld(server: Server, room: Room, node: string | null, dead: boolean): void {
   const queue = room.queue;
-  if (!queue || queue.checking) return;
-  const held = queue.items.filter((item) => {
-    const d = item.delivery;
-    return d.type === 'event' && d.event.kind === 'message' && (node === null || d.event.origin === node) && waits(room, d);
-  });
-  if (held.length === 0) return;
-  queue.checking = true;
-  void (async () => {
+  if (!queue) return;
+  const run = async () => {
+    const held = queue.items.filter((item) => {
+      const d = item.delivery;
+      return d.type === 'event' && d.event.kind === 'message' && (node === null || d.event.origin === node) && waits(room, d);
+    });
+    if (held.length === 0) return;
     try {
       const store = await server.history.read();
       for (const item of held) {
         const d = item.delivery as Extract<Delivery, { type: 'event' }>;
+        // Times are strictly increasing within a room: the first message after time - 1 is it, if stored.
         const [found] = await store.after(room.key, { time: d.stamp.time - 1 }, 1);
         if (found?.msgid === d.stamp.msgid) queue.durable.add(d.stamp.seq);
         else if (dead) queue.lost.add(d.stamp.seq);
       }
     } catch (err) {
       server.logger.warn('cluster: looking up held room messages failed', { room: room.key, err });
-    } finally {
-      queue.checking = false;
-      // The next look-up of what still waits is HOLD_CHECK_MS from now.
-      const first = queue.items[0];
-      if (first) first.since = Date.now();
-      drain(server, room);
     }
-  })();
+    // The next look-up of what still waits is HOLD_CHECK_MS from now.
+    const first = queue.items[0];
+    if (first) first.since = Date.now();
+    drain(server, room);
+  };
+  queue.looking++;
+  queue.lookups = (queue.lookups ?? Promise.resolve()).then(run).finally(() => {
+    queue.looking--;
+  });
 }
 
 /**
@@ -208,7 +215,7 @@ function lookUpHeld(server: Server, room: Room, node: string | null, dead: boole
 export async function checkHeld(server: Server, rooms: Iterable<Room>, now: number): Promise<void> {
   const late = [...rooms].filter((room) => {
     const first = room.queue?.items[0];
-    return first !== undefined && first.delivery.type === 'event' && now - first.since > HOLD_CHECK_MS;
+    return first !== undefined && first.delivery.type === 'event' && room.queue!.looking === 0 && now - first.since > HOLD_CHECK_MS;
   });
   if (late.length === 0) return;
   const live = new Set(await server.cluster.nodes.peers().catch(() => [] as string[]));
