@@ -31,6 +31,9 @@ const DRAIN_MAX_MS = 10_000;
 const MAX_PENDING_BYTES = 256 * 1024;
 /** Senders hold back while the members are, on average, more than this many messages behind. */
 const MAX_BACKLOG = 1000;
+/** Below this many lines a second per sender, with a median wait over PACED_P50_MS, the server is pacing them. */
+const PACED_LINES_PER_SECOND = 10;
+const PACED_P50_MS = 500;
 /** During the load, the workers' counts are asked for this often (for the backlog guard). */
 const POLL_MS = 50;
 
@@ -414,8 +417,9 @@ class FanoutRun {
     this.latency.addTo(this.series);
     const latency = summarize(this.latency.values());
     const saturated = window.cpuShare > SATURATED || workerCpu.some((w) => w.cpuShare > SATURATED);
-    this.warn(total, expected);
     const sentPerSecond = this.measuredSent / window.seconds;
+    this.warn(total, expected);
+    this.warnIfPaced(sentPerSecond, latency.p50);
     return {
       scenario: 'fanout',
       seconds: window.seconds,
@@ -454,6 +458,22 @@ class FanoutRun {
     if (this.stalls > 0) w.push(`${this.stalls} times a sender's window got no acknowledgement in ${this.o.timeoutMs / 1000} s and was given up (messages lost?)`);
     if (this.latency.overflow > 0) w.push(`${this.latency.overflow} latency samples were not kept (over ${MAX_LATENCY_SAMPLES}): percentiles cover the earlier ones`);
     if (total > expected) w.push(`${total - expected} more PRIVMSGs arrived than expected (duplicates or foreign traffic in ${this.o.room})`);
+  }
+
+  /**
+   * Senders that each get only a few lines a second through while messages wait for seconds
+   * are being paced by the server's flood control (fakelag), not measured: say so, since the
+   * figures then describe the limit, not the server (a new user's first run against a default
+   * server looks exactly like this).
+   */
+  private warnIfPaced(sentPerSecond: number, p50: number | null): void {
+    const perSender = sentPerSecond / Math.max(1, this.senders.length);
+    if (perSender > PACED_LINES_PER_SECOND || p50 === null || p50 < PACED_P50_MS) return;
+    this.warnings.push(
+      `each sender got only ${perSender.toFixed(1)} messages/s through, with a median latency of ${Math.round(p50)} ms: ` +
+        `the server's flood control is probably pacing the senders (Parley: limits.commands_per_second, 4 by default); ` +
+        `exempt the bench's address (for Parley: PARLEY_LIMITS__EXEMPT_ADDRESSES=127.0.0.1) or use more senders`,
+    );
   }
 
   close(): void {

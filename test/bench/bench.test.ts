@@ -250,6 +250,18 @@ describe('parley bench against a Parley server', () => {
     assert.ok(Number(figure(result, 'sent msg/s')) > 200, `sent ${figure(result, 'sent msg/s')} msg/s`);
     assert.ok(result.latencyMs.count > 0);
     assert.match(result.latencyOf, /window mode: mostly queueing/);
+    assert.ok(!result.warnings.some((w) => /flood control/.test(w)), result.warnings.join('; '));
+  });
+
+  it('fanout against a server whose flood control paces the senders says so', async () => {
+    const paced = await startTestServer({ limits: { exempt_addresses: [], command_burst: 4, commands_per_second: 2 } });
+    try {
+      const { result } = await bench(['fanout', '--port', String(paced.port), '--members', '6', '--senders', '2', '--samplers', '2', '--window', '8', '--duration', '2', '--warmup', '0.2']);
+      assert.ok(Number(figure(result, 'sent msg/s')) <= 2 * 3, `sent ${figure(result, 'sent msg/s')} msg/s`);
+      assert.ok(result.warnings.some((w) => /flood control is probably pacing the senders/.test(w)), result.warnings.join('; '));
+    } finally {
+      await paced.stop();
+    }
   });
 
   it('fanout over WebSocket (text.ircv3.net)', async () => {
