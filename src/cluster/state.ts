@@ -148,7 +148,8 @@ export interface SharedState {
   /** Rooms the user is in (names as created). */
   roomsOf(uid: string): Promise<string[]>;
 
-  room(name: string): Promise<RoomSnapshot | null>;
+  /** `details: false`: `users` left empty (a caller that has the members already; big rooms cost one lookup per member). */
+  room(name: string, options?: { details?: boolean }): Promise<RoomSnapshot | null>;
   join(room: string, uid: string, options: JoinOptions): Promise<JoinResult>;
   /** PART, or KICK with `by`. */
   leave(room: string, uid: string, options?: LeaveOptions): Promise<LeaveResult>;

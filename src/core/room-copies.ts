@@ -81,12 +81,15 @@ export class RoomCopies {
   private async start(key: string, seq: number, snapshot: RoomSnapshot | null, created: Room | null): Promise<void> {
     const stopping = this.stopping.get(key);
     if (stopping) await stopping;
+    let base = snapshot;
+    // Read without the members' details (this node had a copy then, gone since): read again,
+    // with them; that snapshot may already hold this join (then `joined` welcomes the joiner).
+    if (base && base.users.size < base.members.size) base = await this.server.cluster.state.room(key);
     let copy: Room;
-    if (snapshot && snapshot.seq < seq) {
-      copy = roomFromSnapshot(snapshot, (uid) => this.server.users.localByUid(uid), addLocal);
+    if (base) {
+      copy = roomFromSnapshot(base, (uid) => this.server.users.localByUid(uid), addLocal);
     } else {
-      // Created by this join (or the snapshot is already past it, which a CAS join excludes):
-      // the room as created, and its log from just before the join.
+      // Created by this join: the room as created, and its log from just before the join.
       copy = created ?? new Room(snapshot?.name ?? key);
       copy.applied = seq - 1;
     }

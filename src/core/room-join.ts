@@ -41,7 +41,8 @@ export async function joinRoom(server: Server, session: Session, name: string, k
 async function decide(server: Server, session: Session, name: string, key: string | undefined): Promise<{ room: Room; created: boolean } | null> {
   const { state } = server.cluster;
   const invited = session.invitedTo.has(foldCase(name));
-  let snapshot = await state.room(name);
+  // Members' details only for a first local member: it starts this node's copy from them.
+  let snapshot = await state.room(name, { details: !server.rooms.has(foldCase(name)) });
   for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
     if (session.state === 'closing') return null;
     let created: Room | null = null;

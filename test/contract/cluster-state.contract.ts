@@ -155,6 +155,8 @@ export function clusterStateContract(name: string, make: () => Promise<ClusterBa
       assert.deepEqual(snap.users.get(away.uid), { nick: away.nick, user: away.user, host: away.host, realname: away.realname, account: 'acct', away: 'out' });
       assert.equal(snap.users.get(plain)?.account, null);
       assert.equal(snap.users.get(plain)?.away, null);
+      const lean = (await b.state.room(room, { details: false }))!;
+      assert.deepEqual([lean.users.size, lean.members.size, lean.seq], [0, 2, snap.seq]);
       await a.bus.publish(room, { v: 1, origin: a.nodes.id, kind: 'quit', uid: plain, nick: 'n', reason: 'r' });
       assert.equal((await a.state.room(room))!.seq, snap.seq + 1);
     });

@@ -133,9 +133,9 @@ export class MemoryState implements SharedState {
     return [...(this.net.userRooms.get(uid) ?? [])].map((key) => this.net.rooms.get(key)?.name ?? key).sort();
   }
 
-  async room(name: string): Promise<RoomSnapshot | null> {
+  async room(name: string, options: { details?: boolean } = {}): Promise<RoomSnapshot | null> {
     const room = this.net.rooms.get(fold(name, 'room'));
-    return room ? snapshot(this.net, fold(name, 'room'), room) : null;
+    return room ? snapshot(this.net, fold(name, 'room'), room, options.details !== false) : null;
   }
 
   async join(name: string, uid: string, options: JoinOptions): Promise<JoinResult> {
@@ -283,9 +283,9 @@ function allowed(room: MemoryRoom, by: Actor): boolean {
   return ((room.members.get(by.uid) ?? 0) & by.anyOf) !== 0;
 }
 
-function snapshot(net: MemoryNetwork, key: string, room: MemoryRoom): RoomSnapshot {
+function snapshot(net: MemoryNetwork, key: string, room: MemoryRoom, details = true): RoomSnapshot {
   const users = new Map<string, MemberDetails>();
-  for (const uid of room.members.keys()) {
+  for (const uid of details ? room.members.keys() : []) {
     const u = net.users.get(uid);
     users.set(uid, { nick: u?.nick ?? '', user: u?.user ?? '', host: u?.host ?? '', realname: u?.realname ?? '', account: u?.account ?? null, away: u?.away ?? null });
   }

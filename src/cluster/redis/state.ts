@@ -119,8 +119,8 @@ export class RedisState implements SharedState {
     return segs.map((seg, i) => (names[i]?.[1] as string | null) ?? unsegment(seg)).sort();
   }
 
-  async room(name: string): Promise<RoomSnapshot | null> {
-    return toSnapshot((await this.scripts.run('room-get', [this.P, roomSeg(name)])) as unknown[][]);
+  async room(name: string, options: { details?: boolean } = {}): Promise<RoomSnapshot | null> {
+    return toSnapshot((await this.scripts.run('room-get', [this.P, roomSeg(name), options.details === false ? '0' : '1'])) as unknown[][]);
   }
 
   async join(name: string, uid: string, options: JoinOptions): Promise<JoinResult> {
@@ -246,6 +246,7 @@ function toSnapshot([stateFlat, membersFlat, seqList, usersFlat]: unknown[][]): 
     const uid = String(flat[i]);
     members.set(uid, Number(flat[i + 1]));
     const d = details.slice(3 * i, 3 * i + 6);
+    if (d.length === 0) continue; // read without details
     users.set(uid, { nick: d[0] ?? '', user: d[1] ?? '', host: d[2] ?? '', realname: d[3] ?? '', account: optional(d[4] ?? ''), away: optional(d[5] ?? '') });
   }
   return { name: fields.name ?? '', version: Number(_v), fields, members, users, seq: Number(seqList?.[0] ?? 0) };

@@ -114,11 +114,12 @@ end
 
 -- A room's state and members as two flat lists (HGETALL), the log's sequence, and per member
 -- (in the members' order) nick, user, host, realname, account, away: what a node needs to start
--- a copy of the room and follow its log from that sequence.
-local function snapshot(seg)
+-- a copy of the room and follow its log from that sequence. `details` false leaves the members'
+-- details out (one HMGET per member: a node that already has a copy does not need them).
+local function snapshot(seg, details)
   local members = redis.call('HGETALL', P .. 'r:members:' .. seg)
   local users = {}
-  for i = 1, #members, 2 do
+  for i = 1, (details == false) and 0 or #members, 2 do
     local f = redis.call('HMGET', P .. 'u:' .. members[i], 'nick', 'user', 'host', 'realname', 'account', 'away')
     for j = 1, 6 do users[#users + 1] = f[j] or '' end
     -- account and away may be absent (false): marked so they read back as null

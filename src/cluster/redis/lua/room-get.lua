@@ -1,2 +1,3 @@
--- A room's state and members, read together. ARGV: P, seg. Returns { state, members } (flat lists).
-return snapshot(ARGV[2])
+-- A room's state and members, read together (lib.lua snapshot). ARGV: P, seg, details ('0' to
+-- leave the members' details out).
+return snapshot(ARGV[2], ARGV[3] ~= '0')
