@@ -72,6 +72,27 @@ describe('rooms across two nodes', { skip }, () => {
     assert.match(quit.params[0]!, /done/);
   });
 
+  it('a room with no member on this node: TOPIC, MODE and NAMES answer from the shared state', async () => {
+    const owner = await register(a, 'farowner');
+    owner.send('JOIN #far');
+    await owner.expect(is('366'));
+    owner.send('TOPIC #far :over there');
+    await owner.expect(is('TOPIC'));
+    owner.send('MODE #far +l 7');
+    await owner.expect(is('MODE'));
+    const outsider = await register(b, 'faroutsider');
+    outsider.send('TOPIC #far');
+    assert.equal((await outsider.expect(is('332'))).params.at(-1), 'over there');
+    outsider.send('MODE #far');
+    assert.deepEqual((await outsider.expect(is('324'))).params.slice(2), ['+ntl', '7']);
+    outsider.send('NAMES #far');
+    assert.equal((await outsider.expect(is('353'))).params.at(-1), '@farowner');
+    outsider.send('TOPIC #far :mine now');
+    await outsider.expect(is('442'));
+    outsider.send('MODE #nowhere');
+    await outsider.expect(is('403'));
+  });
+
   it('two ops racing +l on two nodes end with one limit everywhere, both lines in one order', async () => {
     const opA = await register(a, 'limitA');
     const opB = await register(b, 'limitB');

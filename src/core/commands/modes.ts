@@ -5,7 +5,7 @@ import { MEMBER_OP, MEMBER_VOICE, ROOM_FLAG_MODES, type Room } from '../room.js'
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
-import { changeRoom, requireOp, requireRoom } from './rooms.js';
+import { changeRoom, onRoom, requireOp } from './rooms.js';
 import { cloneRoom, fieldChanges, roomFromSnapshot } from '../room-fields.js';
 
 /** Mode changes with a parameter honoured per command, as ISUPPORT MODES=4 says. */
@@ -57,8 +57,11 @@ interface ModeChange {
   param?: string;
 }
 
-function roomMode({ server, session, params }: CommandContext): void | Promise<void> {
-  const room = requireRoom(server, params[0]!);
+function roomMode(ctx: CommandContext): void | Promise<void> {
+  return onRoom(ctx.server, ctx.params[0]!, (room) => modesOf(ctx, room));
+}
+
+function modesOf({ server, session, params }: CommandContext, room: Room): void | Promise<void> {
   const modestring = params[1];
   if (modestring === undefined) {
     session.numeric(N.RPL_CHANNELMODEIS, room.name, ...room.modeString(room.members.has(session)));

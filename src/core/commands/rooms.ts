@@ -1,4 +1,6 @@
-import { fitLastParam, foldCase } from '../../protocol/index.js';
+import { fitLastParam, foldCase, isValidRoomName } from '../../protocol/index.js';
+import { MAX_NAME_LENGTH } from '../../cluster/keys.js';
+import { roomFromSnapshot } from '../room-fields.js';
 import * as N from '../../protocol/numerics.js';
 import type { PartEvent, RoomStateEvent } from '../../cluster/events.js';
 import type { Actor, RoomSnapshot } from '../../cluster/state.js';
@@ -16,6 +18,21 @@ export function requireRoom(server: Server, name: string): Room {
   const room = server.findRoom(name);
   if (!room) throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
   return room;
+}
+
+/**
+ * Runs `action` on the room: this node's copy, or for a room without members here the shared
+ * state's view of it now (read-only: queries, and refusals to non-members); ERR_NOSUCHCHANNEL if
+ * it exists nowhere. Synchronous when there is a copy.
+ */
+export function onRoom(server: Server, name: string, action: (room: Room) => void | Promise<void>): void | Promise<void> {
+  const local = server.findRoom(name);
+  if (local) return action(local);
+  if (!isValidRoomName(name, MAX_NAME_LENGTH)) throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
+  return server.cluster.state.room(name).then((snapshot) => {
+    if (!snapshot) throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
+    return action(roomFromSnapshot(snapshot, () => undefined, () => {}));
+  });
 }
 
 /** The room, with the session as a member, or the numeric that says why not. */
@@ -87,8 +104,11 @@ async function leaveRoom(server: Server, session: Session, room: Room, reason: s
 }
 
 // TOPIC <room> [<topic>]
-export function TOPIC({ server, session, params }: CommandContext): void | Promise<void> {
-  const room = requireRoom(server, params[0]!);
+export function TOPIC(ctx: CommandContext): void | Promise<void> {
+  return onRoom(ctx.server, ctx.params[0]!, (room) => topic(ctx, room));
+}
+
+function topic({ server, session, params }: CommandContext, room: Room): void | Promise<void> {
   if (params.length < 2) {
     if (room.flags.has('s') && !room.members.has(session)) throw numericError(N.ERR_NOTONCHANNEL, room.name, "You're not on that channel");
     if (room.topic) sendTopic(session, room);
@@ -145,15 +165,22 @@ function sendTopic(session: Session, room: Room): void {
 }
 
 // NAMES [<room>]
-export function NAMES({ server, session, params }: CommandContext): void {
+export function NAMES({ server, session, params }: CommandContext): void | Promise<void> {
   const name = params[0]?.split(',')[0];
   if (!name) {
     session.numeric(N.RPL_ENDOFNAMES, '*', 'End of /NAMES list');
     return;
   }
-  const room = server.findRoom(name);
-  if (room && (!room.flags.has('s') || room.members.has(session))) sendNames(server, session, room);
-  else session.numeric(N.RPL_ENDOFNAMES, name, 'End of /NAMES list');
+  const names = (room: Room) => {
+    if (!room.flags.has('s') || room.members.has(session)) sendNames(server, session, room);
+    else session.numeric(N.RPL_ENDOFNAMES, name, 'End of /NAMES list');
+  };
+  try {
+    const pending = onRoom(server, name, names);
+    if (pending) return pending.catch(() => session.numeric(N.RPL_ENDOFNAMES, name, 'End of /NAMES list'));
+  } catch {
+    session.numeric(N.RPL_ENDOFNAMES, name, 'End of /NAMES list');
+  }
 }
 
 /** RPL_NAMREPLY lines (each under 512 bytes), then RPL_ENDOFNAMES. */
