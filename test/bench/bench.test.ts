@@ -246,8 +246,10 @@ describe('parley bench against a Parley server', () => {
     assert.equal(m.expected, m.sent * 19);
     assert.equal(m.received, m.expected);
     assert.equal(m.lost, 0);
-    // --rate 40 (the rate-mode test above) sends 40 msg/s: the window sends far more.
-    assert.ok(Number(figure(result, 'sent msg/s')) > 200, `sent ${figure(result, 'sent msg/s')} msg/s`);
+    // Not paced by a schedule: the rate-mode test above sends 40 msg/s by its clock; the window
+    // sends whenever an echo comes back, so more even on a busy machine (hundreds here, 168 once
+    // under heavy load; the bar is the schedule's, not a speed).
+    assert.ok(Number(figure(result, 'sent msg/s')) > 40, `sent ${figure(result, 'sent msg/s')} msg/s`);
     assert.ok(result.latencyMs.count > 0);
     assert.match(result.latencyOf, /window mode: mostly queueing/);
     assert.ok(!result.warnings.some((w) => /flood control/.test(w)), result.warnings.join('; '));
