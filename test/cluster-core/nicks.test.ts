@@ -5,40 +5,21 @@
  * WHOIS reach users on the other node.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { RawClient } from '../helpers/raw-client.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { dropPrefix, randomPrefix, redisSkipReason, TEST_REDIS_URL } from '../cluster/redis-helpers.js';
+import { redisSkipReason } from '../cluster/redis-helpers.js';
+import { twoNodes } from './two-nodes.js';
 
 const skip = await redisSkipReason();
 const is = (command: string) => (m: { command: string }) => m.command === command;
 
 describe('nicks across two nodes', { skip }, () => {
-  const prefix = randomPrefix('nicks');
-  let a: TestServer;
-  let b: TestServer;
-  const clients: RawClient[] = [];
-  const connect = async (server: TestServer) => {
-    const c = await RawClient.connect({ port: server.port });
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    a = await startTestServer({ cluster: { url: TEST_REDIS_URL, prefix } });
-    b = await startTestServer({ cluster: { url: TEST_REDIS_URL, prefix } });
-  });
-  after(async () => {
-    for (const c of clients) c.close();
-    await a.stop();
-    await b.stop();
-    await dropPrefix(TEST_REDIS_URL, prefix);
-  });
+  const nodes = twoNodes('nicks');
+  const { connect, register } = nodes;
 
   it('a nick registered on one node is refused with 433 on the other, and free once its holder quits', async () => {
-    const alice = await RawClient.register(a.port, 'alice');
-    clients.push(alice);
-    const other = await connect(b);
+    const alice = await register(nodes.a, 'alice');
+    const other = await connect(nodes.b);
     other.send('NICK Alice');
     other.send('USER x 0 * :x');
     const refused = await other.expect(is('433'));
@@ -62,7 +43,7 @@ describe('nicks across two nodes', { skip }, () => {
   it('two clients on two nodes racing for one nick: exactly one registers, the other gets 433', async () => {
     for (let round = 0; round < 10; round++) {
       const nick = `racer${round}`;
-      const [x, y] = await Promise.all([connect(a), connect(b)]);
+      const [x, y] = await Promise.all([connect(nodes.a), connect(nodes.b)]);
       x.send('USER x 0 * :x');
       y.send('USER y 0 * :y');
       await Promise.all([x.sync(), y.sync()]);
@@ -78,9 +59,8 @@ describe('nicks across two nodes', { skip }, () => {
   });
 
   it('NICK after registration: a nick held on the other node gets 433; a free one is taken network-wide', async () => {
-    const bob = await RawClient.register(a.port, 'bob');
-    const carol = await RawClient.register(b.port, 'carol');
-    clients.push(bob, carol);
+    const bob = await register(nodes.a, 'bob');
+    const carol = await register(nodes.b, 'carol');
     carol.send('NICK Bob');
     await carol.expect(is('433'));
     bob.send('NICK bobby');
@@ -89,16 +69,15 @@ describe('nicks across two nodes', { skip }, () => {
     carol.send('NICK bob');
     const change = await carol.expect(is('NICK'));
     assert.equal(change.params[0], 'bob');
-    const dave = await connect(a);
+    const dave = await connect(nodes.a);
     dave.send('NICK BOBBY');
     dave.send('USER d 0 * :d');
     await dave.expect(is('433'));
   });
 
   it('PRIVMSG, NOTICE and TAGMSG to a user on the other node arrive, echoed with the same msgid; WHOIS sees them', async () => {
-    const erin = await RawClient.register(a.port, 'erin', ['echo-message', 'server-time', 'message-tags']);
-    const frank = await RawClient.register(b.port, 'frank', ['server-time', 'message-tags']);
-    clients.push(erin, frank);
+    const erin = await register(nodes.a, 'erin', ['echo-message', 'server-time', 'message-tags']);
+    const frank = await register(nodes.b, 'frank', ['server-time', 'message-tags']);
     frank.send('AWAY :lunch');
     await frank.expect(is('306'));
     erin.send('@+typing=active TAGMSG frank');

@@ -4,40 +4,22 @@
  * log's order; NAMES lists members of both; NICK, AWAY and QUIT of a user reach the other node.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { RawClient } from '../helpers/raw-client.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { dropPrefix, randomPrefix, redisSkipReason, TEST_REDIS_URL } from '../cluster/redis-helpers.js';
+import { redisSkipReason } from '../cluster/redis-helpers.js';
+import { twoNodes } from './two-nodes.js';
 import type { IrcMessage } from '../../src/protocol/index.js';
 
 const skip = await redisSkipReason();
 const is = (command: string, param?: string) => (m: IrcMessage) => m.command === command && (param === undefined || m.params.includes(param));
 
 describe('rooms across two nodes', { skip }, () => {
-  const prefix = randomPrefix('rooms');
-  let a: TestServer;
-  let b: TestServer;
-  const clients: RawClient[] = [];
-  const register = async (server: TestServer, nick: string, caps: string[] = []) => {
-    const c = await RawClient.register(server.port, nick, caps);
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    a = await startTestServer({ cluster: { url: TEST_REDIS_URL, prefix } });
-    b = await startTestServer({ cluster: { url: TEST_REDIS_URL, prefix } });
-  });
-  after(async () => {
-    for (const c of clients) c.close();
-    await a.stop();
-    await b.stop();
-    await dropPrefix(TEST_REDIS_URL, prefix);
-  });
+  const nodes = twoNodes('rooms');
+  const { register } = nodes;
 
   it('JOIN on two nodes: each sees the other join, NAMES lists both, the creator is op', async () => {
-    const op = await register(a, 'roomop');
-    const guest = await register(b, 'roomguest', ['away-notify']);
+    const op = await register(nodes.a, 'roomop');
+    const guest = await register(nodes.b, 'roomguest', ['away-notify']);
     op.send('JOIN #both');
     await op.expect(is('366'));
     guest.send('JOIN #both');
@@ -48,7 +30,7 @@ describe('rooms across two nodes', { skip }, () => {
     // The key is checked against the shared state on the other node too.
     op.send('MODE #both +k secret');
     await guest.expect((m) => m.command === 'MODE' && m.params.join(' ') === '#both +k secret');
-    const third = await register(b, 'roomthird');
+    const third = await register(nodes.b, 'roomthird');
     third.send('JOIN #both');
     await third.expect(is('475'));
     third.send('JOIN #both secret');
@@ -73,14 +55,14 @@ describe('rooms across two nodes', { skip }, () => {
   });
 
   it('a room with no member on this node: TOPIC, MODE and NAMES answer from the shared state', async () => {
-    const owner = await register(a, 'farowner');
+    const owner = await register(nodes.a, 'farowner');
     owner.send('JOIN #far');
     await owner.expect(is('366'));
     owner.send('TOPIC #far :over there');
     await owner.expect(is('TOPIC'));
     owner.send('MODE #far +l 7');
     await owner.expect(is('MODE'));
-    const outsider = await register(b, 'faroutsider');
+    const outsider = await register(nodes.b, 'faroutsider');
     outsider.send('TOPIC #far');
     assert.equal((await outsider.expect(is('332'))).params.at(-1), 'over there');
     outsider.send('MODE #far');
@@ -94,10 +76,10 @@ describe('rooms across two nodes', { skip }, () => {
   });
 
   it('two ops racing +l on two nodes end with one limit everywhere, both lines in one order', async () => {
-    const opA = await register(a, 'limitA');
-    const opB = await register(b, 'limitB');
-    const watchA = await register(a, 'watchA');
-    const watchB = await register(b, 'watchB');
+    const opA = await register(nodes.a, 'limitA');
+    const opB = await register(nodes.b, 'limitB');
+    const watchA = await register(nodes.a, 'watchA');
+    const watchB = await register(nodes.b, 'watchB');
     opA.send('JOIN #limits');
     await opA.expect(is('366'));
     for (const c of [opB, watchA, watchB]) {
