@@ -46,17 +46,16 @@ export function MOTD({ server, session }: CommandContext): void {
 export function WHO({ server, session, params }: CommandContext): void {
   const mask = params[0] ?? '*';
   const whox = parseWhox(params[1]);
-  const sendWhoReply = whox
-    ? (_: Server, asker: Session, user: Session, room: Room | null) => sendWhoxReply(server, asker, user, room, whox)
-    : sendPlainWhoReply;
+  const reply = (user: Session, room: Room | null) =>
+    whox ? sendWhoxReply(server, session, user, room, whox) : sendPlainWhoReply(server, session, user, room);
   const room = isRoomName(mask) ? server.findRoom(mask) : undefined;
   if (room) {
     if (!room.flags.has('s') || room.members.has(session)) {
-      for (const member of room.members.keys()) sendWhoReply(server, session, member, room);
+      for (const member of room.members.keys()) reply(member, room);
     }
   } else if (!isRoomName(mask)) {
     const exact = server.findNick(mask);
-    if (exact) sendWhoReply(server, session, exact, null);
+    if (exact) reply(exact, null);
     else if (hasWildcard(mask)) {
       const folded = foldCase(mask);
       const shared = server.audienceOf(session);
@@ -69,7 +68,7 @@ export function WHO({ server, session, params }: CommandContext): void {
           session.numeric(N.ERR_TOOMANYMATCHES, 'WHO', 'Output too large, truncated');
           break;
         }
-        sendWhoReply(server, session, user, null);
+        reply(user, null);
       }
     }
   }
