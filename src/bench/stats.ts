@@ -103,11 +103,14 @@ export class TimeSeries {
     for (const [name, list] of Object.entries(counters)) list.forEach((n, t) => this.add(name, this.startMs + t * 1000, n));
   }
 
-  /** One row per second: t, the counters, and latency p50/p99/max of that second. */
+  /**
+   * One row per second of the measurement: t, the counters, and latency p50/p99/max of that
+   * second. Samples that landed after it (an echo arriving as the run stops) are not a second
+   * of their own: every chart shares the measured axis.
+   */
   rows(seconds: number): SeriesRow[] {
     const rows: SeriesRow[] = [];
-    const n = Math.max(seconds, this.latencies.length, ...[...this.counts.values()].map((l) => l.length));
-    for (let t = 0; t < n; t++) {
+    for (let t = 0; t < seconds; t++) {
       const lat = summarize(this.latencies[t] ?? []);
       const row: SeriesRow = { t, p50: lat.p50, p99: lat.p99, max: lat.max };
       for (const [name, list] of this.counts) row[name] = list[t] ?? 0;
