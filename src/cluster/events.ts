@@ -9,6 +9,8 @@
  * the cluster layer itself makes only `quit` (when it reaps a dead node's users).
  */
 
+import type { MemberChange } from './state.js';
+
 interface EventBase {
   v: 1;
   /** The node that published it (for `quit` of a reaped user: the reaping node). */
@@ -89,19 +91,10 @@ export interface RoomStateEvent extends EventBase {
   actor?: string;
   command?: 'MODE' | 'TOPIC';
   params?: string[];
-  /** Members' new flags (MODE +o/+v), already set in the shared state just before this event. */
-  members?: Record<string, number>;
+  /** Members' flags changed in the same step (MODE +o/+v): bits added and removed (state.ts MemberChange). */
+  members?: Record<string, MemberChange>;
   /** The actor's account, for the account tag. */
   account?: string | null;
-}
-
-/** A member's flags (op, voice) changed. */
-export interface MemberEvent extends EventBase {
-  kind: 'member';
-  uid: string;
-  flags: number;
-  by: string;
-  line?: string;
 }
 
 /** A user's details changed (away, account, realname, host): away-notify, account-notify, chghost. */
@@ -144,7 +137,6 @@ export type ClusterEvent =
   | QuitEvent
   | NickEvent
   | RoomStateEvent
-  | MemberEvent
   | UserEvent
   | KillEvent
   | ForcedNickEvent
@@ -152,7 +144,7 @@ export type ClusterEvent =
 
 /** The kinds this version reads; anything else is skipped. */
 export const EVENT_KINDS: ReadonlySet<string> = new Set<ClusterEvent['kind']>([
-  'message', 'join', 'part', 'quit', 'nick', 'room', 'member', 'user', 'kill', 'forced-nick', 'stored',
+  'message', 'join', 'part', 'quit', 'nick', 'room', 'user', 'kill', 'forced-nick', 'stored',
 ]);
 
 /** Where an event was put in its log. */

@@ -110,18 +110,30 @@ export interface RoomChange {
   expectVersion?: number;
   set?: Record<string, string>;
   del?: string[];
+  /**
+   * Members' flags changed in the same step (MODE +o/+v), as bits added and removed rather
+   * than new values: two ops changing one member at once (+o on one node, +v on another)
+   * both take effect, in either order. Uids that are not members are skipped.
+   */
+  members?: Record<string, MemberChange>;
   by?: Actor;
   announce?: ClusterEvent;
+}
+
+/** Flag bits a member gains and loses: new flags = (flags | add) & ~remove. */
+export interface MemberChange {
+  add: number;
+  remove: number;
+}
+
+export function changeFlags(flags: number, change: MemberChange): number {
+  return (flags | change.add) & ~change.remove;
 }
 
 export type ChangeResult =
   | { ok: true; version: number; stamp?: Stamp }
   | { ok: false; reason: 'stale'; room: RoomSnapshot }
   | { ok: false; reason: 'absent' | 'not-allowed' };
-
-export type MemberResult =
-  | { ok: true; flags: number; stamp?: Stamp }
-  | { ok: false; reason: 'not-member' | 'not-allowed' | 'absent' };
 
 export interface SharedState {
   /** Records a user of this node and claims its nick, atomically: of racing claims for one
@@ -153,9 +165,7 @@ export interface SharedState {
   join(room: string, uid: string, options: JoinOptions): Promise<JoinResult>;
   /** PART, or KICK with `by`. */
   leave(room: string, uid: string, options?: LeaveOptions): Promise<LeaveResult>;
-  /** Sets a member's flags (MODE +o/+v), the actor checked as for KICK. */
-  setMember(room: string, uid: string, flags: number, options?: { by?: Actor; announce?: ClusterEvent }): Promise<MemberResult>;
-  /** Changes room fields, bumping the version by one (MODE, TOPIC, bans, invites). */
+  /** Changes room fields and members' flags, bumping the version by one (MODE, TOPIC, bans, invites). */
   changeRoom(room: string, change: RoomChange): Promise<ChangeResult>;
   /** Bounded scan of existing rooms in folded-name order (LIST); names as created. */
   listRooms(after: string | null, limit: number): Promise<{ rooms: { name: string; count: number }[]; next: string | null }>;

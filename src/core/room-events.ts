@@ -9,7 +9,8 @@
  * a local member sharing two of those rooms is told once (`Notified`).
  */
 import { fitLastParam } from '../protocol/index.js';
-import type { ClusterEvent, Delivery, JoinEvent, MemberEvent, NickEvent, PartEvent, QuitEvent, RoomStateEvent, UserEvent } from '../cluster/events.js';
+import type { ClusterEvent, Delivery, JoinEvent, NickEvent, PartEvent, QuitEvent, RoomStateEvent, UserEvent } from '../cluster/events.js';
+import { changeFlags, type MemberChange } from '../cluster/state.js';
 import { Outgoing } from './outgoing.js';
 import { addLocal, removeLocal } from './room-copies.js';
 import { applyFields } from './room-fields.js';
@@ -32,8 +33,6 @@ export function applyEvent(server: Server, room: Room, event: ClusterEvent, deli
       return applyQuit(server, room, event, delivery);
     case 'room':
       return applyState(server, room, event, delivery);
-    case 'member':
-      return applyMember(room, event);
     case 'nick':
       return applyNick(server, room, event, delivery);
     case 'user':
@@ -115,7 +114,7 @@ function applyQuit(server: Server, room: Room, event: QuitEvent, delivery: Event
 function applyState(server: Server, room: Room, event: RoomStateEvent, delivery: EventDelivery): void {
   applyFields(room, event.set ?? {}, event.del ?? []);
   if (delivery.stamp.version !== undefined) room.version = delivery.stamp.version;
-  for (const uid in event.members ?? {}) setFlags(room, uid, event.members![uid]!);
+  for (const uid in event.members ?? {}) changeMember(room, uid, event.members![uid]!);
   // Registered rooms are written through once, by the node that made the change.
   if (delivery.own && (Object.keys(event.set ?? {}).length > 0 || (event.del ?? []).length > 0)) server.roomRegistry.changed(room);
   if (!event.command || !event.params) return;
@@ -126,16 +125,13 @@ function applyState(server: Server, room: Room, event: RoomStateEvent, delivery:
   }
 }
 
-function applyMember(room: Room, event: MemberEvent): void {
-  setFlags(room, event.uid, event.flags);
-}
-
-function setFlags(room: Room, uid: string, flags: number): void {
+/** Changes as bits, in log order: every copy ends with the flags the shared state has. */
+function changeMember(room: Room, uid: string, change: MemberChange): void {
   const local = room.localMember(uid);
-  if (local) room.members.set(local, flags);
+  if (local) room.members.set(local, changeFlags(room.members.get(local)!, change));
   else {
     const remote = room.remote.get(uid);
-    if (remote) remote.flags = flags;
+    if (remote) remote.flags = changeFlags(remote.flags, change);
   }
 }
 

@@ -105,4 +105,41 @@ describe('rooms across two nodes', { skip }, () => {
     // The later line of the log is the state everywhere.
     assert.deepEqual(final, [lA[1]!.split(' ')[2], lA[1]!.split(' ')[2]]);
   });
+
+  it('two ops giving one member +o and +v at once on two nodes: both hold, on both nodes', async () => {
+    const opA = await register(nodes.a, 'bitsA');
+    const opB = await register(nodes.b, 'bitsB');
+    const target = await register(nodes.a, 'bitsT', ['multi-prefix']);
+    const watchB = await register(nodes.b, 'bitsW', ['multi-prefix']);
+    opA.send('JOIN #bits');
+    await opA.expect(is('366'));
+    for (const c of [opB, target, watchB]) {
+      c.send('JOIN #bits');
+      await c.expect(is('366'));
+    }
+    opA.send('MODE #bits +o bitsB');
+    await opB.expect((m) => m.command === 'MODE' && m.params.join(' ') === '#bits +o bitsB');
+    const namesOf = async (c: RawClient) => {
+      c.send('NAMES #bits');
+      const names = (await c.expect(is('353'))).params.at(-1)!.split(' ');
+      await c.expect(is('366'));
+      return names.find((n) => n.endsWith('bitsT'));
+    };
+    // The two lines arrive in the log's order, which the race decides.
+    const twoModes = async (c: RawClient) => {
+      const lines: string[] = [];
+      while (lines.length < 2) lines.push((await c.expect((m) => m.command === 'MODE' && m.params[2] === 'bitsT')).params.join(' '));
+      return lines.sort();
+    };
+    for (let round = 0; round < 4; round++) {
+      opA.send('MODE #bits +o bitsT');
+      opB.send('MODE #bits +v bitsT');
+      for (const c of [watchB, target]) assert.deepEqual(await twoModes(c), ['#bits +o bitsT', '#bits +v bitsT']);
+      assert.deepEqual([await namesOf(watchB), await namesOf(target)], ['@+bitsT', '@+bitsT'], `round ${round}`);
+      opA.send('MODE #bits -o bitsT');
+      opB.send('MODE #bits -v bitsT');
+      for (const c of [watchB, target]) assert.deepEqual(await twoModes(c), ['#bits -o bitsT', '#bits -v bitsT']);
+      assert.deepEqual([await namesOf(watchB), await namesOf(target)], ['bitsT', 'bitsT'], `round ${round}`);
+    }
+  });
 });

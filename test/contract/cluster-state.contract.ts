@@ -10,6 +10,7 @@ import { ClusterInputError } from '../../src/cluster/keys.js';
 import { collect, STEADY, unique, userOf, type ClusterBackend } from './cluster-backend.js';
 
 const OP = 1;
+const VOICE = 2;
 
 export function clusterStateContract(name: string, make: () => Promise<ClusterBackend>, skip: string | false = false): void {
   describe(`SharedState contract: ${name}`, { skip }, () => {
@@ -135,7 +136,9 @@ export function clusterStateContract(name: string, make: () => Promise<ClusterBa
       assert.deepEqual(await b.state.leave(room, u3, { by: { uid: u2, anyOf: OP } }), { ok: false, reason: 'not-allowed' });
       assert.equal((await a.state.leave(room, u3, { by: { uid: u1, anyOf: OP } })).ok, true);
       assert.deepEqual(await a.state.leave(room, u3), { ok: false, reason: 'not-member' });
-      assert.equal((await b.state.setMember(room, u2, OP, { by: { uid: u1, anyOf: OP } })).ok, true);
+      // Members' flags change as bits (MODE +o/+v), checked against the actor like any change.
+      assert.deepEqual(await b.state.changeRoom(room, { members: { [u1]: { add: 0, remove: OP } }, by: { uid: u2, anyOf: OP } }), { ok: false, reason: 'not-allowed' });
+      assert.equal((await b.state.changeRoom(room, { members: { [u2]: { add: OP, remove: 0 } }, by: { uid: u1, anyOf: OP } })).ok, true);
       assert.equal((await a.state.room(room))?.members.get(u2), OP);
       assert.deepEqual(await a.state.leave(room, u1), { ok: true, remaining: 1 });
       assert.deepEqual(await b.state.leave(room, u2), { ok: true, remaining: 0 });
@@ -209,6 +212,35 @@ export function clusterStateContract(name: string, make: () => Promise<ClusterBa
       assert.deepEqual(await b.state.changeRoom(room, { set: { modes: 'i' }, by: { uid: `${b.nodes.id}zzzzzz`, anyOf: OP } }), { ok: false, reason: 'not-allowed' });
       assert.deepEqual(await b.state.changeRoom(unique('#gone'), { set: { modes: 'i' } }), { ok: false, reason: 'absent' });
       await b.bus.unfollow(room);
+    });
+
+    it("changes members' flags as bits: racing +o and +v on one member from two nodes both hold", async () => {
+      const room = unique('#bits');
+      const [op1, op2, target] = [await member(a), await member(b), await member(a)];
+      assert.equal((await a.state.join(room, op1, { flags: 0, create: { fields: {}, flags: OP } })).ok, true);
+      assert.equal((await b.state.join(room, op2, { flags: OP })).ok, true);
+      assert.equal((await a.state.join(room, target, { flags: 0 })).ok, true);
+      for (let round = 0; round < 10; round++) {
+        const results = await Promise.all([
+          a.state.changeRoom(room, { members: { [target]: { add: OP, remove: 0 } }, by: { uid: op1, anyOf: OP } }),
+          b.state.changeRoom(room, { members: { [target]: { add: VOICE, remove: 0 } }, by: { uid: op2, anyOf: OP } }),
+        ]);
+        assert.ok(results.every((r) => r.ok));
+        assert.equal((await a.state.room(room))?.members.get(target), OP | VOICE);
+        await Promise.all([
+          a.state.changeRoom(room, { members: { [target]: { add: 0, remove: OP } }, by: { uid: op1, anyOf: OP } }),
+          b.state.changeRoom(room, { members: { [target]: { add: 0, remove: VOICE } }, by: { uid: op2, anyOf: OP } }),
+        ]);
+        assert.equal((await b.state.room(room))?.members.get(target), 0);
+      }
+      // A uid that is not a member is skipped, the rest of the change is made.
+      const outsider = await member(b);
+      const mixed = await a.state.changeRoom(room, { set: { topic: 't' }, members: { [outsider]: { add: OP, remove: 0 } }, by: { uid: op1, anyOf: OP } });
+      assert.equal(mixed.ok, true);
+      const snap = await a.state.room(room);
+      assert.equal(snap?.fields.topic, 't');
+      assert.equal(snap?.members.has(outsider), false);
+      await assert.rejects(a.state.changeRoom(room, { members: { 'NOT A UID': { add: OP, remove: 0 } } }));
     });
 
     it('lists rooms in bounded pages', async () => {

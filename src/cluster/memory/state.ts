@@ -7,9 +7,10 @@ import type { ClusterEvent, Stamp } from '../events.js';
 import type { IdSource } from '../ids.js';
 import { checkFields, checkUid, segment } from '../keys.js';
 import type {
-  Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, MemberResult, NickResult,
+  Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, NickResult,
   RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
 } from '../state.js';
+import { changeFlags } from '../state.js';
 import type { MemoryNetwork, MemoryRoom } from './network.js';
 
 /** What state and bus need of their node: its id, its counters, its fence. */
@@ -188,26 +189,11 @@ export class MemoryState implements SharedState {
     });
   }
 
-  async setMember(name: string, uid: string, flags: number, options: { by?: Actor; announce?: ClusterEvent } = {}): Promise<MemberResult> {
-    const key = fold(name, 'room');
-    checkUid(uid);
-    if (options.by) checkUid(options.by.uid);
-    return this.atomic((): MemberResult => {
-      const room = this.net.rooms.get(key);
-      if (!room) return { ok: false, reason: 'absent' };
-      if (!room.members.has(uid)) return { ok: false, reason: 'not-member' };
-      if (options.by && !allowed(room, options.by)) return { ok: false, reason: 'not-allowed' };
-      room.members.set(uid, flags);
-      const result: MemberResult = { ok: true, flags };
-      if (options.announce) result.stamp = this.net.sequence(`r:${key}`, options.announce, this.node.ids.suffix(), this.node.maxLen);
-      return result;
-    });
-  }
-
   async changeRoom(name: string, change: RoomChange): Promise<ChangeResult> {
     const key = fold(name, 'room');
     checkFields([...Object.keys(change.set ?? {}), ...(change.del ?? [])]);
     if (change.by) checkUid(change.by.uid);
+    for (const uid in change.members ?? {}) checkUid(uid);
     return this.atomic((): ChangeResult => {
       const room = this.net.rooms.get(key);
       if (!room) return { ok: false, reason: 'absent' };
@@ -217,6 +203,10 @@ export class MemoryState implements SharedState {
       if (change.by && !allowed(room, change.by)) return { ok: false, reason: 'not-allowed' };
       for (const field of change.del ?? []) if (field !== 'name') room.fields.delete(field);
       for (const [field, value] of Object.entries(change.set ?? {})) if (field !== 'name') room.fields.set(field, String(value));
+      for (const [uid, bits] of Object.entries(change.members ?? {})) {
+        const flags = room.members.get(uid);
+        if (flags !== undefined) room.members.set(uid, changeFlags(flags, bits));
+      }
       room.version += 1;
       const result: ChangeResult = { ok: true, version: room.version };
       if (change.announce) {

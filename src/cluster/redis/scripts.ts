@@ -16,7 +16,7 @@ import { FencedError } from '../nodes.js';
 export const SCRIPT_NAMES = [
   'register', 'renew', 'leave', 'peers', 'sweep', 'reap', 'publish', 'read',
   'user-add', 'user-rename', 'user-update', 'user-remove', 'user-by-nick',
-  'room-join', 'room-leave', 'room-member', 'room-change', 'room-get',
+  'room-join', 'room-leave', 'room-change', 'room-get',
   'conn-add', 'conn-remove',
 ] as const;
 

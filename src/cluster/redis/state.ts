@@ -17,7 +17,7 @@ import { foldCase } from '../../protocol/index.js';
 import type { ClusterEvent, Stamp } from '../events.js';
 import { checkFields, checkUid, segment, unsegment } from '../keys.js';
 import type {
-  Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, MemberResult, NickResult,
+  Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, NickResult,
   RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
 } from '../state.js';
 import type { RedisConnection } from './connection.js';
@@ -154,20 +154,14 @@ export class RedisState implements SharedState {
     return result;
   }
 
-  async setMember(name: string, uid: string, flags: number, options: { by?: Actor; announce?: ClusterEvent } = {}): Promise<MemberResult> {
-    const reply = (await this.run('room-member', [roomSeg(name), checkUid(uid), flags, ...actor(options.by), ...this.seq(options.announce)])) as unknown[];
-    if (reply[0] !== 'ok') return { ok: false, reason: reply[0] as 'not-member' | 'not-allowed' | 'absent' };
-    const result: MemberResult = { ok: true, flags: Number(reply[1]) };
-    if (reply.length > 2) result.stamp = toStamp(reply.slice(2));
-    return result;
-  }
-
   async changeRoom(name: string, change: RoomChange): Promise<ChangeResult> {
     const seg = roomSeg(name);
     checkFields([...Object.keys(change.set ?? {}), ...(change.del ?? [])]);
+    // [uid, add, remove] triples: a JSON array, since an empty Lua table encodes as {} either way.
+    const members = Object.entries(change.members ?? {}).map(([uid, bits]) => [checkUid(uid), bits.add, bits.remove]);
     const reply = (await this.run('room-change', [
       seg, change.expectVersion === undefined ? '' : String(change.expectVersion), ...actor(change.by),
-      JSON.stringify(change.set ?? {}), JSON.stringify(change.del ?? []), ...this.seq(change.announce),
+      JSON.stringify(change.set ?? {}), JSON.stringify(change.del ?? []), JSON.stringify(members), ...this.seq(change.announce),
     ])) as unknown[];
     switch (reply[0]) {
       case 'ok': {

@@ -7,6 +7,7 @@ import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
 import { changeRoom, onRoom, requireOp } from './rooms.js';
 import { cloneRoom, fieldChanges, roomFromSnapshot } from '../room-fields.js';
+import { changeFlags, type MemberChange } from '../../cluster/state.js';
 
 /** Mode changes with a parameter honoured per command, as ISUPPORT MODES=4 says. */
 const MAX_PARAM_MODES = 4;
@@ -86,7 +87,8 @@ const MODE_ATTEMPTS = 5;
  * shared state as one compare-and-set on that version (room-fields.ts: the fields that differ).
  * Another change in between (two ops setting +l on two nodes) makes it `stale`: the changes are
  * decided again on the state it returns, so every node sees both MODE lines in one order and
- * ends in the same state. +o/+v are set per member just after, their MODE line the same.
+ * ends in the same state. +o/+v go in the same step, as bits added and removed, so two ops
+ * changing one member at once both take effect.
  */
 async function changeModes(server: Server, session: Session, room: Room, modestring: string, args: string[]): Promise<void> {
   let base = room;
@@ -118,10 +120,10 @@ async function changeModes(server: Server, session: Session, room: Room, modestr
   throw failError('MODE', 'TEMPORARILY_UNAVAILABLE', room.name, 'The room kept changing; try again');
 }
 
-/** Runs the mode string on `room` (a scratch copy): what changed, members' new flags, and the replies to send. */
+/** Runs the mode string on `room` (a scratch copy): what changed, members' flag changes, and the replies to send. */
 function tryModes(server: Server, session: Session, room: Room, modestring: string, args: string[], replies: (() => void)[]) {
   const applied: ModeChange[] = [];
-  const members: Record<string, number> = {};
+  const members: Record<string, MemberChange> = {};
   let adding = true;
   let paramModes = 0;
   for (const mode of modestring) {
@@ -152,7 +154,7 @@ function tryModes(server: Server, session: Session, room: Room, modestring: stri
 }
 
 /** Apply one change; returns what to announce, or null if nothing changed. */
-function applyRoomMode(server: Server, session: Session, room: Room, change: ModeChange, members: Record<string, number>): ModeChange | null {
+function applyRoomMode(server: Server, session: Session, room: Room, change: ModeChange, members: Record<string, MemberChange>): ModeChange | null {
   const { adding, mode, param } = change;
   if (ROOM_FLAG_MODES.includes(mode)) {
     if (room.flags.has(mode) === adding) return null;
@@ -169,10 +171,11 @@ function applyRoomMode(server: Server, session: Session, room: Room, change: Mod
         if (local) throw numericError(N.ERR_USERNOTINCHANNEL, local.nick, room.name, "They aren't on that channel");
         throw numericError(N.ERR_NOSUCHNICK, param!, 'No such nick/channel');
       }
-      const flags = members[target.uid] ?? target.flags;
+      const bits = (members[target.uid] ??= { add: 0, remove: 0 });
       const bit = mode === 'o' ? MEMBER_OP : MEMBER_VOICE;
-      if (((flags & bit) !== 0) === adding) return null;
-      members[target.uid] = adding ? flags | bit : flags & ~bit;
+      if (((changeFlags(target.flags, bits) & bit) !== 0) === adding) return null;
+      bits.add = adding ? bits.add | bit : bits.add & ~bit;
+      bits.remove = adding ? bits.remove & ~bit : bits.remove | bit;
       return { adding, mode, param: target.nick };
     }
     case 'b': {

@@ -3,7 +3,7 @@ import { MAX_NAME_LENGTH } from '../../cluster/keys.js';
 import { roomFromSnapshot } from '../room-fields.js';
 import * as N from '../../protocol/numerics.js';
 import type { PartEvent, RoomStateEvent } from '../../cluster/events.js';
-import type { Actor, RoomSnapshot } from '../../cluster/state.js';
+import type { Actor, MemberChange, RoomSnapshot } from '../../cluster/state.js';
 import { numericError } from '../errors.js';
 import { MEMBER_OP, MEMBER_VOICE, type Room } from '../room.js';
 import { joinRoom } from '../room-join.js';
@@ -138,21 +138,20 @@ export async function changeRoom(
   server: Server,
   session: Session,
   room: Room,
-  change: { set: Record<string, string>; del: string[]; by?: Actor; command: 'MODE' | 'TOPIC'; params: string[]; members?: Record<string, number>; expectVersion?: number },
+  change: { set: Record<string, string>; del: string[]; by?: Actor; command: 'MODE' | 'TOPIC'; params: string[]; members?: Record<string, MemberChange>; expectVersion?: number },
 ): Promise<RoomSnapshot | null> {
   const announce: RoomStateEvent = {
     v: 1, origin: server.cluster.nodes.id, kind: 'room', by: session.prefix, set: change.set, del: change.del,
     actor: session.uid, command: change.command, params: change.params, account: session.account,
   };
   if (change.members) announce.members = change.members;
-  const result = await server.cluster.state.changeRoom(room.name, { set: change.set, del: change.del, by: change.by, expectVersion: change.expectVersion, announce });
+  const result = await server.cluster.state.changeRoom(room.name, {
+    set: change.set, del: change.del, members: change.members, by: change.by, expectVersion: change.expectVersion, announce,
+  });
   if (!result.ok) {
     if (result.reason === 'stale') return result.room;
     if (result.reason === 'not-allowed') throw numericError(N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator");
     throw numericError(N.ERR_NOSUCHCHANNEL, room.name, 'No such channel');
-  }
-  for (const uid in change.members ?? {}) {
-    await server.cluster.state.setMember(room.name, uid, change.members![uid]!, { by: { uid: session.uid, anyOf: MEMBER_OP } });
   }
   await server.roomCopies.applied(room.key, result.stamp!.seq);
   return null;
