@@ -8,12 +8,19 @@
  * - `reconnected` with `lost`: Redis came back empty and the node registered again under its id.
  *   Each local user is announced again (`addUser`); one whose nick was claimed meanwhile by a
  *   user of another node gets a guest nick (Redis decided that claim, so every node agrees).
+ *   Then each room this node has a copy of gets its local members back (`join`, creating the
+ *   room from the copy's state if no node did it first: the first one wins, on every node), and
+ *   the copy is reconciled with what the room is now (room-resync.ts), keeping other nodes'
+ *   members until RESYNC_GRACE_MS later, when those whose nodes did not announce them are gone.
  * - `reaped` (this node reaped a dead one): room messages it published and held here are looked up
  *   in the store (room-log.ts). QUITs of a dead node's users reach rooms through the room logs.
  */
 import type { NodeEvent } from '../cluster/nodes.js';
 import { changeNick, guestNick } from './commands/registration.js';
-import { publisherReaped } from './room-log.js';
+import { publisherReaped, resyncRoom } from './room-log.js';
+import { fieldsOf } from './room-fields.js';
+import { joinEvent } from './room-join.js';
+import type { Room } from './room.js';
 import type { Server } from './server.js';
 import type { Session } from './session.js';
 
@@ -31,11 +38,22 @@ export function handleNodeEvent(server: Server, event: NodeEvent): void {
     return;
   }
   if (event.type === 'reconnected' && event.lost) {
-    server.logger.warn('cluster: Redis lost its data; announcing local users again', { node: server.cluster.nodes.id });
-    for (const session of server.sessions) {
-      if (session.claimed && !session.removal) void reannounce(server, session);
-    }
+    server.logger.warn('cluster: Redis lost its data; announcing local users and rooms again', { node: server.cluster.nodes.id });
+    void reannounceAll(server);
   }
+}
+
+/** Time for the other nodes to announce their users and rooms again after Redis came back empty. */
+export const RESYNC_GRACE_MS = 10_000;
+
+async function reannounceAll(server: Server): Promise<void> {
+  const users = [...server.sessions].filter((session) => session.claimed && !session.removal);
+  await Promise.all(users.map((session) => reannounce(server, session)));
+  await Promise.all([...server.rooms.values()].map((room) => reannounceRoom(server, room)));
+  const timer = setTimeout(() => {
+    for (const room of server.rooms.values()) resyncRoom(server, room, false);
+  }, RESYNC_GRACE_MS);
+  timer.unref();
 }
 
 async function reannounce(server: Server, session: Session): Promise<void> {
@@ -51,4 +69,23 @@ async function reannounce(server: Server, session: Session): Promise<void> {
   } catch (err) {
     server.logger.warn('cluster: user not announced again', { uid: session.uid, err });
   }
+}
+
+/** The copy's local members joined again with their flags; the room created from the copy if absent. */
+async function reannounceRoom(server: Server, room: Room): Promise<void> {
+  for (const [session, flags] of [...room.members]) {
+    if (session.state === 'closing') continue;
+    try {
+      // No version check and no limit: these members were in the room; only Redis forgot it.
+      await server.cluster.state.join(room.name, session.uid, {
+        flags,
+        ignoreLimit: true,
+        create: { fields: fieldsOf(room), flags },
+        announce: joinEvent(server, session, flags),
+      });
+    } catch (err) {
+      server.logger.warn('cluster: membership not announced again', { room: room.key, uid: session.uid, err });
+    }
+  }
+  if (server.rooms.get(room.key) === room) resyncRoom(server, room, true);
 }

@@ -43,7 +43,7 @@ export function applyEvent(server: Server, room: Room, event: ClusterEvent, deli
 }
 
 /** An event as its recipients see it: the log's time, the actor's account. */
-function line(source: string, command: string, params: string[], time: number, account: string | null | undefined): Outgoing {
+export function line(source: string, command: string, params: string[], time: number, account: string | null | undefined): Outgoing {
   const tags: Record<string, string> = { time: new Date(time).toISOString() };
   if (account) tags.account = account;
   return new Outgoing({ tags, source, command, params: fitLastParam(source, command, params) });

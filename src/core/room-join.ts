@@ -56,10 +56,7 @@ async function decide(server: Server, session: Session, name: string, key: strin
       created.version = 1;
       flags = joinFlags(server, session, created.key, true);
     }
-    const announce: JoinEvent = {
-      v: 1, origin: server.cluster.nodes.id, kind: 'join', uid: session.uid, source: session.prefix,
-      account: session.account, realname: session.realname, flags, away: session.away,
-    };
+    const announce = joinEvent(server, session, flags);
     const result = await state.join(name, session.uid, {
       flags,
       expectVersion: snapshot ? snapshot.version : null,
@@ -83,6 +80,14 @@ async function decide(server: Server, session: Session, name: string, key: strin
     snapshot = await state.room(name); // 'absent': it vanished between the read and the join
   }
   throw failError('JOIN', 'TEMPORARILY_UNAVAILABLE', name, 'The room kept changing while joining; try again');
+}
+
+/** The JOIN sequenced into the room's log: what other nodes need to show the member. */
+export function joinEvent(server: Server, session: Session, flags: number): JoinEvent {
+  return {
+    v: 1, origin: server.cluster.nodes.id, kind: 'join', uid: session.uid, source: session.prefix,
+    account: session.account, realname: session.realname, flags, away: session.away,
+  };
 }
 
 function checkCanJoin(room: Room, session: Session, key: string | undefined, invited: boolean): void {

@@ -7,7 +7,10 @@
  * Most entries pass straight through; a queue exists only while something waits:
  * - another node's message until its publisher's `stored` notice (later in the same log);
  * - a `gap` (entries trimmed from the stream, or a log that restarted) until the missing
- *   messages are read from history;
+ *   messages are read from history, and for trimmed entries the room's state too: the copy is
+ *   reconciled with it (room-resync.ts), since state changes were among what was lost;
+ * - a resync (after Redis came back empty and the rooms were announced again) until the
+ *   room's state is read;
  * - a message of a node that died before its notice: when the dead node's users' QUITs arrive
  *   (the reaper sequences them into the room), its held messages are looked up in the store,
  *   delivered if found, dropped if not (their sender never got an echo). Anything held for
@@ -18,6 +21,7 @@ import type { ClusterEvent, Delivery, MessageEvent } from '../cluster/events.js'
 import { REAP_QUIT_REASON } from '../cluster/nodes.js';
 import type { StoredMessage } from '../store/store.js';
 import { applyEvent } from './room-events.js';
+import { readForResync, reconcile, type ResyncRead } from './room-resync.js';
 import { deliverRoomMessage, deliverStoredMessage, isStoredMessage } from './room-messages.js';
 import type { Room } from './room.js';
 import type { Server } from './server.js';
@@ -29,10 +33,15 @@ const GAP_FILL_LIMIT = 500;
 const NODE_ID_LENGTH = 6;
 
 interface Waiting {
-  delivery: Delivery;
+  /** null: a resync (`resyncRoom`), not a log entry. */
+  delivery: Delivery | null;
   since: number;
   /** A gap's messages from history once read (null while reading). */
   fill?: StoredMessage[] | null;
+  /** The state to reconcile the copy with, once read (null while reading; absent: none needed). */
+  read?: ResyncRead | null;
+  /** Reconcile keeping other nodes' members the state lacks (resyncRoom). */
+  keepAbsent?: boolean;
 }
 
 /** What a room's copy waits on; made only while something does. */
@@ -63,12 +72,27 @@ export function applyRoomDelivery(server: Server, delivery: Delivery, key: strin
     apply(server, room, delivery);
     return;
   }
+  const item = enqueue(server, room, delivery);
+  if (delivery.type === 'gap') readGap(server, room, item, delivery.reason === 'trimmed');
+  drain(server, room);
+}
+
+/**
+ * Reconciles the copy with the room's shared state in its place in the log (after Redis came
+ * back empty and the rooms were announced again: node-events.ts).
+ */
+export function resyncRoom(server: Server, room: Room, keepAbsent: boolean): void {
+  const item = enqueue(server, room, null);
+  item.keepAbsent = keepAbsent;
+  readState(server, room, item);
+}
+
+function enqueue(server: Server, room: Room, delivery: Delivery | null): Waiting {
   const queue = (room.queue ??= new RoomLogQueue());
   const item: Waiting = { delivery, since: Date.now() };
   queue.items.push(item);
   server.roomLogs.add(room);
-  if (delivery.type === 'gap') readGap(server, room, item);
-  drain(server, room);
+  return item;
 }
 
 function noted(room: Room, seqs: number[], lost: number[]): void {
@@ -79,8 +103,8 @@ function noted(room: Room, seqs: number[], lost: number[]): void {
   for (const seq of lost) if (seq > room.applied) queue.lost.add(seq);
 }
 
-function waits(room: Room, item: Delivery, waiting?: Waiting): boolean {
-  if (item.type === 'gap') return waiting?.fill == null;
+function waits(room: Room, item: Delivery | null, waiting?: Waiting): boolean {
+  if (item === null || item.type === 'gap') return waiting === undefined || waiting.fill === null || waiting.read === null;
   const { event, stamp } = item;
   // The publisher's own node does not wait (room-messages.ts): its flush hook stores first.
   if (event.kind !== 'message' || item.own || !isStoredMessage(event)) return false;
@@ -97,7 +121,7 @@ function drain(server: Server, room: Room): void {
     const item = queue.items[taken]!;
     if (waits(room, item.delivery, item)) break;
     taken++;
-    apply(server, room, item.delivery, item.fill ?? undefined, queue.items[taken]?.delivery);
+    apply(server, room, item, queue.items[taken]?.delivery ?? undefined);
     if (room.queue !== queue || !server.rooms.has(room.key)) return; // the copy was dropped
   }
   if (taken > 0) queue.items.splice(0, taken);
@@ -107,20 +131,26 @@ function drain(server: Server, room: Room): void {
   }
 }
 
-function apply(server: Server, room: Room, delivery: Delivery, fill?: StoredMessage[], next?: Delivery): void {
+function apply(server: Server, room: Room, entry: Delivery | Waiting, next?: Delivery): void {
+  const item = 'since' in entry ? entry : undefined;
+  const delivery = item ? item.delivery : (entry as Delivery);
   try {
-    if (delivery.type === 'gap') {
-      applyGap(server, room, delivery, fill ?? [], next);
+    if (delivery === null) {
+      if (item!.read) reconcile(server, room, item!.read, item!.keepAbsent ?? false);
+    } else if (delivery.type === 'gap') {
+      applyGap(server, room, delivery, item?.fill ?? [], next);
+      if (item?.read) reconcile(server, room, item.read, false);
     } else {
       const { event, stamp } = delivery;
       if (event.kind === 'message') applyMessage(server, room, event, delivery);
-      else if (event.kind !== 'stored') applyEvent(server, room, event as ClusterEvent, delivery);
+      // A state change a reconcile's snapshot held already is not applied twice.
+      else if (event.kind !== 'stored' && stamp.seq > room.stateSeq) applyEvent(server, room, event as ClusterEvent, delivery);
       if (event.kind === 'message') room.lastMessageTime = stamp.time;
       room.applied = stamp.seq;
     }
   } catch (err) {
     server.logger.error('cluster: applying a room log entry failed', { room: room.key, err });
-    if (delivery.type === 'event') room.applied = delivery.stamp.seq;
+    if (delivery?.type === 'event') room.applied = delivery.stamp.seq;
   }
   server.roomCopies.advanced(room);
   server.roomCopies.dropIfUnused(room.key);
@@ -147,15 +177,18 @@ function applyGap(server: Server, room: Room, gap: Extract<Delivery, { type: 'ga
       room.lastMessageTime = message.time;
     }
   }
-  // Changes of state in the gap are lost to this copy (step 2, point 6: restore from a snapshot).
+  // Changes of state in a trimmed gap: the reconcile that follows (apply). After a restart the
+  // rooms are announced again, and resyncRoom reconciles each copy then.
   if (gap.reason === 'restarted') {
     // Sequences start again from 1: whoever waited for one of the old epoch waits no longer.
     server.roomCopies.releaseWaiters(room);
     room.applied = 0;
+    room.stateSeq = 0;
   } else if (gap.to !== null) room.applied = gap.to;
 }
 
-function readGap(server: Server, room: Room, item: Waiting): void {
+function readGap(server: Server, room: Room, item: Waiting, withState: boolean): void {
+  if (withState) readState(server, room, item);
   item.fill = null;
   const after = room.lastMessageTime;
   server.history
@@ -171,6 +204,21 @@ function readGap(server: Server, room: Room, item: Waiting): void {
     });
 }
 
+function readState(server: Server, room: Room, item: Waiting): void {
+  item.read = null;
+  readForResync(server, room)
+    .catch((err: unknown) => {
+      // Without the state the copy keeps what it has; the log goes on.
+      server.logger.warn('cluster: reading a room to reconcile its copy failed', { room: room.key, err });
+      return undefined;
+    })
+    .then((read) => {
+      if (read) item.read = read;
+      else delete item.read;
+      drain(server, room);
+    });
+}
+
 /**
  * Held messages of `node` (all held ones when null) looked up in the store: found ones are
  * durable, their notice was lost. Not found: given up when `dead` (never acknowledged to anyone),
@@ -182,7 +230,7 @@ function lookUpHeld(server: Server, room: Room, node: string | null, dead: boole
   const run = async () => {
     const held = queue.items.filter((item) => {
       const d = item.delivery;
-      return d.type === 'event' && d.event.kind === 'message' && (node === null || d.event.origin === node) && waits(room, d);
+      return d?.type === 'event' && d.event.kind === 'message' && (node === null || d.event.origin === node) && waits(room, d);
     });
     if (held.length === 0) return;
     try {
@@ -215,7 +263,7 @@ function lookUpHeld(server: Server, room: Room, node: string | null, dead: boole
 export async function checkHeld(server: Server, rooms: Iterable<Room>, now: number): Promise<void> {
   const late = [...rooms].filter((room) => {
     const first = room.queue?.items[0];
-    return first !== undefined && first.delivery.type === 'event' && room.queue!.looking === 0 && now - first.since > HOLD_CHECK_MS;
+    return first !== undefined && first.delivery?.type === 'event' && room.queue!.looking === 0 && now - first.since > HOLD_CHECK_MS;
   });
   if (late.length === 0) return;
   const live = new Set(await server.cluster.nodes.peers().catch(() => [] as string[]));

@@ -10,7 +10,7 @@ import { cloneRoom, fieldChanges, roomFromSnapshot } from '../room-fields.js';
 import { changeFlags, type MemberChange } from '../../cluster/state.js';
 
 /** Mode changes with a parameter honoured per command, as ISUPPORT MODES=4 says. */
-const MAX_PARAM_MODES = 4;
+export const MAX_PARAM_MODES = 4;
 
 // MODE <target> [<modestring> [<mode arguments>...]]
 export function MODE(ctx: CommandContext): void | Promise<void> {
@@ -52,7 +52,7 @@ function userMode({ server, session, params }: CommandContext): void {
   if (applied) session.sendMessage({ source: session.prefix, command: 'MODE', params: [session.nick, applied] });
 }
 
-interface ModeChange {
+export interface ModeChange {
   adding: boolean;
   mode: string;
   param?: string;
@@ -228,7 +228,7 @@ function shownParam(param: string): string {
   return param === '' || param.includes(' ') || param.startsWith(':') ? '*' : param;
 }
 
-function formatChanges(changes: ModeChange[]): string[] {
+export function formatChanges(changes: ModeChange[]): string[] {
   let letters = '';
   let sign = '';
   const params: string[] = [];
