@@ -119,8 +119,43 @@ export interface StoredEvent extends EventBase {
 export interface KillEvent extends EventBase {
   kind: 'kill';
   uid: string;
+  /** Who asked (an oper's name, a nick for GHOST): for the target node's log. */
   by: string;
+  /** The whole quit reason, as the target's rooms see it (`Killed (oper (reason))`). */
   reason: string;
+  /** Set when the sender waits for the outcome: the target's node answers with a `killed` of this id. */
+  request?: string;
+}
+
+/**
+ * Node-addressed, the answer to a `kill` with a `request`: 'done' once the session ended and
+ * its nick is free network-wide, 'absent' when the node had no such user (it left meanwhile).
+ */
+export interface KilledEvent extends EventBase {
+  kind: 'killed';
+  request: string;
+  uid: string;
+  outcome: 'done' | 'absent';
+}
+
+/**
+ * An invitation (core/remote-users.ts). In a room's log: the `i:<uid>` field set (INVITE) or
+ * deleted (used up by the invited user's JOIN, or pushed out by newer ones), so every copy
+ * follows, and `invite-notify` members see the line. In the invited user's node inbox: the
+ * INVITE line for that user.
+ */
+export interface InviteEvent extends EventBase {
+  kind: 'invite';
+  room: string;
+  /** The invited user. */
+  uid: string;
+  nick: string;
+  /** The inviter (`nick!user@host`, uid, account); absent when the event only removes invites. */
+  by?: string;
+  actor?: string;
+  account?: string | null;
+  set: Record<string, string>;
+  del: string[];
 }
 
 /** Node-addressed: the network changed your user's nick (a conflict resolved elsewhere). */
@@ -140,11 +175,14 @@ export type ClusterEvent =
   | UserEvent
   | KillEvent
   | ForcedNickEvent
-  | StoredEvent;
+  | StoredEvent
+  | KilledEvent
+  | InviteEvent;
 
 /** The kinds this version reads; anything else is skipped. */
 export const EVENT_KINDS: ReadonlySet<string> = new Set<ClusterEvent['kind']>([
   'message', 'join', 'part', 'quit', 'nick', 'room', 'user', 'kill', 'forced-nick', 'stored',
+  'killed', 'invite',
 ]);
 
 /** Where an event was put in its log. */

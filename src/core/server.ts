@@ -19,6 +19,7 @@ import type { Store } from '../store/store.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { UserRecord } from '../cluster/state.js';
 import { NetworkUsers } from './network-users.js';
+import { RemoteUsers } from './remote-users.js';
 import { handleDelivery } from './bus-handler.js';
 import { handleNodeEvent } from './node-events.js';
 import { removeLocal, RoomCopies } from './room-copies.js';
@@ -75,6 +76,8 @@ export class Server {
   readonly cluster: Cluster;
   /** Registered users network-wide: nick claims and lookups through the shared state. */
   readonly users: NetworkUsers;
+  /** KILL, GHOST and INVITE of users on other nodes, through their nodes' inboxes. */
+  readonly remoteUsers: RemoteUsers = new RemoteUsers(this);
   readonly accounts: Accounts;
   readonly roomRegistry: RoomRegistry;
   /** Who may hold a registered nick (accounts.nick_protection). */

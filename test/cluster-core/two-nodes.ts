@@ -1,6 +1,7 @@
 import { after, before } from 'node:test';
 import { RawClient } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { Config, DeepPartial } from '../../src/config/schema.js';
 import { dropPrefix, randomPrefix, TEST_REDIS_URL } from '../cluster/redis-helpers.js';
 
 export interface TwoNodes {
@@ -16,8 +17,9 @@ export interface TwoNodes {
 /**
  * Two servers in this process joined through the test Redis under a fresh key prefix, for the
  * describe block that calls it: started in `before`; clients, servers and keys gone in `after`.
+ * `overrides` go to both servers' configuration (opers; a shared `data_dir` for one store).
  */
-export function twoNodes(label: string): TwoNodes {
+export function twoNodes(label: string, overrides: DeepPartial<Config> = {}): TwoNodes {
   const prefix = randomPrefix(label);
   const nodes: TwoNodes = {
     a: undefined as unknown as TestServer,
@@ -35,8 +37,8 @@ export function twoNodes(label: string): TwoNodes {
     },
   };
   before(async () => {
-    nodes.a = await startTestServer({ cluster: { url: TEST_REDIS_URL, prefix } });
-    nodes.b = await startTestServer({ cluster: { url: TEST_REDIS_URL, prefix } });
+    nodes.a = await startTestServer({ ...overrides, cluster: { url: TEST_REDIS_URL, prefix } });
+    nodes.b = await startTestServer({ ...overrides, cluster: { url: TEST_REDIS_URL, prefix } });
   });
   after(async () => {
     for (const c of nodes.clients) c.close();

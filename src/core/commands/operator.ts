@@ -43,13 +43,26 @@ export function formatDuration(ms: number | null): string {
 }
 
 // KILL <nick> [<reason>]
-export function KILL({ server, session, params }: CommandContext): void {
-  const target = server.findNick(params[0]!);
-  if (!target) throw numericError(N.ERR_NOSUCHNICK, params[0]!, 'No such nick/channel');
+// A user of another node is killed by its node (remote-users.ts): the same ERROR and QUIT, and
+// the same notice here once it is done; 401 if the user left before the kill arrived.
+export function KILL({ server, session, params }: CommandContext): void | Promise<void> {
   const reason = (params[1] || 'No reason given').slice(0, server.config.limits.kick_length);
-  server.logger.info('KILL', { oper: session.oper, nick: target.nick, address: target.conn.remoteAddress, reason });
-  notice(server, session, `Killed ${target.nick}: ${reason}`);
-  server.quit(target, `Killed (${session.oper} (${reason}))`);
+  const quitReason = `Killed (${session.oper} (${reason}))`;
+  const target = server.findUser(params[0]!);
+  if (!(target instanceof Promise)) {
+    server.logger.info('KILL', { oper: session.oper, nick: target.nick, address: target.conn.remoteAddress, reason });
+    notice(server, session, `Killed ${target.nick}: ${reason}`);
+    server.quit(target, quitReason);
+    return;
+  }
+  return target.then(async (record) => {
+    if (!record) throw numericError(N.ERR_NOSUCHNICK, params[0]!, 'No such nick/channel');
+    server.logger.info('KILL', { oper: session.oper, nick: record.nick, node: record.node, reason });
+    const outcome = await server.remoteUsers.kill(record, session.oper!, quitReason);
+    if (outcome === 'absent') throw numericError(N.ERR_NOSUCHNICK, params[0]!, 'No such nick/channel');
+    if (outcome === 'timeout') throw failError('KILL', 'TEMPORARILY_UNAVAILABLE', record.nick, `No answer from ${record.nick}'s server; it may be down, and its users then leave on their own`);
+    notice(server, session, `Killed ${record.nick}: ${reason}`);
+  });
 }
 
 // KLINE [<duration>] <user@host | nick> [<reason>]

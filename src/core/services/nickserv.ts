@@ -96,8 +96,26 @@ async function ghost(server: Server, session: Session, args: string[], reply: Re
     // The nick is free network-wide once the holder's record is removed.
     await holder.removal;
     reply(`${nick} has been disconnected.`);
-  } else if (!regain) reply(`Nobody else is using ${nick}.`);
+  } else if (!holder && !(await ghostRemote(server, session, nick, reply, regain))) return;
+  else if (holder && !regain) reply(`Nobody else is using ${nick}.`);
+  if (session.state === 'closing') return;
   if (regain && foldCase(session.nick) !== foldCase(nick)) await claimNick(server, session, account.name);
+}
+
+/**
+ * GHOST of a session on another node: its node ends it (remote-users.ts) and answers once the
+ * nick is free network-wide. False when that answer did not come in time (REGAIN then stops).
+ */
+async function ghostRemote(server: Server, session: Session, nick: string, reply: Reply, regain: boolean): Promise<boolean> {
+  const remote = await server.users.remoteByNick(nick);
+  const outcome = remote ? await server.remoteUsers.kill(remote, session.nick, `GHOST command used by ${session.nick}`) : 'absent';
+  if (outcome === 'timeout') {
+    reply(`${nick} did not disconnect in time (its server did not answer); try again.`);
+    return false;
+  }
+  if (outcome === 'done') reply(`${nick} has been disconnected.`);
+  else if (!regain) reply(`Nobody else is using ${nick}.`);
+  return true;
 }
 
 async function setPassword(server: Server, session: Session, args: string[], reply: Reply): Promise<void> {
