@@ -6,6 +6,7 @@ import { openCluster } from './cluster/open.js';
 import { ClusterHealth } from './cluster/health.js';
 import { openStore } from './store/open.js';
 import { listenHttp, type HttpListener } from './http/server.js';
+import { storeReadiness, type MetricsEndpoint, type ReadinessCheck } from './http/health.js';
 import { listenMetrics } from './http/metrics-listener.js';
 import { startConnectionSummary } from './observability/connection-summary.js';
 import { Metrics } from './observability/prometheus.js';
@@ -22,6 +23,10 @@ export interface RunningServer {
   /** The listener of metrics.listen, when set (else /metrics is on `http`). */
   readonly metricsHttp: HttpListener | null;
   readonly metrics: Metrics;
+  /** This process's node id in the network (its lease; the single-process default has one too). */
+  readonly node: string;
+  /** What this process's own readiness checks (store, shutdown, cluster) find wrong; empty when ready. */
+  problems(): string[];
   /** Re-read the TLS certificate and key; new connections use them, open ones keep theirs. */
   reloadTls(): void;
   /** Stop accepting, tell every client why, wait for them to go (bounded), close. */
@@ -31,6 +36,13 @@ export interface RunningServer {
 export interface StartOptions {
   /** The clock for time rules (flood control, per-address limits, ban expiry); tests inject one. */
   clock?: () => number;
+  /**
+   * What GET /metrics serves (on http.listen or metrics.listen) instead of this process's own
+   * metrics: a worker of `parley serve --workers` serves the whole machine's (cli/workers/).
+   */
+  metricsEndpoint?: MetricsEndpoint;
+  /** Checks /readyz adds to this process's own (a worker: the other workers'). */
+  readiness?: readonly ReadinessCheck[];
 }
 
 export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
@@ -65,6 +77,13 @@ export async function startServer(config: Config, logger: Logger, options: Start
     storeFailing: () => server.history.storeFailingSince !== null,
   });
   let stopping = false;
+  // The checks of this process itself; /readyz adds `options.readiness` (the other workers).
+  const processChecks: ReadinessCheck[] = [
+    { name: 'shutdown', problem: () => (stopping ? 'the server is shutting down' : null) },
+    { name: 'cluster', problem: () => clusterHealth.problem() },
+  ];
+  const ownChecks = [storeReadiness(server), ...processChecks];
+  const metricsEndpoint = options.metricsEndpoint ?? metrics;
   await server.roomRegistry.load();
   await server.bans.load();
   // History is committed before any output of the same turn is written (see core/history);
@@ -108,17 +127,15 @@ export async function startServer(config: Config, logger: Logger, options: Start
         allowedOrigins: config.http.allowed_origins,
         publicOrigins: config.http.public_origin === null ? null : [config.http.public_origin].flat(),
         trustedProxies: new AddressSet(config.proxy.trusted),
-        metrics: config.metrics.enabled && config.metrics.listen === null ? metrics : null,
-        readiness: [
-          { name: 'shutdown', problem: () => (stopping ? 'the server is shutting down' : null) },
-          { name: 'cluster', problem: () => clusterHealth.problem() },
-        ],
+        metrics: config.metrics.enabled && config.metrics.listen === null ? metricsEndpoint : null,
+        // listenHttp adds the store check itself.
+        readiness: [...processChecks, ...(options.readiness ?? [])],
         cluster: () => clusterHealth.report(),
       });
     }
     if (config.metrics.enabled && config.metrics.listen !== null) {
       const { host, port } = parseHostPort(config.metrics.listen);
-      metricsHttp = await listenMetrics(host, port, metrics, metrics);
+      metricsHttp = await listenMetrics(host, port, metricsEndpoint, metrics);
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
@@ -175,12 +192,23 @@ export async function startServer(config: Config, logger: Logger, options: Start
     http,
     metricsHttp,
     metrics,
+    node: cluster.nodes.id,
+    problems: () => problemsOf(ownChecks),
     reloadTls: () => {
       const material = readTls();
       for (const listener of tlsListeners) listener.setCertificate(material);
     },
     stop,
   };
+}
+
+function problemsOf(checks: readonly ReadinessCheck[]): string[] {
+  const problems: string[] = [];
+  for (const check of checks) {
+    const problem = check.problem();
+    if (problem !== null) problems.push(`${check.name}: ${problem}`);
+  }
+  return problems;
 }
 
 /** The package's version (package.json is one level above src/ and dist/). */

@@ -4,13 +4,30 @@
  * accounts.
  */
 import { resolve } from 'node:path';
-import type { RunningServer } from '../app.js';
 import type { Config } from '../config/schema.js';
+import type { AddressInfo, ListenerInfo } from './workers/messages.js';
+
+/** Where a server listens: a RunningServer, or what a worker of `--workers` reported. */
+export interface ListeningAt {
+  readonly listeners: readonly ListenerInfo[];
+  readonly http: AddressInfo | null;
+  readonly metricsHttp: AddressInfo | null;
+}
+
+/** `--workers`: how many processes share the listeners, and their node ids. */
+export interface WorkersInfo {
+  readonly count: number;
+  readonly nodes: readonly string[];
+}
 
 const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
-export function readyMessage(running: RunningServer, config: Config): string {
-  const lines = ['Parley is running.'];
+export function readyMessage(running: ListeningAt, config: Config, workers?: WorkersInfo): string {
+  const lines = [
+    workers
+      ? `Parley is running: ${workers.count} worker processes (nodes ${workers.nodes.join(', ')}) share the addresses below.`
+      : 'Parley is running.',
+  ];
   for (const l of running.listeners) {
     const host = hostForUrl(l.host);
     if (l.proxy) {

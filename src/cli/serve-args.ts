@@ -27,6 +27,10 @@ Options:
   --data DIR              data directory (data_dir)
   --cluster URL           join a network of nodes through Redis (cluster.url),
                           e.g. redis://127.0.0.1:6379/0; without it, one process
+  --workers N|auto        run N node processes on this machine sharing the listeners
+                          (cluster.workers; auto: one per CPU core). Each is a node of
+                          the network, so more than 1 needs --cluster and a shared
+                          store (PostgreSQL, or the SQLite file in --data)
   --log-format FORMAT     json, pretty or auto (log.format; auto: pretty on a terminal)
   -h, --help              show this help
 
@@ -44,7 +48,7 @@ Precedence, lowest to highest: defaults, config file, environment, options.
 See docs/configuration.md for every key and its default.
 `;
 
-const VALUE_OPTIONS = ['config', 'listen', 'tls-listen', 'http', 'data', 'cluster', 'log-format'] as const;
+const VALUE_OPTIONS = ['config', 'listen', 'tls-listen', 'http', 'data', 'cluster', 'workers', 'log-format'] as const;
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 const REPEATABLE: ReadonlySet<ValueOption> = new Set(['listen', 'tls-listen']);
 
@@ -90,6 +94,12 @@ export function parseServeArgs(argv: readonly string[]): ServeArgs {
   if (seen.has('http')) overrides.http = { listen: one('http')! };
   if (seen.has('data')) overrides.data_dir = one('data')!;
   if (seen.has('cluster')) overrides.cluster = { url: one('cluster')! };
+  if (seen.has('workers')) {
+    const workers = one('workers')!;
+    if (workers !== 'auto' && !/^[0-9]+$/.test(workers)) throw new UsageError(`option --workers must be a number of processes or auto`);
+    // The schema checks the range, naming cluster.workers.
+    overrides.cluster = { ...overrides.cluster, workers: workers === 'auto' ? 'auto' : Number(workers) };
+  }
   if (seen.has('log-format')) {
     const format = one('log-format')!;
     if (format !== 'json' && format !== 'pretty' && format !== 'auto') throw new UsageError(`option --log-format must be json, pretty or auto`);

@@ -225,6 +225,9 @@ const store = z
   })
   .strict();
 
+/** Most worker processes `cluster.workers` may ask for. */
+export const MAX_WORKERS = 256;
+
 const cluster = z
   .object({
     // null: this process is the whole network (the in-memory bus and shared state, the same
@@ -237,6 +240,14 @@ const cluster = z
       .default(null),
     // Prepended to every Redis key and channel: networks (and test runs) sharing one Redis stay apart.
     prefix: z.string().min(1).max(64).regex(/^[A-Za-z0-9:._-]+$/, 'letters, digits and : . _ - only').default('parley:'),
+    // Node processes `parley serve` runs on this machine (node:cluster: they share the listening
+    // sockets), each a full node of the network through `url`; `auto`: one per CPU core. More
+    // than 1 needs `url` and a store they can share (cli/workers/checks.ts).
+    workers: z
+      .union([int(1, MAX_WORKERS), z.literal('auto'), z.string().regex(/^[0-9]+$/).transform(Number).pipe(int(1, MAX_WORKERS))], {
+        error: `must be a number of processes from 1 to ${MAX_WORKERS}, or auto (one per CPU core)`,
+      })
+      .default(1),
   })
   .strict();
 

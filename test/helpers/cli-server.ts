@@ -7,6 +7,10 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export interface CliServer {
   child: ChildProcess;
   port: number;
+  /** The HTTP listener's port (web client, /healthz, /readyz, /metrics). */
+  httpPort: number;
+  /** What it has written to stdout and stderr so far. */
+  output(): { stdout: string; stderr: string };
   /** Resolves when the process has exited. */
   exited: Promise<void>;
 }
@@ -35,8 +39,11 @@ export function startCliServer(dataDir: string, env: Record<string, string> = {}
     child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const match = /IRC on 127\.0\.0\.1:(\d+)/.exec(out);
-      if (match) resolve({ child, port: Number(match[1]), exited });
+      // The start-up message is complete once it says how to stop.
+      if (!out.includes('Press Ctrl+C to stop.')) return;
+      const irc = /IRC on 127\.0\.0\.1:(\d+)/.exec(out);
+      const http = /Web client: http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+      if (irc && http) resolve({ child, port: Number(irc[1]), httpPort: Number(http[1]), exited, output: () => ({ stdout: out, stderr: err }) });
     });
     child.once('exit', (code) => reject(new Error(`parley serve exited (${code}): ${out}${err}`)));
   });
