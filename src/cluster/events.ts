@@ -210,8 +210,12 @@ export type Delivery =
       /** First and last sequence that cannot be delivered (inclusive); `to` may be unknown after a restart. */
       from: number;
       to: number | null;
-      /** 'trimmed': older than the capped stream keeps; 'restarted': the log began a new epoch. */
-      reason: 'trimmed' | 'restarted';
+      /**
+       * 'trimmed': older than the capped stream keeps; 'restarted': the log began a new epoch;
+       * 'rewound': Redis came back with an older copy of the log, so `from`..`to`, delivered
+       * already, are gone and new entries take those sequences (delivery goes on from `from`).
+       */
+      reason: 'trimmed' | 'restarted' | 'rewound';
     };
 
 export function isKnownEvent(value: unknown): value is ClusterEvent {

@@ -5,6 +5,13 @@
  * time reads what lies between and delivers it in order, so a burst of notices costs one read
  * per batch, a lost notice is made up by the next one or a catch-up, and nothing is delivered
  * twice (entries at or below `pos` are skipped).
+ *
+ * Redis may come back from a crash with an older copy of a log (appendfsync everysec loses up
+ * to a second): its counter goes back and new entries take sequences this follower delivered
+ * already. Each read also returns the msgid at `pos`; when it is not the one delivered there
+ * (or the log ends before `pos`), the follower finds where the old and the new entries part
+ * (times only rise within a log, so the new ones are those newer than the entry it delivered
+ * at `pos`), reports a `rewound` gap and delivers the new entries.
  */
 import type { Logger } from '../observability/logger.js';
 import { isKnownEvent, type ClusterEvent, type Delivery, type LogName, type Stamp } from './events.js';
@@ -16,12 +23,17 @@ export interface LogEntry {
 
 /** Where a follower reads: the stream of one log. */
 export interface LogSource {
-  /** Entries with sequence > after, ascending, at most `count`; the log's epoch and last sequence. */
-  read(after: number, count: number): Promise<{ epoch: string | null; last: number; entries: LogEntry[] }>;
+  /**
+   * Entries with sequence > after, ascending, at most `count`; the log's epoch and last
+   * sequence; and (count > 0) the msgid of the entry at `after`, null when there is none.
+   */
+  read(after: number, count: number): Promise<{ epoch: string | null; last: number; entries: LogEntry[]; at: string | null }>;
 }
 
 export class LogFollower {
   private pos: number;
+  /** The entry delivered at `pos` (null: none delivered yet, following from a given position). */
+  private posEntry: { msgid: string; time: number } | null = null;
   private epoch: string | null;
   private known: number;
   /** Own events by sequence, delivered without a read when their turn comes. */
@@ -92,19 +104,25 @@ export class LogFollower {
         }
         if (!this.forced && this.known <= this.pos) break;
         this.forced = false;
-        const { epoch, last, entries } = await this.source.read(this.pos, this.batch);
+        const { epoch, last, entries, at } = await this.source.read(this.pos, this.batch);
         if (!this.active) break;
         if (epoch !== null && this.epoch !== null && epoch !== this.epoch) {
           // The log began again from 1 (Redis lost it): what this node had not read is gone.
           this.emit({ type: 'gap', log: this.log, from: this.pos + 1, to: null, reason: 'restarted' });
           this.epoch = epoch;
           this.pos = 0;
+          this.posEntry = null;
           this.known = last;
           for (const [seq, entry] of this.own) if (entry.stamp.epoch !== epoch) this.own.delete(seq);
           this.forced = true;
           continue;
         }
         if (this.epoch === null) this.epoch = epoch;
+        // Same epoch only: a log Redis lost altogether has none until its next entry (then 'restarted').
+        if (this.posEntry !== null && epoch !== null && epoch === this.epoch && (last < this.pos || (at !== null && at !== this.posEntry.msgid))) {
+          await this.rewind(last);
+          continue;
+        }
         if (last > this.known) this.known = last;
         for (const entry of entries) {
           const { seq } = entry.stamp;
@@ -119,6 +137,7 @@ export class LogFollower {
           // Counted but no longer stored (trimmed past, or the stream expired).
           this.emit({ type: 'gap', log: this.log, from: this.pos + 1, to: this.known, reason: 'trimmed' });
           this.pos = this.known;
+          this.posEntry = null;
         }
       }
     } catch (err) {
@@ -129,8 +148,41 @@ export class LogFollower {
     }
   }
 
+  /**
+   * The log went back (module comment): the last entry at or before min(pos, last) that is not
+   * newer than the one delivered at `pos` is where old and new part; delivery goes on after it.
+   */
+  private async rewind(last: number): Promise<void> {
+    const delivered = this.posEntry!;
+    let high = Math.min(this.pos, last);
+    let restore = 0;
+    while (high > 0) {
+      const from = Math.max(0, high - this.batch);
+      const { entries } = await this.source.read(from, high - from);
+      const old = entries.filter((e) => e.stamp.seq <= high && e.stamp.time <= delivered.time);
+      if (old.length > 0) {
+        restore = old[old.length - 1]!.stamp.seq;
+        break;
+      }
+      // Trimmed below what was read: nothing older is left to tell; go on from there.
+      if (entries.length === 0 || entries[0]!.stamp.seq > from + 1) {
+        restore = entries.length === 0 ? from : entries[0]!.stamp.seq - 1;
+        break;
+      }
+      high = from;
+    }
+    this.emit({ type: 'gap', log: this.log, from: restore + 1, to: this.pos, reason: 'rewound' });
+    this.pos = restore;
+    this.known = Math.max(restore, last);
+    // Own events were numbered by either copy of the log: the stream says which stand.
+    this.own.clear();
+    this.posEntry = null;
+    this.forced = true;
+  }
+
   private hand(entry: LogEntry): void {
     this.pos = entry.stamp.seq;
+    this.posEntry = { msgid: entry.stamp.msgid, time: entry.stamp.time };
     if (!isKnownEvent(entry.event)) {
       // A newer node's event (or a damaged entry): its place is taken, nothing delivered.
       this.logger.debug('cluster: unknown event skipped', { log: this.log, seq: entry.stamp.seq });

@@ -67,13 +67,19 @@ export function applyRoomDelivery(server: Server, delivery: Delivery, key: strin
     else if (event.kind === 'quit' && event.reason === REAP_QUIT_REASON && room.queue) {
       lookUpHeld(server, room, event.uid.slice(0, NODE_ID_LENGTH), true);
     }
+  } else if (delivery.reason === 'rewound') {
+    // The entries that follow reuse sequences this copy applied already: take them from here.
+    room.applied = delivery.from - 1;
+    // Notices named sequences of the lost copy of the log; held messages are looked up instead.
+    room.queue?.durable.clear();
+    room.queue?.lost.clear();
   }
   if (room.queue === null && !waits(room, delivery)) {
     apply(server, room, delivery);
     return;
   }
   const item = enqueue(server, room, delivery);
-  if (delivery.type === 'gap') readGap(server, room, item, delivery.reason === 'trimmed');
+  if (delivery.type === 'gap') readGap(server, room, item, delivery.reason);
   drain(server, room);
 }
 
@@ -184,11 +190,21 @@ function applyGap(server: Server, room: Room, gap: Extract<Delivery, { type: 'ga
     server.roomCopies.releaseWaiters(room);
     room.applied = 0;
     room.stateSeq = 0;
+  } else if (gap.reason === 'rewound') {
+    // New entries take the sequences from `from` on: applied goes back to just before them.
+    room.applied = gap.from - 1;
+    room.stateSeq = 0;
   } else if (gap.to !== null) room.applied = gap.to;
 }
 
-function readGap(server: Server, room: Room, item: Waiting, withState: boolean): void {
-  if (withState) readState(server, room, item);
+function readGap(server: Server, room: Room, item: Waiting, reason: Extract<Delivery, { type: 'gap' }>['reason']): void {
+  // Trimmed entries took state changes with them; a rewound log's shared state went back too.
+  if (reason !== 'restarted') readState(server, room, item);
+  if (reason === 'rewound') {
+    // Its messages were delivered already (and are in history): nothing to fill.
+    item.fill = [];
+    return;
+  }
   item.fill = null;
   const after = room.lastMessageTime;
   server.history

@@ -80,13 +80,15 @@ export class MemoryNetwork {
     return stamp;
   }
 
-  read(log: string, after: number, count: number): { epoch: string | null; last: number; entries: LogEntry[] } {
+  read(log: string, after: number, count: number): { epoch: string | null; last: number; entries: LogEntry[]; at: string | null } {
     const entry = this.logs.get(log);
-    if (!entry) return { epoch: null, last: 0, entries: [] };
+    if (!entry) return { epoch: null, last: 0, entries: [], at: null };
     // Entries are in sequence order without holes except the trimmed head: index by offset.
     const first = entry.entries[0]?.stamp.seq ?? entry.seq + 1;
     const start = Math.max(0, after + 1 - first);
-    return { epoch: entry.epoch, last: entry.seq, entries: entry.entries.slice(start, start + count) };
+    const here = count > 0 ? entry.entries[start - 1] : undefined;
+    const at = here?.stamp.seq === after ? here.stamp.msgid : null;
+    return { epoch: entry.epoch, last: entry.seq, entries: entry.entries.slice(start, start + count), at };
   }
 
   listen(log: string, listener: (seq: number, epoch: string) => void): void {

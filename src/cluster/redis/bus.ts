@@ -134,7 +134,7 @@ export class RedisBus implements Bus {
   private source(kind: 'r' | 'n', seg: string): LogSource {
     return {
       read: async (after, count) => {
-        const [epoch, last, raw] = (await this.scripts.run('read', [this.P, kind, seg, after, count])) as [string | null, number, [string, string[]][]];
+        const [epoch, last, raw, at] = (await this.scripts.run('read', [this.P, kind, seg, after, count])) as [string | null, number, [string, string[]][], string | null];
         const entries: LogEntry[] = [];
         for (const [id, flat] of raw) {
           const f: Record<string, string> = {};
@@ -148,7 +148,7 @@ export class RedisBus implements Bus {
           const stamp = toStamp([Number.parseInt(id, 10), f.t, f.m, epoch], f.v === undefined ? undefined : Number(f.v));
           entries.push({ event: event as ClusterEvent, stamp });
         }
-        return { epoch: epoch ?? null, last: Number(last), entries };
+        return { epoch: epoch ?? null, last: Number(last), entries, at: at || null };
       },
     };
   }
