@@ -29,6 +29,8 @@ import { RoomMessages } from './room-messages.js';
 import type { QuitEvent } from '../cluster/events.js';
 import { History } from './history/history.js';
 import { AddressLimits } from '../limits/address-limits.js';
+import { NetworkConnectionLimits } from '../limits/network-connections.js';
+import { admitNetworkWide } from './network-admission.js';
 import { InputGate } from './input-gate.js';
 import { ServerBans } from './server-bans.js';
 import { checkText } from './commands/text-policy.js';
@@ -86,6 +88,8 @@ export class Server {
   readonly history: History;
   /** Per-address connection and registration limits. */
   readonly addressLimits: AddressLimits;
+  /** max_connections_per_address network-wide: each session's share (network-admission.ts). */
+  readonly networkConnections: NetworkConnectionLimits<Session>;
   /** Flood control: when each session's lines run. */
   readonly input: InputGate;
   /** KLINE and DLINE. */
@@ -136,6 +140,10 @@ export class Server {
       },
       clock,
     );
+    this.networkConnections = new NetworkConnectionLimits(options.cluster.state, {
+      limit: limits.max_connections_per_address,
+      onError: (err) => this.logger.warn('cluster: per-address count failed; admitted on this node\'s count alone', { err }),
+    });
     this.input = new InputGate(this, clock);
     this.bans = new ServerBans(options.store.bans, options.logger, clock);
     this.whowas = options.whowas ?? new MemoryNickHistory();
@@ -156,7 +164,9 @@ export class Server {
 
   /**
    * May a new connection from `address` go on (checked at accept, before TLS or any input)?
-   * Null if so, and it is counted against its address until `release`; else why not.
+   * Null if so, and it is counted against its address until `release`; else why not. These are
+   * this node's counts; a session then waits for its share of the network-wide count before
+   * its first line runs (network-admission.ts, from `attach`).
    */
   admit(address: string): string | null {
     if (this.fencedReason !== null) return this.fencedReason;
@@ -184,6 +194,7 @@ export class Server {
   attach(conn: Connection): Session {
     const session = new Session(this.nextSessionId++, conn, this);
     this.sessions.add(session);
+    admitNetworkWide(this, session);
     this.metrics.connectionAccepted();
     // Debug only, like refusals: at info a connect loop would fill the log (app.ts logs a summary).
     this.logger.debug('connection accepted', { session: session.id, address: conn.remoteAddress, transport: conn.transport });
@@ -400,6 +411,7 @@ export class Server {
 
   private announceDeparture(session: Session, reason: string): void {
     if (!this.sessions.delete(session)) return;
+    this.networkConnections.give(session);
     if (session.nickKey && this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
     // The QUIT goes into each of its rooms' logs with the removal: every node, this one too,
     // shows it in its place (room-events.ts). If it cannot, this node's members are told here.

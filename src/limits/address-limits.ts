@@ -21,7 +21,9 @@ export interface AddressLimitsOptions {
 const LOOPBACK = new AddressSet(['127.0.0.0/8', '::1/128', '::ffff:127.0.0.0/104']);
 
 /** Why a connection was refused before it got a session; the text is sent in ERROR. */
-export type ConnectionRefusal = 'Too many connections from your address' | 'Connecting too fast; try again later';
+export type ConnectionRefusal = typeof REFUSED_TOO_MANY | 'Connecting too fast; try again later';
+/** Over max_connections_per_address, on this node or network-wide. */
+export const REFUSED_TOO_MANY = 'Too many connections from your address';
 
 /**
  * Per-address limits: concurrent connections, new connections per minute, account
@@ -54,6 +56,15 @@ export class AddressLimits {
   }
 
   /**
+   * The key `address` is counted under (an IPv6 /64 is one address), or null for an address
+   * the limits skip (exempt, or loopback when that is exempt): the network-wide count
+   * (network-connections.ts) uses the same keys and exemptions.
+   */
+  countedKey(address: string): string | null {
+    return this.uncounted(address) ? null : addressKey(address);
+  }
+
+  /**
    * May `address` open one more connection? If so it is counted (call `closed` when it ends)
    * and null is returned; otherwise the refusal, and nothing is counted.
    */
@@ -61,7 +72,7 @@ export class AddressLimits {
     if (this.uncounted(address)) return null;
     const key = addressKey(address);
     const open = this.open.get(key) ?? 0;
-    if (open >= this.options.maxConnections) return 'Too many connections from your address';
+    if (open >= this.options.maxConnections) return REFUSED_TOO_MANY;
     // Refused attempts cost nothing, so a client retrying in a loop cannot lock itself out longer.
     if (!this.connectRate.take(key)) return 'Connecting too fast; try again later';
     this.open.set(key, open + 1);
