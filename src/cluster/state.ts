@@ -33,9 +33,41 @@ export interface UserRecord {
   away: string | null;
   /** Connection time, ms since the epoch. */
   since: number;
+  /**
+   * User mode letters the network shows (the core keeps `i` invisible and `o` operator here),
+   * '' for none. `counts()` counts the users with `i` and with `o` in the same step as each change.
+   */
+  modes: string;
+  /** Connected over TLS (WHOIS 671). */
+  secure: boolean;
 }
 
-export type UserFields = Partial<Pick<UserRecord, 'nick' | 'user' | 'host' | 'realname' | 'account' | 'away'>>;
+export type UserFields = Partial<Pick<UserRecord, 'nick' | 'user' | 'host' | 'realname' | 'account' | 'away' | 'modes'>>;
+
+/** Network-wide totals, read in one step (LUSERS). */
+export interface NetworkCounts {
+  users: number;
+  /** Users with `i` in their modes. */
+  invisible: number;
+  /** Users with `o` in their modes. */
+  opers: number;
+  rooms: number;
+}
+
+/** One room of a user, as WHOIS shows it: the name as created, the user's member flags, the room's `modes` field. */
+export interface Membership {
+  name: string;
+  flags: number;
+  modes: string;
+}
+
+/** A room as LIST shows it: `modes` and `topic` are the room's fields of those names ('' and null when unset). */
+export interface ListedRoom {
+  name: string;
+  count: number;
+  modes: string;
+  topic: string | null;
+}
 
 export type NickResult = { ok: true; stamps: Stamp[] } | { ok: false; reason: 'in-use'; holder: string } | { ok: false; reason: 'no-such-user' | 'not-owner' };
 
@@ -157,8 +189,12 @@ export interface SharedState {
   /** Bounded scan in uid order (WHO, LUSERS); `next` is the cursor, null at the end. */
   listUsers(after: string | null, limit: number): Promise<{ users: UserRecord[]; next: string | null }>;
   countUsers(): Promise<number>;
+  /** Users, invisible users, operators and rooms of the whole network, in one step; walks nothing. */
+  counts(): Promise<NetworkCounts>;
   /** Rooms the user is in (names as created). */
   roomsOf(uid: string): Promise<string[]>;
+  /** The user's rooms with its flags in each and each room's modes, in one step, sorted by name (WHOIS 319). */
+  memberships(uid: string): Promise<Membership[]>;
 
   /** `details: false`: `users` left empty (a caller that has the members already; big rooms cost one lookup per member). */
   room(name: string, options?: { details?: boolean }): Promise<RoomSnapshot | null>;
@@ -167,8 +203,11 @@ export interface SharedState {
   leave(room: string, uid: string, options?: LeaveOptions): Promise<LeaveResult>;
   /** Changes room fields and members' flags, bumping the version by one (MODE, TOPIC, bans, invites). */
   changeRoom(room: string, change: RoomChange): Promise<ChangeResult>;
-  /** Bounded scan of existing rooms in folded-name order (LIST); names as created. */
-  listRooms(after: string | null, limit: number): Promise<{ rooms: { name: string; count: number }[]; next: string | null }>;
+  /**
+   * Bounded scan of existing rooms in folded-name order (LIST); names as created. Each page is
+   * read in one step (name, member count, modes and topic of a room agree with each other).
+   */
+  listRooms(after: string | null, limit: number): Promise<{ rooms: ListedRoom[]; next: string | null }>;
 
   /**
    * One more connection from `address` on this node, refused (count unchanged) when the

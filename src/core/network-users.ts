@@ -24,6 +24,11 @@ import type { ClusterEvent } from '../cluster/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { Session } from './session.js';
 
+/** The user modes other nodes see: i (invisible) and o (operator); w stays local. */
+export function userModesOf(session: Session): string {
+  return (session.invisible ? 'i' : '') + (session.oper ? 'o' : '');
+}
+
 export class NetworkUsers {
   /** This node's sessions by uid, from the moment their nick is claimed until they end. */
   private readonly local = new Map<string, Session>();
@@ -45,6 +50,8 @@ export class NetworkUsers {
       account: session.account,
       away: session.away,
       since: session.connectedAt,
+      modes: userModesOf(session),
+      secure: session.conn.secure,
     };
   }
 
@@ -103,6 +110,17 @@ export class NetworkUsers {
     const announce: ClusterEvent = { v: 1, origin: this.cluster.nodes.id, kind: 'user', uid: session.uid, fields: { ...fields } };
     this.cluster.state.updateUser(session.uid, fields, session.rooms.size > 0 ? announce : undefined).catch((err: unknown) => {
       if (!(err instanceof FencedError)) this.logger.warn('cluster: user not updated', { uid: session.uid, err });
+    });
+  }
+
+  /**
+   * The shared record's modes after MODE +i/-i, OPER or -o (WHO, WHOIS and LUSERS on other
+   * nodes read them). Not announced to the rooms: no copy of a room shows user modes.
+   */
+  updateModes(session: Session): void {
+    if (!session.claimed || session.removal) return;
+    this.cluster.state.updateUser(session.uid, { modes: userModesOf(session) }).catch((err: unknown) => {
+      if (!(err instanceof FencedError)) this.logger.warn('cluster: user modes not updated', { uid: session.uid, err });
     });
   }
 

@@ -39,7 +39,7 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms = 5000
 }
 
 export function userOf(c: Cluster, nick: string, uid = c.nodes.newUid()): UserRecord {
-  return { uid, nick, node: c.nodes.id, user: 'u', host: '127.0.0.1', realname: `real ${nick}`, account: null, away: null, since: 1_767_225_600_000 };
+  return { uid, nick, node: c.nodes.id, user: 'u', host: '127.0.0.1', realname: `real ${nick}`, account: null, away: null, since: 1_767_225_600_000, modes: '', secure: false };
 }
 
 export function message(c: Cluster, target: string, text: string): ClusterEvent {

@@ -134,7 +134,7 @@ export function clusterBusContract(name: string, make: () => Promise<ClusterBack
       await b.bus.follow(room);
       await a.bus.publish(room, message(a, room, 'before'));
       const uid = a.nodes.newUid();
-      await a.state.addUser({ uid, nick: unique('j'), node: a.nodes.id, user: 'u', host: 'h', realname: 'r', account: null, away: null, since: 0 });
+      await a.state.addUser({ uid, nick: unique('j'), node: a.nodes.id, user: 'u', host: 'h', realname: 'r', account: null, away: null, since: 0, modes: '', secure: false });
       const join = await a.state.join(room, uid, {
         flags: 0, create: { fields: {}, flags: 1 },
         announce: { v: 1, kind: 'join', origin: a.nodes.id, uid, source: 'j!u@h', account: null, realname: 'r', flags: 1 },

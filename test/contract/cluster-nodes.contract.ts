@@ -83,7 +83,9 @@ export function clusterNodesContract(name: string, make: () => Promise<ClusterBa
       assert.equal((await watcher.state.join(room, watcherUser.uid, { flags: 0, create: { fields: {}, flags: 1 } })).ok, true);
       await watcher.bus.follow(room);
       const nicks = Array.from({ length: 7 }, (_, i) => unique(`gone${i}`));
-      const users = nicks.map((nick) => userOf(dead, nick));
+      // Two of them invisible, one an operator: LUSERS's counts must lose them with the reap.
+      const users = nicks.map((nick, i) => ({ ...userOf(dead, nick), modes: ['io', 'i'][i] ?? '' }));
+      const countsBefore = await watcher.state.counts();
       for (const u of users) {
         assert.equal((await dead.state.addUser(u)).ok, true);
         assert.equal((await dead.state.join(room, u.uid, { flags: 0 })).ok, true);
@@ -107,6 +109,7 @@ export function clusterNodesContract(name: string, make: () => Promise<ClusterBa
       assert.deepEqual(first.rooms.map((r) => r.room).sort(), [room, other].map((r) => r.toLowerCase()).sort());
 
       for (const nick of nicks) assert.equal(await watcher.state.userByNick(nick), null);
+      assert.deepEqual(await watcher.state.counts(), countsBefore, 'users, invisible, operators and rooms counted as before the dead node joined');
       assert.equal((await watcher.state.addUser(userOf(watcher, nicks[0]!))).ok, true, 'a freed nick can be claimed');
       assert.deepEqual([...(await watcher.state.room(room))!.members.keys()], [watcherUser.uid]);
       assert.equal(await watcher.state.room(other), null, 'a room left empty is gone');

@@ -256,8 +256,68 @@ export function clusterStateContract(name: string, make: () => Promise<ClusterBa
         cursor = page.next;
         if (cursor === null) break;
       }
-      for (const room of names) assert.deepEqual(seen.find((r) => r.name === room), { name: room, count: 1 });
+      for (const room of names) assert.deepEqual(seen.find((r) => r.name === room), { name: room, count: 1, modes: '', topic: null });
       assert.equal(new Set(seen.map((r) => r.name)).size, seen.length);
+    });
+
+    it('lists each room with its modes and topic fields and its members on every node', async () => {
+      const [u1, u2] = [await member(a), await member(b)];
+      const room = unique('#Listed');
+      const topic = JSON.stringify({ text: 'hello there', setBy: 'x', setAt: 1 });
+      assert.equal((await a.state.join(room, u1, { flags: 0, create: { fields: { modes: 'nst', topic }, flags: OP } })).ok, true);
+      assert.equal((await b.state.join(room, u2, { flags: 0 })).ok, true);
+      const found = async () => {
+        for (let cursor: string | null = null, pages = 0; pages < 500; pages++) {
+          const page: Awaited<ReturnType<Cluster['state']['listRooms']>> = await a.state.listRooms(cursor, 50);
+          const hit = page.rooms.find((r) => r.name === room);
+          if (hit) return hit;
+          cursor = page.next;
+          if (cursor === null) break;
+        }
+        return undefined;
+      };
+      assert.deepEqual(await found(), { name: room, count: 2, modes: 'nst', topic });
+      assert.equal((await b.state.changeRoom(room, { set: { modes: 'nt' }, del: ['topic'] })).ok, true);
+      assert.deepEqual(await found(), { name: room, count: 2, modes: 'nt', topic: null });
+      assert.deepEqual((await a.state.listRooms(null, 0)).rooms, []);
+    });
+
+    it('keeps user modes and TLS in the record and counts users, invisible users, operators and rooms network-wide', async () => {
+      const before = await b.state.counts();
+      const plain = await member(a);
+      const hidden = { ...userOf(b, unique('Hid')), modes: 'i', secure: true };
+      assert.equal((await b.state.addUser(hidden)).ok, true);
+      assert.deepEqual(await a.state.user(hidden.uid), hidden);
+      assert.deepEqual(await a.state.userByNick(hidden.nick), hidden);
+      const room = unique('#counted');
+      assert.equal((await a.state.join(room, plain, { flags: 0, create: { fields: {}, flags: OP } })).ok, true);
+      assert.deepEqual(await a.state.counts(), { users: before.users + 2, invisible: before.invisible + 1, opers: before.opers, rooms: before.rooms + 1 });
+      // Modes change as a whole; each change is counted once however often it is repeated.
+      assert.equal((await b.state.updateUser(hidden.uid, { modes: 'io' })).ok, true);
+      assert.equal((await b.state.updateUser(hidden.uid, { modes: 'io' })).ok, true);
+      assert.equal((await a.state.updateUser(plain, { modes: 'o' })).ok, true);
+      assert.deepEqual(await b.state.counts(), { users: before.users + 2, invisible: before.invisible + 1, opers: before.opers + 2, rooms: before.rooms + 1 });
+      assert.equal((await b.state.user(hidden.uid))?.modes, 'io');
+      assert.deepEqual(await a.state.updateUser(hidden.uid, { modes: '' }), { ok: false, reason: 'not-owner' });
+      assert.equal((await b.state.updateUser(hidden.uid, { modes: '', away: 'out' })).ok, true);
+      assert.deepEqual(await a.state.counts(), { users: before.users + 2, invisible: before.invisible, opers: before.opers + 1, rooms: before.rooms + 1 });
+      await a.state.removeUser(plain);
+      await b.state.removeUser(hidden.uid);
+      assert.deepEqual(await b.state.counts(), before, 'removal takes a user out of every count, and its emptied room too');
+    });
+
+    it("gives a user's rooms with its flags and each room's modes in one step", async () => {
+      const [uid, other] = [await member(a), await member(b)];
+      const [r1, r2] = [unique('#MemB'), unique('#mema')];
+      assert.equal((await b.state.join(r1, other, { flags: 0, create: { fields: { modes: 'ns' }, flags: OP } })).ok, true);
+      assert.equal((await a.state.join(r1, uid, { flags: VOICE })).ok, true);
+      assert.equal((await a.state.join(r2, uid, { flags: 0, create: { fields: {}, flags: OP } })).ok, true);
+      assert.deepEqual(await b.state.memberships(uid), [
+        { name: r1, flags: VOICE, modes: 'ns' },
+        { name: r2, flags: OP, modes: '' },
+      ].sort((x, y) => (x.name < y.name ? -1 : 1)));
+      assert.deepEqual(await b.state.memberships(`${a.nodes.id}zzzzzz`), []);
+      await assert.rejects(b.state.memberships('not a uid'), ClusterInputError);
     });
 
     it('counts connections per address network-wide, with a limit that racing nodes cannot pass', async () => {

@@ -35,6 +35,9 @@ export class MemoryNetwork {
   /** Folded nick -> uid. */
   readonly nicks = new Map<string, string>();
   readonly nodeUsers = new Map<string, Set<string>>();
+  /** Uids with `i` and with `o` in their modes: LUSERS's counts without a walk (the Redis sets users:i, users:o). */
+  readonly invisible = new Set<string>();
+  readonly opers = new Set<string>();
   /** uid -> folded room names. */
   readonly userRooms = new Map<string, Set<string>>();
   /** Folded name -> room. */

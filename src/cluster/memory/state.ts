@@ -7,8 +7,8 @@ import type { ClusterEvent, Stamp } from '../events.js';
 import type { IdSource } from '../ids.js';
 import { checkFields, checkUid, segment } from '../keys.js';
 import type {
-  Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, NickResult,
-  RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
+  Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, ListedRoom, Membership,
+  NetworkCounts, NickResult, RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
 } from '../state.js';
 import { changeFlags } from '../state.js';
 import type { MemoryNetwork, MemoryRoom } from './network.js';
@@ -60,6 +60,7 @@ export class MemoryState implements SharedState {
       if (this.net.users.has(user.uid)) return { ok: false, reason: 'in-use', holder: user.uid };
       this.net.nicks.set(key, user.uid);
       this.net.users.set(user.uid, { ...user, node: this.node.id });
+      indexModes(this.net, user.uid, user.modes);
       let mine = this.net.nodeUsers.get(this.node.id);
       if (!mine) this.net.nodeUsers.set(this.node.id, (mine = new Set()));
       mine.add(user.uid);
@@ -92,6 +93,10 @@ export class MemoryState implements SharedState {
       if (typeof user === 'string') return { ok: false, reason: user };
       for (const name of ['user', 'host', 'realname', 'account', 'away'] as const) {
         if (name in fields) (user as unknown as Record<string, unknown>)[name] = fields[name] ?? null;
+      }
+      if ('modes' in fields) {
+        user.modes = fields.modes ?? '';
+        indexModes(this.net, uid, user.modes);
       }
       return { ok: true, stamps: this.announceRooms(uid, announce) };
     });
@@ -127,6 +132,19 @@ export class MemoryState implements SharedState {
 
   async countUsers(): Promise<number> {
     return this.net.users.size;
+  }
+
+  async counts(): Promise<NetworkCounts> {
+    return { users: this.net.users.size, invisible: this.net.invisible.size, opers: this.net.opers.size, rooms: this.net.rooms.size };
+  }
+
+  async memberships(uid: string): Promise<Membership[]> {
+    checkUid(uid);
+    const rooms = [...(this.net.userRooms.get(uid) ?? [])].flatMap((key) => {
+      const room = this.net.rooms.get(key);
+      return room ? [{ name: room.name, flags: room.members.get(uid) ?? 0, modes: room.fields.get('modes') ?? '' }] : [];
+    });
+    return rooms.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   }
 
   async roomsOf(uid: string): Promise<string[]> {
@@ -216,12 +234,12 @@ export class MemoryState implements SharedState {
     });
   }
 
-  async listRooms(after: string | null, limit: number): Promise<{ rooms: { name: string; count: number }[]; next: string | null }> {
+  async listRooms(after: string | null, limit: number): Promise<{ rooms: ListedRoom[]; next: string | null }> {
     const keys = [...this.net.rooms.keys()].map((key) => segment(key)).filter((seg) => after === null || seg > after).sort();
     const page = keys.slice(0, Math.max(0, limit));
     const rooms = page.map((seg) => {
       const room = this.net.rooms.get(decodeURIComponent(seg))!;
-      return { name: room.name, count: room.members.size };
+      return { name: room.name, count: room.members.size, modes: room.fields.get('modes') ?? '', topic: room.fields.get('topic') ?? null };
     });
     return { rooms, next: keys.length > page.length && page.length > 0 ? page[page.length - 1]! : null };
   }
@@ -283,6 +301,14 @@ function snapshot(net: MemoryNetwork, key: string, room: MemoryRoom, details = t
   return { name: room.name, version: room.version, fields: Object.fromEntries(room.fields), members: new Map(room.members), users, seq };
 }
 
+/** Keeps the network's invisible and operator sets in step with a user's modes. */
+function indexModes(net: MemoryNetwork, uid: string, modes: string): void {
+  if (modes.includes('i')) net.invisible.add(uid);
+  else net.invisible.delete(uid);
+  if (modes.includes('o')) net.opers.add(uid);
+  else net.opers.delete(uid);
+}
+
 /** Drops one membership; an emptied room is removed (its log stays). */
 export function removeMember(net: MemoryNetwork, key: string, uid: string): void {
   const room = net.rooms.get(key);
@@ -300,6 +326,8 @@ export function dropUser(net: MemoryNetwork, user: UserRecord): string[] {
   const nick = foldCase(user.nick);
   if (net.nicks.get(nick) === user.uid) net.nicks.delete(nick);
   net.users.delete(user.uid);
+  net.invisible.delete(user.uid);
+  net.opers.delete(user.uid);
   net.nodeUsers.get(user.node)?.delete(user.uid);
   return names.sort();
 }

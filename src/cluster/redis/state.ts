@@ -3,7 +3,9 @@
  * room-*.lua, conn-*.lua); reads are single commands or read-only scripts.
  *
  * Keys (P = the prefix; <seg> = keys.ts segment of a folded name):
- *   P u:<uid>            hash: nick, nk (nick segment), node, user, host, realname, account, away, since
+ *   P u:<uid>            hash: nick, nk (nick segment), node, user, host, realname, account, away, since,
+ *                        modes (user mode letters), secure ('1' over TLS)
+ *   P users:i, users:o   sets of uids with mode i / o (LUSERS counts them), kept by the user scripts
  *   P u:rooms:<uid>      set of room segments
  *   P nick:<seg>         string: uid (the claim)
  *   P users              zset of uids, score 0 (listing in uid order)
@@ -17,15 +19,15 @@ import { foldCase } from '../../protocol/index.js';
 import type { ClusterEvent, Stamp } from '../events.js';
 import { checkFields, checkUid, segment, unsegment } from '../keys.js';
 import type {
-  Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, NickResult,
-  RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
+  Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, ListedRoom, Membership,
+  NetworkCounts, NickResult, RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
 } from '../state.js';
 import type { RedisConnection } from './connection.js';
 import type { RedisNodeLease } from './nodes.js';
 import type { ScriptName, Scripts } from './scripts.js';
 import { pairs, roomStamps, toStamp } from './stamps.js';
 
-const USER_FIELDS = ['user', 'host', 'realname', 'account', 'away'] as const;
+const USER_FIELDS = ['user', 'host', 'realname', 'account', 'away', 'modes'] as const;
 
 export class RedisState implements SharedState {
   private readonly P: string;
@@ -63,6 +65,7 @@ export class RedisState implements SharedState {
     checkUid(user.uid);
     const record: Record<string, string | number | null> = { nick: user.nick, since: user.since };
     for (const field of USER_FIELDS) record[field] = user[field];
+    record.secure = user.secure ? '1' : null;
     const [ok, holder] = (await this.run('user-add', [user.uid, nk, JSON.stringify(record)])) as [number, string?];
     return ok === 1 ? { ok: true, stamps: [] } : { ok: false, reason: 'in-use', holder: holder! };
   }
@@ -109,6 +112,18 @@ export class RedisState implements SharedState {
 
   async countUsers(): Promise<number> {
     return this.redis.zcard(this.P + 'users');
+  }
+
+  async counts(): Promise<NetworkCounts> {
+    const [users, invisible, opers, rooms] = ((await this.scripts.run('counts', [this.P])) as number[]).map(Number) as [number, number, number, number];
+    return { users, invisible, opers, rooms };
+  }
+
+  async memberships(uid: string): Promise<Membership[]> {
+    const flat = (await this.scripts.run('user-rooms', [this.P, checkUid(uid)])) as unknown[];
+    const rooms: Membership[] = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) rooms.push({ name: String(flat[i]), flags: Number(flat[i + 1]), modes: String(flat[i + 2]) });
+    return rooms.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   }
 
   async roomsOf(uid: string): Promise<string[]> {
@@ -177,22 +192,17 @@ export class RedisState implements SharedState {
     }
   }
 
-  async listRooms(after: string | null, limit: number): Promise<{ rooms: { name: string; count: number }[]; next: string | null }> {
+  async listRooms(after: string | null, limit: number): Promise<{ rooms: ListedRoom[]; next: string | null }> {
     const count = Math.max(0, Math.floor(limit));
-    const start = after === null ? '-' : `(${after}`;
-    const segs = count === 0 ? [] : await this.redis.zrangebylex(this.P + 'rooms', start, '+', 'LIMIT', 0, count + 1);
-    const page = segs.slice(0, count);
-    const pipeline = this.redis.pipeline();
-    for (const seg of page) {
-      pipeline.hget(this.P + 'r:state:' + seg, 'name');
-      pipeline.hlen(this.P + 'r:members:' + seg);
+    if (count === 0) return { rooms: [], next: null };
+    const flat = (await this.scripts.run('room-list', [this.P, after === null ? '-' : `(${after}`, count])) as unknown[];
+    const rooms: ListedRoom[] = [];
+    let last: string | null = null;
+    for (let i = 1; i + 5 < flat.length; i += 6) {
+      last = String(flat[i]);
+      rooms.push({ name: String(flat[i + 1]), count: Number(flat[i + 2]), modes: String(flat[i + 3]), topic: Number(flat[i + 5]) === 1 ? String(flat[i + 4]) : null });
     }
-    const replies = page.length ? ((await pipeline.exec()) ?? []) : [];
-    const rooms = page.map((seg, i) => ({
-      name: (replies[2 * i]?.[1] as string | null) ?? unsegment(seg),
-      count: Number(replies[2 * i + 1]?.[1] ?? 0),
-    }));
-    return { rooms, next: segs.length > page.length && page.length > 0 ? page[page.length - 1]! : null };
+    return { rooms, next: Number(flat[0]) === 1 ? last : null };
   }
 
   async addConnection(address: string, limit?: number): Promise<{ ok: boolean; count: number }> {
@@ -222,7 +232,7 @@ function toUser(uid: string, f: Record<string, string>): UserRecord | null {
   if (!f.node) return null;
   return {
     uid, nick: f.nick ?? '', node: f.node, user: f.user ?? '', host: f.host ?? '', realname: f.realname ?? '',
-    account: f.account ?? null, away: f.away ?? null, since: Number(f.since ?? 0),
+    account: f.account ?? null, away: f.away ?? null, since: Number(f.since ?? 0), modes: f.modes ?? '', secure: f.secure === '1',
   };
 }
 

@@ -49,6 +49,7 @@ function userMode({ server, session, params }: CommandContext): void {
     } else unknown = true;
   }
   if (unknown) session.numeric(N.ERR_UMODEUNKNOWNFLAG, 'Unknown MODE flag');
+  if (/[io]/.test(applied)) server.users.updateModes(session);
   if (applied) session.sendMessage({ source: session.prefix, command: 'MODE', params: [session.nick, applied] });
 }
 

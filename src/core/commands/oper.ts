@@ -23,6 +23,7 @@ export async function OPER({ server, session, params }: CommandContext): Promise
   attempt.succeeded();
   if (!session.oper) server.counts.opers++;
   session.oper = entry.name;
+  server.users.updateModes(session);
   server.metrics.loginSucceeded('oper');
   server.logger.info('OPER', { name: entry.name, nick: session.nick, address: session.host });
   session.numeric(N.RPL_YOUREOPER, 'You are now an IRC operator');

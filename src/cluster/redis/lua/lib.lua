@@ -109,6 +109,8 @@ local function drop_user(uid)
   if fields[2] then redis.call('SREM', P .. 'n:users:' .. fields[2], uid) end
   redis.call('DEL', P .. 'u:' .. uid, P .. 'u:rooms:' .. uid)
   redis.call('ZREM', P .. 'users', uid)
+  redis.call('SREM', P .. 'users:i', uid)
+  redis.call('SREM', P .. 'users:o', uid)
   return names
 end
 
@@ -128,6 +130,15 @@ local function snapshot(seg, details)
   end
   local seq = redis.call('HGET', P .. 'r:seq:' .. seg, 'seq') or '0'
   return { redis.call('HGETALL', P .. 'r:state:' .. seg), members, { seq }, users }
+end
+
+-- Keeps the sets LUSERS counts (users:i invisible, users:o operators) in step with a user's
+-- mode letters.
+local function index_modes(uid, modes)
+  for _, letter in ipairs({ 'i', 'o' }) do
+    if string.find(modes, letter, 1, true) then redis.call('SADD', P .. 'users:' .. letter, uid)
+    else redis.call('SREM', P .. 'users:' .. letter, uid) end
+  end
 end
 
 -- Does `by` (a uid, '' for nobody) hold one of the flags `any`? '' passes (no actor check).

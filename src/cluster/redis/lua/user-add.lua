@@ -18,4 +18,5 @@ end
 redis.call('HSET', P .. 'u:' .. uid, unpack(fields))
 redis.call('SADD', P .. 'n:users:' .. NODE, uid)
 redis.call('ZADD', P .. 'users', 0, uid)
+index_modes(uid, redis.call('HGET', P .. 'u:' .. uid, 'modes') or '')
 return { 1 }
