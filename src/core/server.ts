@@ -101,7 +101,7 @@ export class Server {
   /** The port of the first TLS listener, set once it listens (STS advertises it). */
   tlsPort: number | null = null;
 
-  /** Set once the node is fenced (node-events.ts): nothing is admitted any more. */
+  /** Set once the node is fenced (node-events.ts): no chat connection is admitted any more. */
   private fencedReason: string | null = null;
   private nextSessionId = 1;
   private batchCounter = 0;
@@ -169,7 +169,6 @@ export class Server {
    * its first line runs (network-admission.ts, from `attach`).
    */
   admit(address: string): string | null {
-    if (this.fencedReason !== null) return this.fencedReason;
     const dline = this.bans.dlineFor(address);
     if (dline) {
       this.metrics.connectionRefused();
@@ -183,6 +182,15 @@ export class Server {
       this.logger.debug('connection refused', { address, reason: refusal });
     }
     return refusal;
+  }
+
+  /**
+   * Why no chat session may start here (the node is fenced), or null. Checked apart from
+   * `admit`, which counts every HTTP connection: /readyz and /metrics must still answer on a
+   * fenced node, for the balancer and the operator.
+   */
+  get refusesSessions(): string | null {
+    return this.fencedReason;
   }
 
   /** A connection `admit` let in has closed. */

@@ -47,6 +47,11 @@ export function createWebSocketUpgrade(server: Server, options: WebSocketOptions
     }
     // The same admission as TCP (DLINE, per-address limits): done at the connection for a
     // direct peer, here for a client behind a trusted proxy.
+    const fenced = server.refusesSessions;
+    if (fenced !== null) {
+      endSoon(socket, httpResponse('503 Service Unavailable', fenced));
+      return;
+    }
     const admitted = options.admission.upgrade(req, socket);
     if ('refusal' in admitted) {
       endSoon(socket, refusalResponse(admitted.refusal));

@@ -47,7 +47,7 @@ export function acceptSocket(server: Server, socket: net.Socket, options: Accept
 
 function admit(server: Server, socket: net.Socket, address: string, proxiedTls: boolean, options: AcceptOptions): void {
   if (socket.destroyed) return;
-  const refusal = server.admit(address);
+  const refusal = server.refusesSessions ?? server.admit(address);
   if (refusal) {
     refuse(socket, address, refusal, options);
     return;
