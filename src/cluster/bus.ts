@@ -62,6 +62,12 @@ export interface Bus {
   position(room: string): number | undefined;
   /** Folded names of the rooms followed. */
   following(): string[];
+  /**
+   * How far delivery is behind what this node knows the followed logs (rooms and its inbox)
+   * hold: per log, the known end (notices, own publishes, reads) minus the delivered position;
+   * the largest and the sum. No await; walks the followed logs (for metrics at scrape time).
+   */
+  lag(): { max: number; total: number };
   /** Unsubscribes everything and stops; pending reads are dropped. */
   close(): Promise<void>;
 }

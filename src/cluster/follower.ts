@@ -60,6 +60,11 @@ export class LogFollower {
     return this.pos;
   }
 
+  /** Sequences this follower knows exist but has not delivered yet (bus lag, for metrics). */
+  get lag(): number {
+    return Math.max(0, this.known - this.pos);
+  }
+
   get currentEpoch(): string | null {
     return this.epoch;
   }
@@ -198,4 +203,16 @@ export class LogFollower {
       this.logger.error('cluster: delivery handler threw', { log: delivery.log, err });
     }
   }
+}
+
+/** Bus.lag over some followers (a bus's rooms and its inbox). */
+export function followerLag(followers: Iterable<LogFollower>, inbox: LogFollower | null | undefined): { max: number; total: number } {
+  let max = 0;
+  let total = 0;
+  for (const follower of inbox ? [...followers, inbox] : followers) {
+    const lag = follower.lag;
+    total += lag;
+    if (lag > max) max = lag;
+  }
+  return { max, total };
 }

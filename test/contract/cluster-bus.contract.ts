@@ -90,6 +90,24 @@ export function clusterBusContract(name: string, make: () => Promise<ClusterBack
       await late.bus.unfollow(room);
     });
 
+    it('lag(): per followed log, what is known to exist minus what was delivered; the largest and the sum', async () => {
+      const room = unique('#lag');
+      const [pub] = [nodes[0]!];
+      for (let i = 0; i < 5; i++) await pub.bus.publish(room, message(pub, room, `l${i}`));
+      const sub = await backend.open(STEADY);
+      assert.deepEqual(sub.bus.lag(), { max: 0, total: 0 });
+      // One read brings all five; while each is handed over, the ones after it are known and not delivered.
+      const seen: { max: number; total: number }[] = [];
+      sub.bus.onDelivery((d) => {
+        if (d.type === 'event' && 'room' in d.log) seen.push(sub.bus.lag());
+      });
+      await sub.bus.follow(room, 0);
+      await waitFor(() => seen.length === 5, 3000, 'five deliveries');
+      assert.deepEqual(seen, [4, 3, 2, 1, 0].map((n) => ({ max: n, total: n })));
+      assert.deepEqual(sub.bus.lag(), { max: 0, total: 0 });
+      await sub.close();
+    });
+
     it('caps the stream and tells a follower that fell behind it as a gap', async () => {
       const small = await backend.open({ ...STEADY, maxLen: 20 });
       const room = unique('#cap');

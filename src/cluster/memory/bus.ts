@@ -3,7 +3,7 @@ import { foldCase } from '../../protocol/index.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Bus } from '../bus.js';
 import type { ClusterEvent, Delivery, Stamp } from '../events.js';
-import { LogFollower } from '../follower.js';
+import { followerLag, LogFollower } from '../follower.js';
 import { segment } from '../keys.js';
 import type { MemoryNetwork } from './network.js';
 import type { MemoryNodeHandle } from './state.js';
@@ -88,6 +88,10 @@ export class MemoryBus implements Bus {
 
   following(): string[] {
     return [...this.rooms.keys()].sort();
+  }
+
+  lag(): { max: number; total: number } {
+    return followerLag([...this.rooms.values()].map((f) => f.follower), this.inbox.follower);
   }
 
   async close(): Promise<void> {

@@ -17,7 +17,7 @@ import { foldCase } from '../../protocol/index.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Bus } from '../bus.js';
 import type { ClusterEvent, Delivery, LogName, Stamp } from '../events.js';
-import { LogFollower, type LogEntry, type LogSource } from '../follower.js';
+import { followerLag, LogFollower, type LogEntry, type LogSource } from '../follower.js';
 import { segment } from '../keys.js';
 import type { RedisConnection } from './connection.js';
 import type { RedisNodeLease } from './nodes.js';
@@ -185,6 +185,10 @@ export class RedisBus implements Bus {
 
   following(): string[] {
     return [...this.rooms.keys()].sort();
+  }
+
+  lag(): { max: number; total: number } {
+    return followerLag([...this.rooms.values()].map((f) => f.follower), this.inbox?.follower);
   }
 
   /** The subscriber connection is back: channels again, then read what was missed. */
