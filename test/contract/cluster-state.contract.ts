@@ -260,6 +260,33 @@ export function clusterStateContract(name: string, make: () => Promise<ClusterBa
       assert.equal(new Set(seen.map((r) => r.name)).size, seen.length);
     });
 
+    it('lists rooms created and removed between pages as they are at each page', async () => {
+      const uid = await member(a);
+      const base = unique('#turn');
+      const names = [`${base}-b`, `${base}-d`, `${base}-f`];
+      for (const room of names) assert.equal((await a.state.join(room, uid, { flags: 0, create: { fields: {}, flags: OP } })).ok, true);
+      const after = async (cursor: string | null) => {
+        const seen: string[] = [];
+        for (let pages = 0; pages < 500 && (pages === 0 || cursor !== null); pages++) {
+          const page: Awaited<ReturnType<Cluster['state']['listRooms']>> = await b.state.listRooms(cursor, 1);
+          seen.push(...page.rooms.map((r) => r.name));
+          cursor = page.next;
+        }
+        return seen.filter((name) => name.startsWith(base));
+      };
+      // Walk up to the first of ours, then change the rooms behind and ahead of the cursor.
+      let cursor: string | null = null;
+      for (let pages = 0; pages < 500; pages++) {
+        const page: Awaited<ReturnType<Cluster['state']['listRooms']>> = await b.state.listRooms(cursor, 1);
+        cursor = page.next;
+        if (page.rooms[0]?.name === names[0] || cursor === null) break;
+      }
+      assert.equal((await a.state.leave(names[1]!, uid)).ok, true);
+      assert.equal((await a.state.join(`${base}-e`, uid, { flags: 0, create: { fields: {}, flags: OP } })).ok, true);
+      assert.equal((await a.state.join(`${base}-a`, uid, { flags: 0, create: { fields: {}, flags: OP } })).ok, true);
+      assert.deepEqual(await after(cursor), [`${base}-e`, `${base}-f`]);
+    });
+
     it('lists each room with its modes and topic fields and its members on every node', async () => {
       const [u1, u2] = [await member(a), await member(b)];
       const room = unique('#Listed');

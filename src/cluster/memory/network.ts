@@ -42,6 +42,12 @@ export class MemoryNetwork {
   readonly userRooms = new Map<string, Set<string>>();
   /** Folded name -> room. */
   readonly rooms = new Map<string, MemoryRoom>();
+  /**
+   * The rooms' key segments in listing order, built by the first listRooms after a room was
+   * created or removed (null until then): a LIST reads page after page, and sorting every room
+   * for each page would cost the single process O(rooms log rooms) per page.
+   */
+  roomOrder: string[] | null = null;
   /** 'r:<folded room>' or 'n:<node>' -> log. */
   readonly logs = new Map<string, MemoryLog>();
   /** address -> node -> count. */

@@ -173,6 +173,7 @@ export class MemoryState implements SharedState {
         room = { name, version: 1, fields: new Map(Object.entries(options.create.fields).map(([k, v]) => [k, String(v)])), members: new Map() };
         room.fields.set('name', name);
         this.net.rooms.set(key, room);
+        this.net.roomOrder = null;
         created = true;
         flags = options.create.flags;
       } else {
@@ -235,13 +236,14 @@ export class MemoryState implements SharedState {
   }
 
   async listRooms(after: string | null, limit: number): Promise<{ rooms: ListedRoom[]; next: string | null }> {
-    const keys = [...this.net.rooms.keys()].map((key) => segment(key)).filter((seg) => after === null || seg > after).sort();
-    const page = keys.slice(0, Math.max(0, limit));
+    const order = (this.net.roomOrder ??= [...this.net.rooms.keys()].map((key) => segment(key)).sort());
+    const start = after === null ? 0 : firstAfter(order, after);
+    const page = order.slice(start, start + Math.max(0, Math.floor(limit)));
     const rooms = page.map((seg) => {
       const room = this.net.rooms.get(decodeURIComponent(seg))!;
       return { name: room.name, count: room.members.size, modes: room.fields.get('modes') ?? '', topic: room.fields.get('topic') ?? null };
     });
-    return { rooms, next: keys.length > page.length && page.length > 0 ? page[page.length - 1]! : null };
+    return { rooms, next: start + page.length < order.length && page.length > 0 ? page[page.length - 1]! : null };
   }
 
   async addConnection(address: string, limit?: number): Promise<{ ok: boolean; count: number }> {
@@ -281,6 +283,18 @@ export class MemoryState implements SharedState {
   }
 }
 
+/** Index of the first entry of a sorted list strictly after `after` (binary search). */
+function firstAfter(sorted: readonly string[], after: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function total(counts: Map<string, number>): number {
   let sum = 0;
   for (const n of counts.values()) sum += n;
@@ -313,7 +327,10 @@ function indexModes(net: MemoryNetwork, uid: string, modes: string): void {
 export function removeMember(net: MemoryNetwork, key: string, uid: string): void {
   const room = net.rooms.get(key);
   room?.members.delete(uid);
-  if (room && room.members.size === 0) net.rooms.delete(key);
+  if (room && room.members.size === 0) {
+    net.rooms.delete(key);
+    net.roomOrder = null;
+  }
   net.userRooms.get(uid)?.delete(key);
 }
 
