@@ -10,6 +10,7 @@ import { storeReadiness, type MetricsEndpoint, type ReadinessCheck } from './htt
 import { listenMetrics } from './http/metrics-listener.js';
 import { startConnectionSummary } from './observability/connection-summary.js';
 import { Metrics } from './observability/prometheus.js';
+import { instrumentCluster } from './observability/cluster-metrics.js';
 import { AddressSet } from './limits/cidr.js';
 import type { Logger } from './observability/logger.js';
 import { listenTcp, listenTls, type Listener, type TlsListener, type TlsMaterial } from './transport/listeners.js';
@@ -64,7 +65,9 @@ export async function startServer(config: Config, logger: Logger, options: Start
   const clusterHealth = new ClusterHealth(cluster);
   await clusterHealth.start();
   // Observability is passed in: the core counts through the small ServerMetrics interface.
-  const metrics = new Metrics({ version: VERSION, node: config.server.name });
+  const metrics = new Metrics({ version: VERSION, node: config.server.name, clusterNode: cluster.nodes.id });
+  // Before the Server registers its handlers: gaps, reaps and publish times are counted there.
+  instrumentCluster(cluster, metrics);
   const server = new Server({ config, logger, motd: readMotd(config), store, cluster, clock: options.clock, metrics });
   metrics.setSource({
     connections: () => {
@@ -75,6 +78,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     registeredUsers: () => server.counts.registered,
     rooms: () => server.rooms.size,
     storeFailing: () => server.history.storeFailingSince !== null,
+    cluster: () => ({ fenced: !cluster.nodes.live, lag: cluster.bus.lag(), heldRoomMessages: heldRoomMessages(server) }),
   });
   let stopping = false;
   // The checks of this process itself; /readyz adds `options.readiness` (the other workers).
@@ -86,6 +90,8 @@ export async function startServer(config: Config, logger: Logger, options: Start
   const metricsEndpoint = options.metricsEndpoint ?? metrics;
   await server.roomRegistry.load();
   await server.bans.load();
+  // Sign-ons, bans and WALLOPS of other nodes reach this one from here on (core/network-log.ts).
+  await server.networkLog.ready;
   // History is committed before any output of the same turn is written (see core/history);
   // what it could not commit is taken back from that output.
   server.history.setOutput({ serverName: server.name, discard: discardPending });
@@ -200,6 +206,18 @@ export async function startServer(config: Config, logger: Logger, options: Start
     },
     stop,
   };
+}
+
+/** Room messages waiting in the copies' queues (core/room-log.ts): for their stored notice, or behind one. */
+function heldRoomMessages(server: Server): number {
+  let held = 0;
+  for (const room of server.roomLogs) {
+    for (const item of room.queue?.items ?? []) {
+      const d = item.delivery;
+      if (d?.type === 'event' && d.event.kind === 'message' && !d.own) held++;
+    }
+  }
+  return held;
 }
 
 function problemsOf(checks: readonly ReadinessCheck[]): string[] {

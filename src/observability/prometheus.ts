@@ -10,12 +10,26 @@ export interface MetricsSource {
   rooms(): number;
   /** True while the history store cannot commit. */
   storeFailing(): boolean;
+  /** The cluster as this node sees it. @default a live node with nothing behind */
+  cluster?(): ClusterReading;
+}
+
+/** What the cluster gauges read at scrape time. */
+export interface ClusterReading {
+  /** The node's lease is lost for good. */
+  fenced: boolean;
+  /** Bus.lag(): sequences known in the followed logs and not delivered yet. */
+  lag: { max: number; total: number };
+  /** Room messages of other nodes held until their `stored` notice (or behind one), core/room-log.ts. */
+  heldRoomMessages: number;
 }
 
 export interface MetricsOptions {
   version: string;
-  /** This node's id, the `node` label of parley_info. */
+  /** The server's name (server.name), the `node` label of parley_info. */
   node: string;
+  /** This process's node id in the cluster, the `node` label of parley_cluster_node_info. */
+  clusterNode?: string;
   /** Node.js process metrics (heap, RSS, event-loop delay, GC, handles). @default true */
   processMetrics?: boolean;
 }
@@ -24,6 +38,8 @@ export interface MetricsOptions {
 const MAX_COMMAND_LABELS = 100;
 const TRANSPORTS = ['tcp', 'tls', 'ws', 'wss'] as const;
 const CHAT_COMMANDS = ['PRIVMSG', 'NOTICE', 'TAGMSG'] as const;
+/** Why a follower skipped sequences (cluster/events.ts Delivery `gap`); others count as `other`. */
+const GAP_REASONS = ['trimmed', 'restarted', 'rewound'] as const;
 
 /** Counts of one command name. */
 interface CommandCount {
@@ -53,6 +69,10 @@ export class Metrics implements ServerMetrics {
   private readonly messagesIn: Record<(typeof CHAT_COMMANDS)[number], number> = { PRIVMSG: 0, NOTICE: 0, TAGMSG: 0 };
   private readonly commands = new Map<string, CommandCount>();
   private readonly otherCommand: CommandCount = { calls: 0, errors: 0 };
+  private readonly gaps: Record<(typeof GAP_REASONS)[number] | 'other', number> = { trimmed: 0, restarted: 0, rewound: 0, other: 0 };
+  private reaps = 0;
+  private reapedUsers = 0;
+  private readonly publishSeconds: Histogram;
 
   private readonly logins: Counter<'mechanism'>;
   private readonly loginFailures: Counter<'mechanism'>;
@@ -76,7 +96,9 @@ export class Metrics implements ServerMetrics {
         },
       });
 
-    new Gauge({ name: 'parley_info', help: 'Version and node id of this server (always 1)', labelNames: ['version', 'node'], registers }).set(
+    // Aggregators say how `parley serve --workers` adds its workers' samples up (prom-client's
+    // AggregatorRegistry; the default is the sum, right for counts and counters).
+    new Gauge({ name: 'parley_info', help: 'Version and name of this server (always 1)', labelNames: ['version', 'node'], registers, aggregator: 'max' }).set(
       { version: options.version, node: options.node },
       1,
     );
@@ -110,6 +132,7 @@ export class Metrics implements ServerMetrics {
       name: 'parley_history_store_failing',
       help: '1 while the history store cannot commit (messages are refused), else 0',
       registers,
+      aggregator: 'max',
       collect() {
         this.set(self.source?.storeFailing() ? 1 : 0);
       },
@@ -186,8 +209,109 @@ export class Metrics implements ServerMetrics {
       labelNames: ['route', 'status'],
       registers,
     });
+    this.publishSeconds = this.clusterMetrics(options, registers);
     // Heap, RSS, event-loop delay (parley_nodejs_eventloop_lag_*), GC, handles, CPU.
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'parley_' });
+  }
+
+  /** The cluster's metrics (docs/operations.md lists them); returns the publish histogram. */
+  private clusterMetrics(options: MetricsOptions, registers: Registry[]): Histogram {
+    const self = this;
+    const reading = (): ClusterReading => self.source?.cluster?.() ?? { fenced: false, lag: { max: 0, total: 0 }, heldRoomMessages: 0 };
+    if (options.clusterNode !== undefined) {
+      new Gauge({ name: 'parley_cluster_node_info', help: 'This process\'s node id in the cluster (always 1; one series per worker of --workers)', labelNames: ['node'], registers }).set(
+        { node: options.clusterNode },
+        1,
+      );
+    }
+    new Gauge({
+      name: 'parley_cluster_fenced',
+      help: '1 once this node lost its lease for good (it admits no one), else 0',
+      registers,
+      aggregator: 'max',
+      collect() {
+        this.set(reading().fenced ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'parley_cluster_bus_lag_max',
+      help: 'Largest number of log entries one followed log (room or inbox) is known to have and has not delivered',
+      registers,
+      aggregator: 'max',
+      collect() {
+        this.set(reading().lag.max);
+      },
+    });
+    new Gauge({
+      name: 'parley_cluster_bus_lag',
+      help: 'Log entries the followed logs are known to have and this node has not delivered, summed',
+      registers,
+      collect() {
+        this.set(reading().lag.total);
+      },
+    });
+    new Gauge({
+      name: 'parley_cluster_held_room_messages',
+      help: 'Room messages from other nodes held until their stored notice (or behind one)',
+      registers,
+      collect() {
+        this.set(reading().heldRoomMessages);
+      },
+    });
+    new Counter({
+      name: 'parley_cluster_gaps_total',
+      help: 'Gaps delivered by the bus, by reason (trimmed: behind the stream cap; restarted: the log began again; rewound: Redis came back older)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, count] of Object.entries(self.gaps)) this.inc({ reason }, count);
+      },
+    });
+    new Counter({
+      name: 'parley_cluster_reaps_total',
+      help: 'Dead nodes this node reaped (their users removed, their QUITs sequenced)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.reaps);
+      },
+    });
+    new Counter({
+      name: 'parley_cluster_reaped_users_total',
+      help: 'Users of dead nodes this node reaped',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.reapedUsers);
+      },
+    });
+    return new Histogram({
+      name: 'parley_cluster_publish_seconds',
+      help: 'Time from publishing an event into a room log to its stamp (one Redis round trip, pipelined)',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+  }
+
+  /** A follower skipped sequences (a `gap` delivery). */
+  clusterGap(reason: string): void {
+    this.gaps[(GAP_REASONS as readonly string[]).includes(reason) ? (reason as (typeof GAP_REASONS)[number]) : 'other']++;
+  }
+
+  /** This node finished reaping a dead node with `users` users (the last `reaped` batch). */
+  clusterReaped(users: number): void {
+    this.reapedUsers += users;
+  }
+
+  /** This node finished reaping one dead node. */
+  clusterReapDone(): void {
+    this.reaps++;
+  }
+
+  /** A publish into a room log was answered after `seconds`. */
+  clusterPublished(seconds: number): void {
+    this.publishSeconds.observe(seconds);
   }
 
   /** Where the gauges are read from (app.ts, once the server exists). */

@@ -136,6 +136,10 @@ describe('parley serve --workers 2', { skip }, () => {
       const { status, body } = await http('/metrics');
       assert.equal(status, 200);
       assert.equal(usersIn(body), registered, 'registered users of both workers');
+      const nodes = [...body.matchAll(/^parley_cluster_node_info\{node="([0-9a-v]{6})"\} 1$/gm)].map((m) => m[1]).sort();
+      assert.deepEqual(nodes, await liveNodes(), 'one node_info series per worker');
+      assert.match(body, /^parley_cluster_fenced 0$/m, 'fenced is the largest of the workers\' 0s, not their sum');
+      assert.match(body, /^parley_info\{version="[^"]+",node="parley\.local"\} 1$/m);
       const ready = await http('/readyz');
       assert.equal(ready.status, 200, ready.body);
       assert.match(ready.body, /"workers":"ok"/);
