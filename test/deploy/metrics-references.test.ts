@@ -89,6 +89,9 @@ describe('dashboard and alerts reference metrics that exist', () => {
       'parley_command_errors_total', 'parley_history_write_batch_size_bucket', 'parley_history_commit_seconds_bucket',
       'parley_store_query_seconds_bucket', 'parley_nodejs_eventloop_lag_p99_seconds', 'parley_nodejs_heap_size_used_bytes',
       'parley_process_resident_memory_bytes',
+      // The cluster (docs/scaling.md): a scrape of one process has them too (a network of one).
+      'parley_cluster_bus_lag_max', 'parley_cluster_bus_lag', 'parley_cluster_publish_seconds_bucket', 'parley_cluster_gaps_total',
+      'parley_cluster_reaps_total', 'parley_cluster_held_room_messages', 'parley_cluster_fenced', 'parley_cluster_node_info',
     ]) {
       assert.ok(used.has(name), `the dashboard has no panel on ${name}`);
     }
@@ -106,7 +109,7 @@ describe('dashboard and alerts reference metrics that exist', () => {
   it('the alerts an operator needs are there, each with a severity and a summary', () => {
     const rules = alerts.groups.flatMap((g) => g.rules);
     const names = rules.map((r) => r.alert);
-    for (const name of ['ParleyNodeDown', 'ParleyNodeNotReady', 'ParleyHistoryStoreFailing', 'ParleySendQDropsSpiking', 'ParleyEventLoopLag', 'ParleyHistoryCommitSlow']) {
+    for (const name of ['ParleyNodeDown', 'ParleyNodeNotReady', 'ParleyHistoryStoreFailing', 'ParleySendQDropsSpiking', 'ParleyEventLoopLag', 'ParleyHistoryCommitSlow', 'ParleyBusLag', 'ParleyNodeFenced']) {
       assert.ok(names.includes(name), `no ${name} alert`);
     }
     for (const rule of rules) {
