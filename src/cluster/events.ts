@@ -165,6 +165,84 @@ export interface ForcedNickEvent extends EventBase {
   nick: string;
 }
 
+/**
+ * Network log (core/network-log.ts), which every node follows: a nick given up (a quit or a
+ * nick change), as WHOWAS shows it on every node. Not set for users reaped with their node
+ * (the reaper knows only their uid and nick).
+ */
+export interface GivenUpNick {
+  nick: string;
+  user: string;
+  host: string;
+  realname: string;
+  account: string | null;
+  /** The server name of the node the user was on. */
+  server: string;
+  at: number;
+}
+
+/** Network log: a user finished registering (MONITOR 730 everywhere). */
+export interface SignOnEvent extends EventBase {
+  kind: 'signon';
+  uid: string;
+  nick: string;
+  /** `nick!user@host`, for RPL_MONONLINE. */
+  source: string;
+}
+
+/** Network log: a user left the network (MONITOR 731; WHOWAS on the other nodes). */
+export interface SignOffEvent extends EventBase {
+  kind: 'signoff';
+  uid: string;
+  nick: string;
+  entry?: GivenUpNick;
+}
+
+/** Network log: a user's nick changed from `nick` to `to` (MONITOR 731 and 730; WHOWAS of `nick`). */
+export interface RenamedEvent extends EventBase {
+  kind: 'renamed';
+  uid: string;
+  nick: string;
+  to: string;
+  /** The new `nick!user@host`. */
+  source: string;
+  entry: GivenUpNick;
+}
+
+/**
+ * Network log: a user's details changed (away, account, realname): extended-monitor's AWAY,
+ * ACCOUNT and SETNAME lines to those who monitor the nick without sharing a room with it.
+ */
+export interface DetailsEvent extends EventBase {
+  kind: 'details';
+  uid: string;
+  nick: string;
+  source: string;
+  /** The account after the change, for the account tag. */
+  account: string | null;
+  fields: { away?: string | null; account?: string | null; realname?: string };
+}
+
+/** Network log: an operator's WALLOPS, for +w users of every node. */
+export interface WallopsEvent extends EventBase {
+  kind: 'wallops';
+  source: string;
+  text: string;
+  account: string | null;
+}
+
+/**
+ * Network log: a K-line or D-line was added (already saved in the store the nodes share) or
+ * removed. Every node updates its in-memory bans; on `add` it drops its own matching users
+ * with `reason`, the quit reason the setting node used.
+ */
+export interface ServerBanEvent extends EventBase {
+  kind: 'server-ban';
+  action: 'add' | 'remove';
+  ban: { kind: 'kline' | 'dline'; mask: string; reason: string; setBy: string; setAt: number; expiresAt: number | null };
+  reason: string;
+}
+
 export type ClusterEvent =
   | MessageEvent
   | JoinEvent
@@ -177,12 +255,18 @@ export type ClusterEvent =
   | ForcedNickEvent
   | StoredEvent
   | KilledEvent
-  | InviteEvent;
+  | InviteEvent
+  | SignOnEvent
+  | SignOffEvent
+  | RenamedEvent
+  | DetailsEvent
+  | WallopsEvent
+  | ServerBanEvent;
 
 /** The kinds this version reads; anything else is skipped. */
 export const EVENT_KINDS: ReadonlySet<string> = new Set<ClusterEvent['kind']>([
   'message', 'join', 'part', 'quit', 'nick', 'room', 'user', 'kill', 'forced-nick', 'stored',
-  'killed', 'invite',
+  'killed', 'invite', 'signon', 'signoff', 'renamed', 'details', 'wallops', 'server-ban',
 ]);
 
 /** Where an event was put in its log. */

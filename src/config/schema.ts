@@ -143,6 +143,8 @@ const limits = z
     // Replies that could list the whole server are cut here (416 ERR_TOOMANYMATCHES).
     who_max_results: int(1).default(200),
     list_max_results: int(1).default(1000),
+    // MONITOR list entries per client (ISUPPORT MONITOR=<n>; 734 ERR_MONLISTFULL past it).
+    monitor_targets: int(0).max(10_000).default(100),
   })
   .strict();
 

@@ -4,10 +4,15 @@
  */
 import type { Delivery } from '../cluster/events.js';
 import { deliverDirect } from './direct.js';
+import { NETWORK_LOG } from './network-log.js';
 import { applyRoomDelivery } from './room-log.js';
 import type { Server } from './server.js';
 
 export function handleDelivery(server: Server, delivery: Delivery): void {
+  if ('room' in delivery.log && delivery.log.room === NETWORK_LOG) {
+    server.networkLog.apply(delivery);
+    return;
+  }
   if ('room' in delivery.log) {
     applyRoomDelivery(server, delivery, delivery.log.room);
     return;

@@ -10,6 +10,7 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ['draft/read-marker', ''],
   ['echo-message', ''],
   ['extended-join', ''],
+  ['extended-monitor', ''],
   ['invite-notify', ''],
   ['labeled-response', ''],
   ['message-tags', ''],

@@ -19,6 +19,7 @@ export function buildIsupport(config: Config): string[] {
     'KNOCK',
     `MAXLIST=b:${l.list_max_bans}`,
     'MODES=4',
+    `MONITOR=${l.monitor_targets}`,
     // msgid first: it names one message exactly; two messages can share a millisecond.
     'MSGREFTYPES=msgid,timestamp',
     `NAMELEN=${l.realname_length}`,

@@ -20,7 +20,8 @@ import type { Cluster } from '../cluster/cluster.js';
 import { MAX_NAME_LENGTH } from '../cluster/keys.js';
 import { FencedError } from '../cluster/nodes.js';
 import type { NickResult, UserFields, UserRecord } from '../cluster/state.js';
-import type { ClusterEvent } from '../cluster/events.js';
+import type { ClusterEvent, DetailsEvent, GivenUpNick } from '../cluster/events.js';
+import { publishToNetwork } from './network-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { Session } from './session.js';
 
@@ -36,6 +37,8 @@ export class NetworkUsers {
   constructor(
     private readonly cluster: Cluster,
     private readonly logger: Logger,
+    /** This node's server name, as WHOWAS shows it for a nick given up here. */
+    private readonly serverName: string,
   ) {}
 
   /** The shared record of a local session, as it is now. */
@@ -64,6 +67,8 @@ export class NetworkUsers {
     if (!result.ok) return false;
     session.claimed = true;
     this.local.set(session.uid, session);
+    // Every node's MONITOR hears of it (network-log.ts); one event per sign-on.
+    this.toNetwork({ v: 1, origin: this.cluster.nodes.id, kind: 'signon', uid: session.uid, nick: session.nick, source: session.prefix });
     if (session.state === 'closing') this.remove(session);
     return true;
   }
@@ -72,9 +77,16 @@ export class NetworkUsers {
    * Atomic rename of a registered session's nick network-wide (the caller changes it locally on
    * ok), announced to its rooms' logs so other nodes' copies follow.
    */
-  rename(session: Session, nick: string): Promise<NickResult> {
+  async rename(session: Session, nick: string): Promise<NickResult> {
     const announce: ClusterEvent = { v: 1, origin: this.cluster.nodes.id, kind: 'nick', uid: session.uid, source: session.prefix, nick };
-    return this.cluster.state.renameUser(session.uid, nick, session.rooms.size > 0 ? announce : undefined);
+    const given = this.givenUp(session);
+    const result = await this.cluster.state.renameUser(session.uid, nick, session.rooms.size > 0 ? announce : undefined);
+    // MONITOR and WHOWAS on every node (network-log.ts): the old nick is gone, the new one here.
+    if (result.ok) {
+      const source = `${nick}!${session.user}@${session.host}`;
+      this.toNetwork({ v: 1, origin: this.cluster.nodes.id, kind: 'renamed', uid: session.uid, nick: given.nick, to: nick, source, entry: given });
+    }
+    return result;
   }
 
   /**
@@ -86,10 +98,12 @@ export class NetworkUsers {
   remove(session: Session, announce?: ClusterEvent): Promise<boolean> {
     if (!session.claimed || session.removal) return Promise.resolve(false);
     let removed = false;
+    const signoff: ClusterEvent = { v: 1, origin: this.cluster.nodes.id, kind: 'signoff', uid: session.uid, nick: session.nick, entry: this.givenUp(session) };
     session.removal = this.cluster.state.removeUser(session.uid, announce).then(
       () => {
         removed = true;
         this.local.delete(session.uid);
+        this.toNetwork(signoff);
       },
       (err: unknown) => {
         this.local.delete(session.uid);
@@ -111,6 +125,25 @@ export class NetworkUsers {
     this.cluster.state.updateUser(session.uid, fields, session.rooms.size > 0 ? announce : undefined).catch((err: unknown) => {
       if (!(err instanceof FencedError)) this.logger.warn('cluster: user not updated', { uid: session.uid, err });
     });
+    // extended-monitor watchers on every node (network-log.ts), once registered (a SASL login
+    // before registration is in the sign-on's record already).
+    if (!session.registered) return;
+    const changed: DetailsEvent['fields'] = {};
+    if ('away' in fields) changed.away = fields.away ?? null;
+    if ('account' in fields) changed.account = fields.account ?? null;
+    if (typeof fields.realname === 'string') changed.realname = fields.realname;
+    if (Object.keys(changed).length === 0) return;
+    this.toNetwork({ v: 1, origin: this.cluster.nodes.id, kind: 'details', uid: session.uid, nick: session.nick, source: session.prefix, account: session.account, fields: changed });
+  }
+
+  /** The session's nick as WHOWAS will show it once given up. */
+  private givenUp(session: Session): GivenUpNick {
+    const { nick, user, host, realname, account } = session;
+    return { nick, user, host, realname, account, server: this.serverName, at: Date.now() };
+  }
+
+  private toNetwork(event: ClusterEvent): void {
+    publishToNetwork(this.cluster, this.logger, event);
   }
 
   /**

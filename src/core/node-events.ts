@@ -13,7 +13,8 @@
  *   the copy is reconciled with what the room is now (room-resync.ts), keeping other nodes'
  *   members until RESYNC_GRACE_MS later, when those whose nodes did not announce them are gone.
  * - `reaped` (this node reaped a dead one): room messages it published and held here are looked up
- *   in the store (room-log.ts). QUITs of a dead node's users reach rooms through the room logs.
+ *   in the store (room-log.ts). QUITs of a dead node's users reach rooms through the room logs;
+ *   their sign-offs reach MONITOR on every node through the network log, published here.
  */
 import type { NodeEvent } from '../cluster/nodes.js';
 import { changeNick, guestNick } from './commands/registration.js';
@@ -35,6 +36,11 @@ export function handleNodeEvent(server: Server, event: NodeEvent): void {
   if (event.type === 'reaped') {
     // Messages the dead node published but could not confirm as stored: looked up now.
     publisherReaped(server, event.node);
+    // The dead node cannot say its users left: the reaper does, for MONITOR on every node
+    // (no WHOWAS entry: the reaper knows only uid and nick).
+    for (const user of event.users) {
+      server.networkLog.publish({ v: 1, origin: server.cluster.nodes.id, kind: 'signoff', uid: user.uid, nick: user.nick });
+    }
     return;
   }
   if (event.type === 'reconnected' && event.lost) {

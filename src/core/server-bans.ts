@@ -71,6 +71,31 @@ export class ServerBans {
     return known || stored;
   }
 
+  /**
+   * Another node added `ban` (network-log.ts): it is in the store already, so only this node's
+   * memory follows.
+   */
+  apply(ban: ServerBan): void {
+    const mask = ban.kind === 'kline' ? ServerBans.klineMask(ban.mask) : ServerBans.dlineMask(ban.mask);
+    // Masks are checked again: what goes into the matchers here must be what `add` accepts.
+    if (mask !== ban.mask || typeof ban.reason !== 'string' || (ban.expiresAt !== null && typeof ban.expiresAt !== 'number')) return;
+    this.remember({ kind: ban.kind, mask, reason: ban.reason, setBy: String(ban.setBy), setAt: Number(ban.setAt), expiresAt: ban.expiresAt });
+  }
+
+  /** Another node removed a ban from the store: this node's memory follows. */
+  forget(kind: ServerBan['kind'], mask: string): void {
+    if (kind === 'kline') this.klines.delete(mask);
+    else this.dlines.delete(mask);
+  }
+
+  /** Everything read again from the store (after a gap in the network log: changes may be missed). */
+  async reload(): Promise<void> {
+    const bans = await this.store.list(this.now());
+    this.klines.clear();
+    this.dlines.clear();
+    for (const ban of bans) this.remember(ban);
+  }
+
   /** The DLINE in force for this address, if any. */
   dlineFor(address: string): ServerBan | null {
     if (this.dlines.size === 0) return null;

@@ -35,6 +35,8 @@ import { InputGate } from './input-gate.js';
 import { ServerBans } from './server-bans.js';
 import { checkText } from './commands/text-policy.js';
 import { MemoryNickHistory, type NickHistory } from './whowas.js';
+import { MonitorIndex } from './monitor.js';
+import { NetworkLog } from './network-log.js';
 import { LoginLog } from './login-log.js';
 
 export interface ServerOptions {
@@ -94,8 +96,12 @@ export class Server {
   readonly input: InputGate;
   /** KLINE and DLINE. */
   readonly bans: ServerBans;
-  /** Nicks given up recently (WHOWAS). */
+  /** Nicks given up recently (WHOWAS), on any node: the others' come through the network log. */
   readonly whowas: NickHistory;
+  /** Who watches which nick here (MONITOR). */
+  readonly monitor: MonitorIndex;
+  /** The log every node follows: sign-ons and offs, WALLOPS, bans (network-log.ts). */
+  readonly networkLog: NetworkLog;
   /** Login outcomes to the log and the metrics. */
   readonly logins: LoginLog;
   /** The port of the first TLS listener, set once it listens (STS advertises it). */
@@ -119,7 +125,7 @@ export class Server {
     this.isupport = buildIsupport(options.config);
     this.store = options.store;
     this.cluster = options.cluster;
-    this.users = new NetworkUsers(options.cluster, options.logger);
+    this.users = new NetworkUsers(options.cluster, options.logger, this.name);
     options.cluster.bus.onDelivery((delivery) => handleDelivery(this, delivery));
     options.cluster.nodes.onEvent((event) => handleNodeEvent(this, event));
     const clock = options.clock ?? Date.now;
@@ -147,6 +153,8 @@ export class Server {
     this.input = new InputGate(this, clock);
     this.bans = new ServerBans(options.store.bans, options.logger, clock);
     this.whowas = options.whowas ?? new MemoryNickHistory();
+    this.monitor = new MonitorIndex(limits.monitor_targets);
+    this.networkLog = new NetworkLog(this);
     // One timer for all sessions: fine-grained enough for the shortest configured deadline.
     const shortest = Math.min(limits.ping_interval_seconds, limits.registration_timeout_seconds, accounts.nick_protection_seconds || Infinity);
     const sweepMs = Math.min(1000, Math.max(25, (shortest * 1000) / 4));
@@ -375,9 +383,10 @@ export class Server {
   }
 
   /**
-   * Every registered user on this server for whom `wanted` holds gets `out` (WALLOPS to +w).
-   * The one place a message goes to users by a property rather than by room or nick: a cluster
-   * carries it to the other nodes here.
+   * Every registered user on this node for whom `wanted` holds gets `out` (WALLOPS to +w).
+   * The one place a message goes to users by a property rather than by room or nick. Other
+   * nodes run it for their own users when the event reaches them through the network log
+   * (network-log.ts; WALLOPS publishes there).
    */
   deliverToUsers(out: Outgoing, wanted: (user: Session) => boolean): void {
     for (const user of this.sessions) if (user.registered && wanted(user)) user.deliver(out);
@@ -433,6 +442,7 @@ export class Server {
       if (session.oper) this.counts.opers--;
     }
     this.accounts.forget(session);
+    this.monitor.clear(session);
     if (session.counted) this.rememberNick(session);
     if (quit) {
       void announced.then((ok) => {

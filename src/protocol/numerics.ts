@@ -101,7 +101,14 @@ export const ERR_USERSDONTMATCH = '502';
 export const ERR_HELPNOTFOUND = '524';
 export const ERR_INVALIDKEY = '525';
 export const ERR_INVALIDCAPCMD = '410';
+export const RPL_WHOISSECURE = '671';
 export const ERR_INVALIDMODEPARAM = '696';
+// MONITOR (ircv3.net/specs/extensions/monitor)
+export const RPL_MONONLINE = '730';
+export const RPL_MONOFFLINE = '731';
+export const RPL_MONLIST = '732';
+export const RPL_ENDOFMONLIST = '733';
+export const ERR_MONLISTFULL = '734';
 export const ERR_NOOPERHOST = '491';
 export const RPL_YOUREOPER = '381';
 export const RPL_HELPSTART = '704';

@@ -149,6 +149,14 @@ export const HELP_TEXT: Readonly<Record<string, readonly string[]>> = {
     'Shows who used a nick that is gone (changed or quit), newest first; count',
     `limits how many. The server keeps the last ${WHOWAS_CAPACITY} such changes, ${WHOWAS_PER_NICK} per nick.`,
   ],
+  MONITOR: [
+    'MONITOR + <nick>{,<nick>} | - <nick>{,<nick>} | C | L | S',
+    'Tells you when nicks come online or leave, on any server of the network: +',
+    'adds nicks (730 online, 731 offline), - removes them, C clears the list, L',
+    'lists it, S shows who is online now. The limit per client is ISUPPORT',
+    'MONITOR=<n>. With the extended-monitor capability you also see their AWAY,',
+    'ACCOUNT and SETNAME changes when you negotiated the matching capability.',
+  ],
   USERHOST: [
     'USERHOST <nick>{ <nick>}',
     'Shows up to five users as nick=+user@host: * after the nick for an IRC',

@@ -74,6 +74,7 @@ export async function KLINE(ctx: CommandContext): Promise<void> {
   if (!mask) throw failError('KLINE', 'INVALID_PARAMS', target, 'Not a user@host mask, or it would match everyone');
   const ban = await addBan(server, session, 'kline', mask, duration, reason);
   const hit = enforce(server, (user) => user.registered && server.bans.klineFor(user.user, user.conn.remoteAddress) !== null, kickReason(ban));
+  announceBan(server, 'add', ban);
   notice(server, session, `Added K-line for [${mask}] (${formatDuration(duration || null)}): ${reason}; ${hit} disconnected`);
 }
 
@@ -85,6 +86,7 @@ export async function DLINE(ctx: CommandContext): Promise<void> {
   if (!mask) throw failError('DLINE', 'INVALID_PARAMS', target, 'Not an IP address or network (at most /8 for IPv4, /16 for IPv6)');
   const ban = await addBan(server, session, 'dline', mask, duration, reason);
   const hit = enforce(server, (user) => server.bans.dlineFor(user.conn.remoteAddress) !== null, kickReason(ban));
+  announceBan(server, 'add', ban);
   notice(server, session, `Added D-line for [${mask}] (${formatDuration(duration || null)}): ${reason}; ${hit} disconnected`);
 }
 
@@ -156,21 +158,38 @@ async function addBan(server: Server, session: Session, kind: ServerBan['kind'],
 async function removeBan(server: Server, session: Session, kind: ServerBan['kind'], mask: string): Promise<void> {
   const command = kind === 'kline' ? 'UNKLINE' : 'UNDLINE';
   const label = kind === 'kline' ? 'K-line' : 'D-line';
-  if (!(await server.bans.remove(kind, mask))) throw failError(command, 'NO_SUCH_BAN', mask, `No ${label} for ${mask}`);
+  const removed = await server.bans.remove(kind, mask);
+  // Another node may still hold it in memory (its store write was ours to see): told either way.
+  announceBan(server, 'remove', { kind, mask, reason: '', setBy: session.oper!, setAt: server.bans.now(), expiresAt: null });
+  if (!removed) throw failError(command, 'NO_SUCH_BAN', mask, `No ${label} for ${mask}`);
   server.logger.info(`${kind} removed`, { oper: session.oper, mask });
   notice(server, session, `Removed ${label} for [${mask}]`);
 }
 
-/** Disconnect everyone a new ban matches (465 first, as at registration); returns how many. */
-function enforce(server: Server, matches: (user: Session) => boolean, reason: string): number {
+/**
+ * Disconnect everyone on this node a new ban matches (465 first, as at registration); returns
+ * how many. The other nodes do the same with the same reason when the ban reaches them through
+ * the network log (network-log.ts).
+ */
+export function enforce(server: Server, matches: (user: Session) => boolean, reason: string): number {
   let count = 0;
   for (const user of [...server.sessions]) {
     if (user.state === 'closing' || !matches(user)) continue;
-    if (user.registered) user.numeric(N.ERR_YOUREBANNEDCREEP, `You are banned from this server: ${reason}`);
-    server.quit(user, reason);
+    dropBanned(server, user, reason);
     count++;
   }
   return count;
+}
+
+/** One banned user: 465 if registered, then ERROR and the quit with `reason`. */
+export function dropBanned(server: Server, user: Session, reason: string): void {
+  if (user.registered) user.numeric(N.ERR_YOUREBANNEDCREEP, `You are banned from this server: ${reason}`);
+  server.quit(user, reason);
+}
+
+/** Every node learns the change from the network log (the store, which they share, has it already). */
+function announceBan(server: Server, action: 'add' | 'remove', ban: ServerBan): void {
+  server.networkLog.publish({ v: 1, origin: server.cluster.nodes.id, kind: 'server-ban', action, ban: { ...ban }, reason: action === 'add' ? kickReason(ban) : '' });
 }
 
 export function kickReason(ban: ServerBan): string {
