@@ -23,6 +23,12 @@ interface Watched {
   watchers: Map<Session, Told>;
   /** Bumped by every event about this nick. */
   changes: number;
+  /**
+   * The uid last known to hold the nick, or null. A sign-off names its uid: one for an older
+   * holder is stale (events of two nodes reach the log in the order they were published, so a
+   * new holder's sign-on on one node can come before the old holder's sign-off from another).
+   */
+  holder: string | null;
 }
 
 export type AddResult = 'added' | 'present' | 'full';
@@ -43,7 +49,7 @@ export class MonitorIndex {
     if (!list) this.lists.set(session, (list = new Map()));
     list.set(key, nick);
     let watched = this.byNick.get(key);
-    if (!watched) this.byNick.set(key, (watched = { watchers: new Map(), changes: 0 }));
+    if (!watched) this.byNick.set(key, (watched = { watchers: new Map(), changes: 0, holder: null }));
     watched.watchers.set(session, null);
     return 'added';
   }
@@ -79,10 +85,16 @@ export class MonitorIndex {
     return this.byNick.get(foldCase(nick))?.watchers.has(session) ?? false;
   }
 
-  /** Records what `session` was told about `nick`; false if it was told that already. */
-  tell(session: Session, nick: string, told: Exclude<Told, null>): boolean {
+  /**
+   * Records what `session` was told about `nick` from a lookup (`holder`: the uid found, or
+   * null); false if it was told that already.
+   */
+  tell(session: Session, nick: string, holder: string | null): boolean {
     const watched = this.byNick.get(foldCase(nick));
-    if (!watched?.watchers.has(session) || watched.watchers.get(session) === told) return false;
+    if (!watched?.watchers.has(session)) return false;
+    watched.holder = holder;
+    const told: Told = holder === null ? 'offline' : 'online';
+    if (watched.watchers.get(session) === told) return false;
     watched.watchers.set(session, told);
     return true;
   }
@@ -100,13 +112,17 @@ export class MonitorIndex {
   }
 
   /**
-   * `nick` came online (`source` is its `nick!user@host`) or went offline: every watcher not
-   * told so already gets 730 or 731. One lookup; nothing if no one here watches it.
+   * `nick` came online (held by `uid`; `source` is its `nick!user@host`) or went offline (given
+   * up by `uid`; null: no one holds it, as a lookup found): every watcher not told so already
+   * gets 730 or 731. One lookup; nothing if no one here watches it, or if the sign-off is of a
+   * user that no longer held the nick.
    */
-  changed(serverName: string, nick: string, online: boolean, source: string): void {
+  changed(serverName: string, nick: string, online: boolean, source: string, uid: string | null): void {
     const watched = this.byNick.get(foldCase(nick));
     if (!watched) return;
+    if (!online && uid !== null && watched.holder !== null && watched.holder !== uid) return;
     watched.changes++;
+    watched.holder = online ? uid : null;
     const told: Told = online ? 'online' : 'offline';
     for (const [watcher, before] of watched.watchers) {
       if (before === told) continue;

@@ -74,16 +74,16 @@ export class NetworkLog {
     const name = server.name;
     switch (event.kind) {
       case 'signon':
-        server.monitor.changed(name, event.nick, true, event.source);
+        server.monitor.changed(name, event.nick, true, event.source, event.uid);
         return;
       case 'signoff':
-        server.monitor.changed(name, event.nick, false, event.nick);
+        server.monitor.changed(name, event.nick, false, event.nick, event.uid);
         if (!own && event.entry) server.whowas.record(event.entry);
         return;
       case 'renamed':
         // A change of case only leaves the nick online for its watchers.
-        if (foldCase(event.nick) !== foldCase(event.to)) server.monitor.changed(name, event.nick, false, event.nick);
-        server.monitor.changed(name, event.to, true, event.source);
+        if (foldCase(event.nick) !== foldCase(event.to)) server.monitor.changed(name, event.nick, false, event.nick, event.uid);
+        server.monitor.changed(name, event.to, true, event.source, event.uid);
         if (!own && event.entry) server.whowas.record(event.entry);
         return;
       case 'details':
@@ -145,7 +145,7 @@ export class NetworkLog {
       void Promise.resolve(server.findUser(nick)).then(
         (user) => {
           if (server.monitor.changesOf(nick) !== changes) return; // an event told them meanwhile
-          server.monitor.changed(server.name, nick, user !== null, user ? `${user.nick}!${user.user}@${user.host}` : nick);
+          server.monitor.changed(server.name, nick, user !== null, user ? `${user.nick}!${user.user}@${user.host}` : nick, user?.uid ?? null);
         },
         (err: unknown) => server.logger.warn('cluster: MONITOR recheck failed', { nick, err }),
       );

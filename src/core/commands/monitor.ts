@@ -72,7 +72,7 @@ function tellStatus(server: Server, session: Session, targets: string[]): void |
     users.forEach((user, i) => {
       const nick = targets[i]!;
       if (monitor.changesOf(nick) !== changes[i] || !monitor.watches(session, nick)) return;
-      monitor.tell(session, nick, user ? 'online' : 'offline');
+      monitor.tell(session, nick, user?.uid ?? null);
       if (user) online.push(`${user.nick}!${user.user}@${user.host}`);
       else offline.push(nick);
     });
