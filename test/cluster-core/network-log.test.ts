@@ -3,8 +3,9 @@
  * changes and sign-offs on B, and `MONITOR +` answers from the shared state; extended-monitor
  * carries B's AWAY to A; WHOWAS on A finds nicks given up on B; WALLOPS from A reaches +w
  * users on B; a K-line set on A drops the matching user on B at once, refuses it there
- * afterwards, and UNKLINE lifts it there too; a gap in the log makes a node read the bans
- * again and drop who they match. Two servers in this process on one Redis prefix and one
+ * afterwards, and UNKLINE lifts it there too (DLINE and UNDLINE likewise); a gap in the log
+ * makes a node read the bans again and drop who they match; the reaper of a dead node tells
+ * MONITOR its users left. Two servers in this process on one Redis prefix and one
  * SQLite file (the store the nodes share).
  */
 import assert from 'node:assert/strict';
@@ -138,6 +139,25 @@ describe('the network log across two nodes', { skip }, () => {
     await register(nodes.b, 'kvictim');
   });
 
+  it('DLINE on A drops a user of that address on B; UNDLINE on A lets it in there again', async () => {
+    const admin = await oper(nodes.a, 'dadmin');
+    const watch = await register(nodes.b, 'dwatch');
+    watch.send('MODE dwatch +w');
+    await watch.expect(is('MODE'));
+    const victim = await RawClient.register(nodes.b.port, 'dvictim', [], { localAddress: '127.0.0.3' });
+    nodes.clients.push(victim);
+    admin.send('DLINE 127.0.0.3 :flooding');
+    assert.equal((await victim.expect(is('ERROR'))).params[0], 'Closing Link: 127.0.0.3 (D-Lined: flooding)');
+    await victim.closedByServer();
+    assert.ok((await watch.sync()).every((m) => m.command !== 'ERROR'), 'another address stays');
+    assert.notEqual(nodes.b.server.admit('127.0.0.3'), null, 'refused at accept on B');
+    admin.send('UNDLINE 127.0.0.3');
+    await admin.expect((m) => m.command === 'NOTICE' && m.params[1]!.startsWith('Removed D-line'));
+    admin.send('WALLOPS :after the undline');
+    await watch.expect(is('WALLOPS'));
+    assert.equal(nodes.b.server.bans.dlineFor('127.0.0.3'), null);
+  });
+
   it('a gap in the network log: B reads the bans again from the shared store and drops who they match', async () => {
     const target = await register(nodes.b, 'gapuser');
     // A ban B never heard of (written to the store the nodes share, as a node whose event was trimmed would have).
@@ -147,5 +167,13 @@ describe('the network log across two nodes', { skip }, () => {
     nodes.b.server.networkLog.apply({ type: 'gap', log: { room: NETWORK_LOG }, from: 1, to: 2, reason: 'trimmed' });
     assert.equal((await target.expect(is('ERROR'))).params[0], 'Closing Link: 127.0.0.1 (K-Lined: missed)');
     await nodes.a.server.store.bans.delete('kline', '~gapuser@127.0.0.1');
+  });
+
+  it("a node that dies: the reaper's sign-offs reach MONITOR on the survivor (last: node b is gone)", async () => {
+    const watcher = await register(nodes.a, 'rwatch');
+    await register(nodes.b, 'rdoomed');
+    assert.deepEqual(await ask(watcher, 'MONITOR + rdoomed'), [['730', 'rdoomed!~rdoomed@127.0.0.1']]);
+    await nodes.b.server.cluster.abandon(); // as kill -9: its lease lapses, a peer reaps it
+    assert.deepEqual((await watcher.expect(is('731'), 15_000)).params, ['rwatch', 'rdoomed']);
   });
 });
