@@ -10,11 +10,16 @@ import { AUTHENTICATE } from './sasl.js';
 import type { CommandSpec } from './context.js';
 import { NOTICE, PRIVMSG, TAGMSG } from './messaging.js';
 import { MODE } from './modes.js';
+import { MONITOR } from './monitor.js';
 import { NICK, PASS, PING, PONG, QUIT, USER } from './registration.js';
 import { ISON, USERHOST, WHOWAS } from './queries.js';
-import { INVITE, JOIN, KICK, LIST, NAMES, PART, TOPIC } from './rooms.js';
+import { INVITE, JOIN, KICK, NAMES, PART, TOPIC } from './rooms.js';
+import { LIST } from './list.js';
 import { ADMIN, INFO, LINKS, TIME, VERSION } from './server-info.js';
-import { AWAY, LUSERS, MOTD, SETNAME, WHO, WHOIS } from './users.js';
+import { AWAY, MOTD, SETNAME } from './users.js';
+import { LUSERS } from './welcome.js';
+import { WHO } from './who.js';
+import { WHOIS } from './whois.js';
 import { WALLOPS } from './wallops.js';
 
 export type { CommandContext, CommandSpec } from './context.js';
@@ -61,6 +66,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['WHOWAS', { handler: WHOWAS, minParams: 0 }],
   ['USERHOST', { handler: USERHOST, minParams: 1 }],
   ['ISON', { handler: ISON, minParams: 1 }],
+  ['MONITOR', { handler: MONITOR, minParams: 1 }],
   ['LUSERS', { handler: LUSERS, minParams: 0 }],
   ['MOTD', { handler: MOTD, minParams: 0 }],
   ['VERSION', { handler: VERSION, minParams: 0 }],

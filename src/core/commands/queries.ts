@@ -3,6 +3,7 @@ import * as N from '../../protocol/numerics.js';
 import { numericError } from '../errors.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
+import type { UserRecord } from '../../cluster/state.js';
 import type { WhowasEntry } from '../whowas.js';
 import type { CommandContext } from './context.js';
 import { requireThisServer } from './server-info.js';
@@ -37,31 +38,41 @@ function sendWhowas(server: Server, session: Session, nick: string, entries: rea
 }
 
 // USERHOST <nick>{ <nick>}   (at most five; unknown nicks are left out)
-// Each reply is `nick[*]=<+|->user@host`: `*` for an IRC operator, `-` when away.
-export function USERHOST({ server, session, params }: CommandContext): void {
-  const replies: string[] = [];
-  for (const nick of params.slice(0, USERHOST_MAX)) {
-    const user = server.findNick(nick);
-    if (!user) continue;
-    replies.push(`${user.nick}${user.oper ? '*' : ''}=${user.away === null ? '+' : '-'}${user.user}@${user.host}`);
-  }
-  session.numeric(N.RPL_USERHOST, replies.join(' '));
+// Each reply is `nick[*]=<+|->user@host`: `*` for an IRC operator, `-` when away. Users of other
+// nodes are read from the shared state (one lookup each, together); this node's need none.
+export function USERHOST({ server, session, params }: CommandContext): void | Promise<void> {
+  const found = params.slice(0, USERHOST_MAX).map((nick) => server.findUser(nick));
+  const reply = (users: (Session | UserRecord | null)[]) => {
+    const replies = users.flatMap((user) => {
+      if (!user) return [];
+      const oper = 'conn' in user ? user.oper !== null : user.modes.includes('o');
+      return [`${user.nick}${oper ? '*' : ''}=${user.away === null ? '+' : '-'}${user.user}@${user.host}`];
+    });
+    session.numeric(N.RPL_USERHOST, replies.join(' '));
+  };
+  if (found.some((user) => user instanceof Promise)) return Promise.all(found).then(reply);
+  reply(found as (Session | null)[]);
 }
 
 // ISON <nick>{ <nick>}   (RFC 2812; clients send the nicks as separate parameters or as one
-// trailing parameter): the nicks that are online, as they are spelled now, each once. The reply
-// is one line, so it stops at what fits in 512 bytes.
-export function ISON({ server, session, params }: CommandContext): void {
+// trailing parameter): the nicks that are online on any node, as they are spelled now, each once.
+// The reply is one line, so it stops at what fits in 512 bytes; as many nicks as a line can ask
+// about are looked up in the shared state together when not on this node.
+export function ISON({ server, session, params }: CommandContext): void | Promise<void> {
   const asked = uniqueNames(params.flatMap((param) => param.split(' ')).filter((nick) => nick !== ''));
-  // ":server 303 <client> :" and CRLF take the rest of the line.
-  let room = 512 - utf8Length(server.name) - utf8Length(session.nick) - 10;
-  const online: string[] = [];
-  for (const nick of asked) {
-    const user = server.findNick(nick);
-    if (!user) continue;
-    room -= user.nick.length + 1;
-    if (room < 0) break;
-    online.push(user.nick);
-  }
-  session.numeric(N.RPL_ISON, online.join(' '));
+  const found = asked.map((nick) => server.findUser(nick));
+  const reply = (users: ({ nick: string } | null)[]) => {
+    // ":server 303 <client> :" and CRLF take the rest of the line.
+    let room = 512 - utf8Length(server.name) - utf8Length(session.nick) - 10;
+    const online: string[] = [];
+    for (const user of users) {
+      if (!user) continue;
+      room -= utf8Length(user.nick) + 1;
+      if (room < 0) break;
+      online.push(user.nick);
+    }
+    session.numeric(N.RPL_ISON, online.join(' '));
+  };
+  if (found.some((user) => user instanceof Promise)) return Promise.all(found).then(reply);
+  reply(found as (Session | null)[]);
 }

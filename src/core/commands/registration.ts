@@ -279,7 +279,7 @@ async function finishRegistration(server: Server, session: Session): Promise<voi
   server.counts.peak = Math.max(server.counts.peak, server.counts.registered);
   session.password = null;
   server.logger.debug('registered', { session: session.id, nick: session.nick, address: session.host });
-  sendWelcome(server, session);
+  await sendWelcome(server, session);
   void protectNick(server, session);
 }
 

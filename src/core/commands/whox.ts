@@ -31,38 +31,79 @@ export function parseWhox(param: string | undefined): WhoxRequest | null {
   return { fields, token: /^\d{1,3}$/.test(token) ? token : '0' };
 }
 
-/** WHO's flags: H here or G gone, `*` for an IRC operator, then the prefix in the room. */
-export function whoFlags(user: Session, room: Room | null, asker: Session): string {
-  return (user.away === null ? 'H' : 'G') + (user.oper ? '*' : '') + (room ? room.prefixOf(user, asker.has('multi-prefix')) : '');
+/**
+ * One user as WHO shows them: a session of this node or a user on another node (from its shared
+ * record, or from a room's copy or snapshot). What another node's user lacks here is given as
+ * the spec allows: idle time unknown (null, shown as 0), operator status unknown for a member
+ * known only from a room (false).
+ */
+export interface WhoEntry {
+  nick: string;
+  user: string;
+  host: string;
+  realname: string;
+  account: string | null;
+  away: string | null;
+  oper: boolean;
+  /** The room shown (the one asked about, or for WHOX one the asker can see), null for none. */
+  room: string | null;
+  /** The user's prefix in that room: `@`, `+`, or with multi-prefix both. */
+  prefix: string;
+  /** Seconds since the user last spoke, null when not known on this node. */
+  idle: number | null;
 }
 
-/** One RPL_WHOSPCRPL for `user`; `room` is the room asked about, else one both can see. */
-export function sendWhoxReply(server: Server, asker: Session, user: Session, room: Room | null, request: WhoxRequest): void {
-  const shown = room ?? visibleRoomOf(user, asker);
+/** WHO's flags: H here or G gone, `*` for an IRC operator, then the prefix in the room. */
+export function flagsOf(entry: WhoEntry): string {
+  return (entry.away === null ? 'H' : 'G') + (entry.oper ? '*' : '') + entry.prefix;
+}
+
+/** RPL_WHOREPLY (352); hop count 0: the network shows as one server. */
+export function sendPlainWhoReply(server: Server, asker: Session, entry: WhoEntry): void {
+  asker.numeric(N.RPL_WHOREPLY, entry.room ?? '*', entry.user, entry.host, server.name, entry.nick, flagsOf(entry), `0 ${entry.realname}`);
+}
+
+/** One RPL_WHOSPCRPL (354) with the fields asked for. */
+export function sendWhoxEntry(server: Server, asker: Session, entry: WhoEntry, request: WhoxRequest): void {
   const values: string[] = [];
   for (const field of request.fields) {
     switch (field) {
       case 't': values.push(request.token); break;
-      case 'c': values.push(shown?.name ?? '*'); break;
-      case 'u': values.push(user.user); break;
+      case 'c': values.push(entry.room ?? '*'); break;
+      case 'u': values.push(entry.user); break;
       // The host is the address already (no cloaks or reverse DNS), so it hides nothing more.
-      case 'i': values.push(user.host); break;
-      case 'h': values.push(user.host); break;
+      case 'i': values.push(entry.host); break;
+      case 'h': values.push(entry.host); break;
       case 's': values.push(server.name); break;
-      case 'n': values.push(user.nick); break;
-      case 'f': values.push(whoFlags(user, shown, asker)); break;
+      case 'n': values.push(entry.nick); break;
+      case 'f': values.push(flagsOf(entry)); break;
       case 'd': values.push('0'); break; // one network, one hop
-      case 'l': values.push(String(Math.max(0, Math.floor((Date.now() - user.lastSpoke) / 1000)))); break;
-      case 'a': values.push(user.account ?? '0'); break;
+      case 'l': values.push(String(Math.max(0, entry.idle ?? 0))); break;
+      case 'a': values.push(entry.account ?? '0'); break;
       case 'o': values.push('n/a'); break; // no op levels here
-      case 'r': values.push(user.realname); break;
+      case 'r': values.push(entry.realname); break;
     }
   }
   asker.numeric(N.RPL_WHOSPCRPL, ...values);
 }
 
-/** A room of `user` that `asker` may see (not secret, or shared), for the `c` field. */
-function visibleRoomOf(user: Session, asker: Session): Room | null {
-  for (const room of user.rooms) if (!room.flags.has('s') || room.members.has(asker)) return room;
-  return null;
+// The old WHO in users.ts (no longer in the dispatch table: who.ts) still calls these until its
+// removal is committed with that file; then they go.
+
+/** @deprecated for users.ts's old WHO only: flagsOf. */
+export function whoFlags(user: Session, room: Room | null, asker: Session): string {
+  return flagsOf(sessionEntry(user, room, asker));
+}
+
+/** @deprecated for users.ts's old WHO only: sendWhoxEntry. */
+export function sendWhoxReply(server: Server, asker: Session, user: Session, room: Room | null, request: WhoxRequest): void {
+  sendWhoxEntry(server, asker, sessionEntry(user, room, asker), request);
+}
+
+function sessionEntry(user: Session, room: Room | null, asker: Session): WhoEntry {
+  return {
+    nick: user.nick, user: user.user, host: user.host, realname: user.realname, account: user.account, away: user.away,
+    oper: user.oper !== null, room: room?.name ?? null, prefix: room ? room.prefixOf(user, asker.has('multi-prefix')) : '',
+    idle: Math.floor((Date.now() - user.lastSpoke) / 1000),
+  };
 }

@@ -1,0 +1,72 @@
+import * as N from '../../protocol/numerics.js';
+import type { UserRecord } from '../../cluster/state.js';
+import type { Server } from '../server.js';
+import type { Session } from '../session.js';
+import type { CommandContext } from './context.js';
+import { prefixFor } from './who.js';
+
+// WHOIS [<server>] <nick>   (TARGMAX WHOIS:1: only the first of a comma list is looked up)
+// A user of any node: this node's sessions answer at once, others from the shared state (the
+// network shows as one server). 317 (idle) only for this node's users: no node publishes
+// when its users last spoke.
+export function WHOIS({ server, session, params }: CommandContext): void | Promise<void> {
+  const nick = params[params.length - 1]!.split(',')[0]!;
+  const user = server.findUser(nick);
+  if (user instanceof Promise) return user.then((record) => whoisRemote(server, session, nick, record));
+  whoisLocal(server, session, user);
+}
+
+/** WHOIS of a user on another node, from its shared record and its rooms (read in one step). */
+async function whoisRemote(server: Server, session: Session, nick: string, user: UserRecord | null): Promise<void> {
+  if (!user) {
+    session.numeric(N.ERR_NOSUCHNICK, nick, 'No such nick/channel');
+    session.numeric(N.RPL_ENDOFWHOIS, nick, 'End of /WHOIS list');
+    return;
+  }
+  const memberships = await server.cluster.state.memberships(user.uid);
+  const multi = session.has('multi-prefix');
+  // A secret room is shown only to its members, who have a copy of it on their node.
+  const rooms = memberships
+    .filter((room) => !room.modes.includes('s') || server.findRoom(room.name)?.members.has(session))
+    .map((room) => prefixFor(room.flags, multi) + room.name);
+  session.numeric(N.RPL_WHOISUSER, user.nick, user.user, user.host, '*', user.realname);
+  sendWhoisChannels(server, session, user.nick, rooms);
+  session.numeric(N.RPL_WHOISSERVER, user.nick, server.name, server.config.server.network);
+  if (user.modes.includes('o')) session.numeric(N.RPL_WHOISOPERATOR, user.nick, 'is an IRC operator');
+  if (user.away !== null) session.numeric(N.RPL_AWAY, user.nick, user.away);
+  if (user.account) session.numeric(N.RPL_WHOISACCOUNT, user.nick, user.account, 'is logged in as');
+  if (user.secure) session.numeric(N.RPL_WHOISSECURE, user.nick, 'is using a secure connection');
+  session.numeric(N.RPL_ENDOFWHOIS, user.nick, 'End of /WHOIS list');
+}
+
+function whoisLocal(server: Server, session: Session, user: Session): void {
+  session.numeric(N.RPL_WHOISUSER, user.nick, user.user, user.host, '*', user.realname);
+  const rooms = [...user.rooms]
+    .filter((room) => !room.flags.has('s') || room.members.has(session))
+    .map((room) => room.prefixOf(user, session.has('multi-prefix')) + room.name);
+  sendWhoisChannels(server, session, user.nick, rooms);
+  session.numeric(N.RPL_WHOISSERVER, user.nick, server.name, server.config.server.network);
+  if (user.oper) session.numeric(N.RPL_WHOISOPERATOR, user.nick, 'is an IRC operator');
+  if (user.away !== null) session.numeric(N.RPL_AWAY, user.nick, user.away);
+  if (user.account) session.numeric(N.RPL_WHOISACCOUNT, user.nick, user.account, 'is logged in as');
+  if (user.conn.secure) session.numeric(N.RPL_WHOISSECURE, user.nick, 'is using a secure connection');
+  const idle = Math.floor((Date.now() - user.lastSpoke) / 1000);
+  session.numeric(N.RPL_WHOISIDLE, user.nick, String(idle), String(Math.floor(user.connectedAt / 1000)), 'seconds idle, signon time');
+  session.numeric(N.RPL_ENDOFWHOIS, user.nick, 'End of /WHOIS list');
+}
+
+/** RPL_WHOISCHANNELS lines, as many as the rooms need, each under 512 bytes (none without rooms). */
+function sendWhoisChannels(server: Server, session: Session, nick: string, rooms: string[]): void {
+  // Room for ":server 319 <asker> <nick> :" and CRLF.
+  const budget = 500 - Buffer.byteLength(server.name) - Buffer.byteLength(session.nick) - Buffer.byteLength(nick) - 10;
+  let line = '';
+  for (const room of rooms) {
+    if (line !== '' && Buffer.byteLength(line) + 1 + Buffer.byteLength(room) > budget) {
+      session.numeric(N.RPL_WHOISCHANNELS, nick, line);
+      line = room;
+    } else {
+      line = line === '' ? room : `${line} ${room}`;
+    }
+  }
+  if (line !== '') session.numeric(N.RPL_WHOISCHANNELS, nick, line);
+}
