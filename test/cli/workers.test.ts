@@ -11,6 +11,8 @@ import { test } from 'node:test';
 import { parseServeArgs, UsageError } from '../../src/cli/serve-args.js';
 import { workerCount, workersProblem } from '../../src/cli/workers/checks.js';
 import { RestartPolicy } from '../../src/cli/workers/restart-policy.js';
+import { MachineMetrics } from '../../src/cli/workers/machine-metrics.js';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { loadConfig } from '../../src/config/load.js';
 import { runParley } from '../helpers/cli.js';
 
@@ -79,4 +81,34 @@ test('restarts back off exponentially, reset by a long run, and a slot failing t
   const capped = new RestartPolicy({ baseMs: 100, maxMs: 300, windowMs: 60_000, maxExits: 10 });
   const delays = Array.from({ length: 5 }, () => capped.exited(1, (now += 10), 10));
   assert.deepEqual(delays, [100, 200, 300, 300, 300]);
+});
+
+test('the machine\'s metrics: workers added up; a dead worker\'s counters stay, its gauges go', async () => {
+  const worker = () => {
+    const registry = new Registry();
+    const counter = new Counter({ name: 'c_total', help: 'c', registers: [registry] });
+    const gauge = new Gauge({ name: 'g', help: 'g', registers: [registry] });
+    return { registry, counter, gauge };
+  };
+  const value = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  const machine = new MachineMetrics();
+  const [one, two] = [worker(), worker()];
+  one.counter.inc(5);
+  one.gauge.set(3);
+  two.counter.inc(2);
+  two.gauge.set(4);
+  let text = await machine.render(new Map([[1, await one.registry.getMetricsAsJSON()], [2, await two.registry.getMetricsAsJSON()]]));
+  assert.equal(value(text, 'c_total'), 7);
+  assert.equal(value(text, 'g'), 7);
+  // Worker 1 dies; worker 3 takes its slot and counts from 0. A late answer of worker 1 is not added again.
+  const lateOne = await one.registry.getMetricsAsJSON();
+  await machine.retire(1);
+  const three = worker();
+  three.counter.inc(1);
+  three.gauge.set(1);
+  text = await machine.render(new Map([[1, lateOne], [2, await two.registry.getMetricsAsJSON()], [3, await three.registry.getMetricsAsJSON()]]));
+  assert.equal(value(text, 'c_total'), 8, 'never below the 7 reported before');
+  assert.equal(value(text, 'g'), 5, 'gauges of running workers only');
+  await machine.retire(9); // never collected: nothing to keep
+  assert.equal(value(await machine.render(new Map()), 'c_total'), 5);
 });

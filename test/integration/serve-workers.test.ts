@@ -146,9 +146,14 @@ describe('parley serve --workers 2', { skip }, () => {
     }
   });
 
+  const counter = async (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec((await http('/metrics')).body)?.[1]);
+
   it('a worker killed with SIGKILL is started again as a new node, and clients reach it', async () => {
     const before = workerPids(serve.child.pid!);
     const nodesBefore = await liveNodes();
+    // Scraped now, so the machine's counters include the victim's until now.
+    const acceptedBefore = await counter('parley_connections_accepted_total');
+    assert.ok(acceptedBefore > 0);
     const victim = before[0]!;
     process.kill(victim, 'SIGKILL');
     // Its clients lose their connection at once; the primary forks a replacement.
@@ -161,6 +166,9 @@ describe('parley serve --workers 2', { skip }, () => {
     const line = restarted.split('\n').find((l) => l.includes('"msg":"worker restarted"'))!;
     const newNode = (JSON.parse(line) as { node: string }).node;
     assert.ok(!nodesBefore.includes(newNode), 'a new node id');
+    // No connection since: without the dead worker's counts the machine's would have gone down
+    // (and a drop reads as a counter reset). They stay, so the counter is where it was.
+    assert.equal(await counter('parley_connections_accepted_total'), acceptedBefore, 'accepted connections kept');
     // The dead node is reaped by the survivor (lease ttl 5 s), so two live nodes again.
     const nodes = await until('the dead node reaped', async () => {
       const now = await liveNodes();
@@ -170,6 +178,29 @@ describe('parley serve --workers 2', { skip }, () => {
     await chat('#again', [a!, b!]);
     const ready = await http('/readyz');
     assert.equal(ready.status, 200, ready.body);
+  });
+
+  it('a worker paused past its lease (SIGSTOP) is fenced when it wakes, exits and is replaced by a new node', async () => {
+    const [paused, other] = workerPids(serve.child.pid!);
+    const nodesBefore = await liveNodes();
+    process.kill(paused!, 'SIGSTOP');
+    // The lease is 5 s; the other worker reaps the silent node after it lapses.
+    await until('the paused node reaped', async () => (await liveNodes()).length === 1, 15_000);
+    process.kill(paused!, 'SIGCONT');
+    const pids = await until('its replacement', () => {
+      const now = workerPids(serve.child.pid!);
+      return now.length === 2 && !now.includes(paused!) ? now : null;
+    });
+    assert.ok(pids.includes(other!));
+    const fenced = serve.output().stderr.split('\n').find((l) => l.includes('worker exited; starting it again') && l.includes('"fenced":true'));
+    assert.ok(fenced, 'the primary saw it exit as fenced');
+    const nodes = await until('two live nodes again', async () => {
+      const now = await liveNodes();
+      return now.length === 2 ? now : null;
+    });
+    assert.equal(nodes.filter((n) => nodesBefore.includes(n)).length, 1, 'one of them new');
+    const [a, b] = await onEach(nodes);
+    await chat('#after-pause', [a!, b!]);
   });
 
   it('SIGTERM to the primary stops every worker gracefully and it exits 0', async () => {

@@ -1,8 +1,8 @@
 /**
  * What the primary of `parley serve --workers` and its workers say to each other over the
- * node:cluster IPC channel. Every message has a `type` starting with `parley:`, so prom-client's
- * own messages (its AggregatorRegistry, for /metrics) pass by untouched.
+ * node:cluster IPC channel. Every message has a `type` starting with `parley:`.
  */
+import type { MetricsJson } from './machine-metrics.js';
 
 /** A listener as the start-up message needs it (transport/listeners.ts `Listener`, minus close). */
 export interface ListenerInfo {
@@ -33,22 +33,26 @@ export type WorkerMessage =
   /** Every second: its own readiness. */
   | { type: 'parley:health'; node: string; problems: string[] }
   /** A scrape of /metrics reached this worker: the whole machine's metrics, please. */
-  | { type: 'parley:metrics?'; id: number };
+  | { type: 'parley:metrics?'; id: number }
+  /** This worker's own registry, asked for by `parley:registry?`. */
+  | { type: 'parley:registry'; id: number; metrics: MetricsJson };
 
 export type PrimaryMessage =
   /** Every second, to every worker: the readiness of all workers running now. */
   | { type: 'parley:whole'; workers: WorkerHealth[] }
   | { type: 'parley:metrics'; id: number; text: string }
-  | { type: 'parley:metrics'; id: number; error: string };
+  | { type: 'parley:metrics'; id: number; error: string }
+  /** The primary collects every running worker's registry for a scrape. */
+  | { type: 'parley:registry?'; id: number };
 
 const isObject = (m: unknown): m is { type: unknown } => typeof m === 'object' && m !== null && 'type' in m;
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
-  return isObject(m) && (m.type === 'parley:ready' || m.type === 'parley:health' || m.type === 'parley:metrics?');
+  return isObject(m) && (m.type === 'parley:ready' || m.type === 'parley:health' || m.type === 'parley:metrics?' || m.type === 'parley:registry');
 }
 
 export function isPrimaryMessage(m: unknown): m is PrimaryMessage {
-  return isObject(m) && (m.type === 'parley:whole' || m.type === 'parley:metrics');
+  return isObject(m) && (m.type === 'parley:whole' || m.type === 'parley:metrics' || m.type === 'parley:registry?');
 }
 
 /**

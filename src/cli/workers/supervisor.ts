@@ -10,20 +10,30 @@
  *   too many quick deaths (restart-policy.ts);
  * - passes SIGTERM/SIGINT on (a graceful stop of every worker) and SIGHUP (TLS reload), and
  *   exits once all have stopped;
- * - relays readiness (each worker's to all) and aggregates /metrics for the workers.
+ * - relays readiness (each worker's to all) and adds the workers' metrics up for /metrics
+ *   (machine-metrics.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../observability/logger.js';
 import { readyMessage } from '../ready-message.js';
 import { isWorkerMessage, WORKER_SLOT_ENV, type PrimaryMessage, type WorkerHealth, type WorkerMessage } from './messages.js';
+import { MachineMetrics, type MetricsJson } from './machine-metrics.js';
 import { RestartPolicy } from './restart-policy.js';
 import { EXIT_FENCED } from './worker.js';
 
 const WHOLE_INTERVAL_MS = 1000;
 /** On top of shutdown_timeout_seconds: a worker not gone by then is killed. */
 const STOP_GRACE_MS = 10_000;
+/** A running worker that has not sent its registry by then fails the scrape (not a partial sum). */
+const COLLECT_TIMEOUT_MS = 4000;
+
+/** One scrape being collected: the registries still expected, by worker id. */
+interface Collection {
+  readonly waiting: Set<number>;
+  readonly got: Map<number, MetricsJson>;
+  done(err?: Error): void;
+}
 
 interface Slot {
   readonly slot: number;
@@ -51,7 +61,9 @@ export function superviseWorkers(options: SupervisorOptions): Promise<number> {
 class Supervisor {
   private readonly slots: Slot[];
   private readonly policy: RestartPolicy;
-  private readonly aggregator = new AggregatorRegistry();
+  private readonly metrics = new MachineMetrics();
+  private readonly collections = new Map<number, Collection>();
+  private nextCollection = 1;
   private stopping = false;
   private started = false;
   private finish: (code: number) => void = () => {};
@@ -78,6 +90,7 @@ class Supervisor {
     for (const slot of this.slots) {
       if (this.stopping) break;
       const ready = await this.start(slot);
+      if (this.stopping) break; // a signal came while it started
       if (ready === null) {
         logger.error('worker could not start; stopping the others', { worker: slot.slot });
         this.exitCode = 1;
@@ -115,6 +128,8 @@ class Supervisor {
           resolve(message);
         } else if (message.type === 'parley:health') {
           if (slot.worker === worker) slot.health = { slot: slot.slot, node: message.node, pid: worker.process.pid ?? 0, problems: message.problems };
+        } else if (message.type === 'parley:registry') {
+          this.collected(worker.id, message.id, message.metrics);
         } else {
           this.answerMetrics(worker, message.id);
         }
@@ -124,6 +139,9 @@ class Supervisor {
           slot.worker = null;
           slot.health = null;
         }
+        // A scrape under way does not wait for it; its counters so far stay in the machine's.
+        for (const [id, collection] of this.collections) if (collection.waiting.delete(worker.id) && collection.waiting.size === 0) this.finishCollection(id);
+        void this.metrics.retire(worker.id);
         if (!ready) resolve(null);
         this.exited(slot, code, signal, ready);
       });
@@ -192,9 +210,48 @@ class Supervisor {
     const reply = (message: PrimaryMessage) => {
       if (worker.isConnected()) worker.send(message);
     };
-    this.aggregator.clusterMetrics().then(
+    this.collect().then(
       (text) => reply({ type: 'parley:metrics', id, text }),
       (err: unknown) => reply({ type: 'parley:metrics', id, error: err instanceof Error ? err.message : String(err) }),
     );
+  }
+
+  /** Every ready worker's registry (a worker still starting has nothing to count yet), added up. */
+  private collect(): Promise<string> {
+    const id = this.nextCollection++;
+    const ready = this.slots.filter((s) => s.worker?.isConnected() && s.health !== null);
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.collections.delete(id);
+        const late = ready.filter((s) => s.worker && collection.waiting.has(s.worker.id)).map((s) => s.slot);
+        reject(new Error(`worker ${late.join(', ')} did not send its metrics within ${COLLECT_TIMEOUT_MS} ms`));
+      }, COLLECT_TIMEOUT_MS);
+      const collection: Collection = {
+        waiting: new Set(ready.map((s) => s.worker!.id)),
+        got: new Map(),
+        done: (err) => {
+          clearTimeout(timer);
+          if (err) reject(err);
+          else this.metrics.render(collection.got).then(resolve, reject);
+        },
+      };
+      this.collections.set(id, collection);
+      for (const slot of ready) slot.worker!.send({ type: 'parley:registry?', id } satisfies PrimaryMessage);
+      if (ready.length === 0) this.finishCollection(id);
+    });
+  }
+
+  private collected(worker: number, id: number, metrics: MetricsJson): void {
+    const collection = this.collections.get(id);
+    if (!collection?.waiting.delete(worker)) return;
+    collection.got.set(worker, metrics);
+    if (collection.waiting.size === 0) this.finishCollection(id);
+  }
+
+  private finishCollection(id: number): void {
+    const collection = this.collections.get(id);
+    if (!collection) return;
+    this.collections.delete(id);
+    collection.done();
   }
 }

@@ -6,8 +6,8 @@
  * - every second: its own readiness; the primary answers with everyone's, and this worker's
  *   /readyz requires all of them (whichever worker a balancer's check lands on answers for the
  *   machine);
- * - a scrape of /metrics: the primary aggregates every worker's registry (prom-client's
- *   AggregatorRegistry) and the answer is the machine's, not this worker's.
+ * - a scrape of /metrics: the primary collects every worker's registry (machine-metrics.ts)
+ *   and the answer is the machine's, not this worker's.
  * A fenced worker (its lease lost) stops and exits with EXIT_FENCED: the primary starts a new
  * one, a new node, instead of leaving a worker that admits nobody behind a shared port.
  */
@@ -38,10 +38,13 @@ export async function runWorker(config: Config, logger: Logger, slot: number): P
   process.on('message', (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
     if (message.type === 'parley:whole') whole.update(message.workers);
+    else if (message.type === 'parley:registry?') void answerRegistry(message.id);
     else metrics.answer(message);
   });
-  // Installs prom-client's answer to the primary's requests for this worker's registry.
-  new AggregatorRegistry();
+  // Asked for only once this worker said it is ready, so `running` is set by then.
+  const answerRegistry = async (id: number) => {
+    send({ type: 'parley:registry', id, metrics: await running.metrics.registry.getMetricsAsJSON() });
+  };
 
   let running: RunningServer;
   try {
@@ -50,7 +53,6 @@ export async function runWorker(config: Config, logger: Logger, slot: number): P
     process.stderr.write(`parley serve: worker ${slot} could not start: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(EXIT_START_FAILED);
   }
-  AggregatorRegistry.setRegistries([running.metrics.registry]);
   send({
     type: 'parley:ready',
     node: running.node,
