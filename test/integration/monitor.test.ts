@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import IRC from 'irc-framework';
 import type { IrcMessage } from '../../src/protocol/index.js';
+import { b64, registerAccount } from '../helpers/accounts.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -24,7 +25,7 @@ describe('MONITOR', () => {
     return c;
   };
   before(async () => {
-    server = await startTestServer({ limits: { monitor_targets: 5 } });
+    server = await startTestServer({ limits: { monitor_targets: 5 }, accounts: { scrypt_log_n: 10 } });
   });
   after(async () => {
     for (const c of clients) c.close();
@@ -149,6 +150,23 @@ describe('MONITOR', () => {
     const sharedSaw = (await shared.sync()).filter(is('AWAY'));
     assert.equal(sharedSaw.length, 2, 'through the room only, not twice');
     assert.ok((await plain.sync()).every((m) => m.command !== 'AWAY'), 'no extended-monitor: nothing');
+  });
+
+  it('extended-monitor: ACCOUNT when a watched user logs in after registration, with account-notify only', async () => {
+    await registerAccount(server.port, 'macct', 'monitor-password');
+    const ext = await register('maccw', ['extended-monitor', 'account-notify']);
+    const noCap = await register('maccn', ['extended-monitor']);
+    for (const c of [ext, noCap]) await ask(c, 'MONITOR + mlogin');
+    const who = await register('mlogin', ['sasl']);
+    await ext.expect(is('730'));
+    who.send('AUTHENTICATE PLAIN');
+    await who.expect((m) => m.command === 'AUTHENTICATE');
+    who.send(`AUTHENTICATE ${b64('macct\0macct\0monitor-password')}`);
+    await who.expect(is('903'));
+    const account = await ext.expect(is('ACCOUNT'));
+    assert.equal(account.source, 'mlogin!~mlogin@127.0.0.1');
+    assert.deepEqual(account.params, ['macct']);
+    assert.ok((await noCap.sync()).every((m) => m.command !== 'ACCOUNT'), 'no account-notify: nothing');
   });
 
   it('irc-framework sees users online and offline and reads the list', async () => {
