@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import IRC from 'irc-framework';
 import type { IrcMessage } from '../../src/protocol/index.js';
+import { NETWORK_LOG } from '../../src/core/network-log.js';
 import { b64, registerAccount } from '../helpers/accounts.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -167,6 +168,20 @@ describe('MONITOR', () => {
     assert.equal(account.source, 'mlogin!~mlogin@127.0.0.1');
     assert.deepEqual(account.params, ['macct']);
     assert.ok((await noCap.sync()).every((m) => m.command !== 'ACCOUNT'), 'no account-notify: nothing');
+  });
+
+  it('no client command can name the network log (~network is no room and no nick)', async () => {
+    const c = await register('mprober');
+    await c.sync();
+    const bus = server.server.cluster.bus;
+    const before = bus.position(NETWORK_LOG);
+    const replies: string[] = [];
+    for (const line of ['JOIN ~network', 'PRIVMSG ~network :x', 'NOTICE ~network :x', 'TAGMSG ~network', 'TOPIC ~network :t', 'NAMES ~network', 'MODE ~network +m', 'KICK ~network mprober', 'INVITE mprober ~network', 'PART ~network', 'CHATHISTORY LATEST ~network * 10', 'WHO ~network', 'MONITOR + ~network']) {
+      replies.push(...(await ask(c, line)).map((r) => r[0]!));
+    }
+    assert.equal(bus.position(NETWORK_LOG), before, 'nothing published into it');
+    assert.ok(!bus.following().some((room) => room !== NETWORK_LOG && room.includes('network')));
+    assert.ok(replies.length > 0 && replies.every((code) => /^\d{3}$|^FAIL$/.test(code)), replies.join(' '));
   });
 
   it('irc-framework sees users online and offline and reads the list', async () => {
