@@ -9,7 +9,7 @@
  * a local member sharing two of those rooms is told once (`Notified`).
  */
 import { fitLastParam } from '../protocol/index.js';
-import type { ClusterEvent, Delivery, JoinEvent, NickEvent, PartEvent, QuitEvent, RoomStateEvent, UserEvent } from '../cluster/events.js';
+import type { ClusterEvent, Delivery, InviteEvent, JoinEvent, NickEvent, PartEvent, QuitEvent, RoomStateEvent, UserEvent } from '../cluster/events.js';
 import { changeFlags, type MemberChange } from '../cluster/state.js';
 import { Outgoing } from './outgoing.js';
 import { addLocal, removeLocal } from './room-copies.js';
@@ -37,6 +37,8 @@ export function applyEvent(server: Server, room: Room, event: ClusterEvent, deli
       return applyNick(server, room, event, delivery);
     case 'user':
       return applyUser(server, room, event, delivery);
+    case 'invite':
+      return applyInvite(room, event, delivery);
     default:
       return;
   }
@@ -54,7 +56,6 @@ function applyJoin(server: Server, room: Room, event: JoinEvent, delivery: Event
   if (joiner) {
     if (room.members.has(joiner)) return;
     addLocal(room, joiner, event.flags);
-    joiner.removeInvite(room.key);
   } else {
     if (room.remote.has(event.uid)) return;
     const [nick = '', userHost = ''] = event.source.split('!');
@@ -164,6 +165,23 @@ function applyUser(server: Server, room: Room, event: UserEvent, delivery: Event
     remote.account = fields.account ?? null;
     const out = line(source, 'ACCOUNT', [remote.account ?? '*'], delivery.stamp.time, null);
     tellOnce(server, room, `account:${event.uid}:${remote.account}`, out, (m) => m.has('account-notify'));
+  }
+}
+
+/**
+ * Invitations recorded or used up (commands/rooms.ts INVITE, room-join.ts): the copy follows;
+ * for a new one, invite-notify members see the INVITE, in a +i room only those who could have
+ * invited (its ops), never the inviter (it has RPL_INVITING).
+ */
+function applyInvite(room: Room, event: InviteEvent, delivery: EventDelivery): void {
+  applyFields(room, event.set ?? {}, event.del ?? []);
+  if (delivery.stamp.version !== undefined) room.version = delivery.stamp.version;
+  if (typeof event.by !== 'string') return;
+  const out = line(event.by, 'INVITE', [event.nick, room.name], delivery.stamp.time, event.account);
+  for (const member of room.members.keys()) {
+    if (member.uid === event.actor || !member.has('invite-notify')) continue;
+    if (room.flags.has('i') && !room.isOp(member)) continue;
+    member.deliver(out);
   }
 }
 

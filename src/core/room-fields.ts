@@ -1,14 +1,16 @@
 /**
  * How a room's state is written in the shared state's generic fields (cluster/state.ts
  * RoomSnapshot): `modes` (flag letters, sorted), `key`, `limit` (decimal), `topic` (JSON
- * `{ text, setBy, setAt }`), `created` (seconds), and one `b:<folded mask>` per ban (JSON
- * `{ mask, setBy, setAt }`). Rooms are copied to nodes from these and changed through them.
+ * `{ text, setBy, setAt }`), `created` (seconds), one `b:<folded mask>` per ban (JSON
+ * `{ mask, setBy, setAt }`) and one `i:<uid>` per invitation (the time it was given, ms).
+ * Rooms are copied to nodes from these and changed through them.
  */
 import { foldCase } from '../protocol/index.js';
 import type { RoomSnapshot } from '../cluster/state.js';
 import { Room } from './room.js';
 
 const BAN = 'b:';
+const INVITE = 'i:';
 
 /** Every field of `room`, for creating it in the shared state. */
 export function fieldsOf(room: Room): Record<string, string> {
@@ -20,6 +22,7 @@ export function fieldsOf(room: Room): Record<string, string> {
   if (room.limit !== null) fields.limit = String(room.limit);
   if (room.topic) fields.topic = JSON.stringify(room.topic);
   for (const ban of room.bans) fields[BAN + ban.folded] = JSON.stringify({ mask: ban.mask, setBy: ban.setBy, setAt: ban.setAt });
+  for (const [uid, at] of room.invites) fields[INVITE + uid] = String(at);
   return fields;
 }
 
@@ -36,6 +39,12 @@ function applyField(room: Room, field: string, value: string | undefined): void 
     if (index !== -1) room.bans.splice(index, 1);
     const ban = value === undefined ? null : parse<{ mask: string; setBy: string; setAt: number }>(value);
     if (ban) room.bans.push({ mask: ban.mask, setBy: ban.setBy, setAt: ban.setAt, folded });
+    return;
+  }
+  if (field.startsWith(INVITE)) {
+    const uid = field.slice(INVITE.length);
+    if (value === undefined) room.invites.delete(uid);
+    else room.invites.set(uid, Number(value) || 0);
     return;
   }
   switch (field) {
@@ -102,6 +111,22 @@ export function fieldChanges(before: Room, after: Room): { set: Record<string, s
   for (const field in b) if (a[field] !== b[field]) set[field] = b[field]!;
   for (const field in a) if (!(field in b)) del.push(field);
   return { set, del };
+}
+
+/** The field of `uid`'s invitation to a room. */
+export function inviteField(uid: string): string {
+  return INVITE + uid;
+}
+
+/**
+ * What an invitation of `uid` to `room` sets and deletes: the new one, and the oldest others
+ * beyond `cap - 1`, so a room never holds more than `cap` (invited users who never came, or
+ * left the network, would otherwise stay until the room ends).
+ */
+export function inviteChange(room: Room, uid: string, at: number, cap: number): { set: Record<string, string>; del: string[] } {
+  const others = [...room.invites].filter(([other]) => other !== uid).sort((x, y) => x[1] - y[1]);
+  const excess = others.length - (cap - 1);
+  return { set: { [INVITE + uid]: String(at) }, del: excess > 0 ? others.slice(0, excess).map(([other]) => INVITE + other) : [] };
 }
 
 /** A ban's field name (the shared state folds nothing in field names). */

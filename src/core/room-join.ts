@@ -8,10 +8,11 @@
  */
 import { foldCase, isValidRoomName } from '../protocol/index.js';
 import * as N from '../protocol/numerics.js';
-import type { JoinEvent } from '../cluster/events.js';
+import type { InviteEvent, JoinEvent } from '../cluster/events.js';
+import { FencedError } from '../cluster/nodes.js';
 import type { RoomSnapshot } from '../cluster/state.js';
 import { failError, numericError } from './errors.js';
-import { fieldsOf, resetFields, roomFromSnapshot } from './room-fields.js';
+import { fieldsOf, inviteField, resetFields, roomFromSnapshot } from './room-fields.js';
 import { MEMBER_OP, Room } from './room.js';
 import type { Server } from './server.js';
 import type { Session } from './session.js';
@@ -40,13 +41,15 @@ export async function joinRoom(server: Server, session: Session, name: string, k
 
 async function decide(server: Server, session: Session, name: string, key: string | undefined): Promise<{ room: Room; created: boolean } | null> {
   const { state } = server.cluster;
-  const invited = session.invitedTo.has(foldCase(name));
+  const invitation = inviteField(session.uid);
   // Members' details only for a first local member: it starts this node's copy from them.
   let snapshot = await state.room(name, { details: !server.rooms.has(foldCase(name)) });
   for (let attempt = 0; attempt < JOIN_ATTEMPTS; attempt++) {
     if (session.state === 'closing') return null;
     let created: Room | null = null;
     let flags: number;
+    // An invitation anywhere on the network (commands/rooms.ts INVITE) is a field of the room.
+    const invited = snapshot !== null && invitation in snapshot.fields;
     if (snapshot) {
       checkCanJoin(roomFromSnapshot(snapshot, () => undefined, () => {}), session, key, invited);
       flags = joinFlags(server, session, foldCase(name), false);
@@ -65,6 +68,7 @@ async function decide(server: Server, session: Session, name: string, key: strin
     });
     if (result.ok) {
       const { room, delivered } = await server.roomCopies.joined(name, result.stamp!.seq, snapshot, created);
+      if (invited) await useInvitation(server, session, name);
       if (!room || !room.members.has(session)) return null; // left again meanwhile (a KICK, a QUIT)
       if (result.created && created && room !== created) resetFields(room, fieldsOf(created));
       // Another local join's snapshot held this one: the log never delivered it here.
@@ -108,6 +112,19 @@ function joinFlags(server: Server, session: Session, key: string, creating: bool
   if (!registration) return creating ? MEMBER_OP : 0;
   const account = session.accountKey;
   return account && (account === registration.founder || registration.operators.includes(account)) ? MEMBER_OP : 0;
+}
+
+/**
+ * An invitation lets in once, as on one server: the invited user's JOIN deletes it, announced
+ * so every copy follows. Not in the join's own step (the shared state's join sets no fields),
+ * so a KICK in between leaves it usable once more; a failure is logged, the JOIN stands.
+ */
+async function useInvitation(server: Server, session: Session, name: string): Promise<void> {
+  const del = [inviteField(session.uid)];
+  const announce: InviteEvent = { v: 1, origin: server.cluster.nodes.id, kind: 'invite', room: name, uid: session.uid, nick: session.nick, set: {}, del };
+  await server.cluster.state.changeRoom(name, { del, announce }).catch((err: unknown) => {
+    if (!(err instanceof FencedError)) server.logger.warn('cluster: invitation not used up', { room: name, uid: session.uid, err });
+  });
 }
 
 /** The joiner's own JOIN, topic and NAMES when its JOIN was not delivered here. */

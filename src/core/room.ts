@@ -58,6 +58,8 @@ export class Room {
   password: string | null = null;
   limit: number | null = null;
   readonly bans: Ban[] = [];
+  /** Invitations by the invited user's uid, with the time they were given (room-fields.ts `i:<uid>`). */
+  readonly invites = new Map<string, number>();
 
   constructor(readonly name: string) {
     this.key = foldCase(name);

@@ -63,13 +63,12 @@ export class Session {
   /** Server password given with PASS before registration. */
   password: string | null = null;
   /**
-   * Capabilities, rooms and invitations: sets that most idle connections leave empty (a client
-   * that sent no CAP, in no room, never invited). An empty Set costs about 150 bytes, so each is
+   * Capabilities and rooms: sets that most idle connections leave empty (a client that sent no
+   * CAP, in no room). An empty Set costs about 150 bytes, so each is
    * made on first use and dropped again once empty; the getters below read them meanwhile.
    */
   private capSet: Set<string> | null = null;
   private roomSet: Set<Room> | null = null;
-  private inviteSet: Set<string> | null = null;
   /** Set while CAP negotiation holds registration back (CAP LS / REQ until CAP END). */
   capNegotiating = false;
   capVersion = 0;
@@ -139,19 +138,6 @@ export class Session {
 
   removeRoom(room: Room): void {
     this.roomSet = removed(this.roomSet, room);
-  }
-
-  /** Rooms this user was invited to (folded names), so +i lets them in. */
-  get invitedTo(): ReadonlySet<string> {
-    return this.inviteSet ?? EMPTY;
-  }
-
-  addInvite(roomKey: string): void {
-    this.inviteSet = added(this.inviteSet, roomKey);
-  }
-
-  removeInvite(roomKey: string): void {
-    this.inviteSet = removed(this.inviteSet, roomKey);
   }
 
   has(cap: string): boolean {

@@ -1,7 +1,8 @@
 /**
  * Actions on a user of the other node, as on one server: KILL by an oper, NickServ GHOST and
- * REGAIN. Two servers in this process on one Redis prefix and one SQLite file (accounts are
- * shared).
+ * REGAIN, and INVITE (recorded in the room's shared state, so a JOIN on the invited user's
+ * node passes +i once). Two servers in this process on one Redis prefix and one SQLite file
+ * (accounts are shared).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -135,5 +136,84 @@ describe('actions on users of the other node', { skip }, () => {
     await owner.expect(is('NICK'));
     second.send('PRIVMSG NickServ :GHOST gail');
     assert.equal((await second.expect(is('NOTICE'))).params[1], 'Nobody else is using gail.');
+  });
+
+  it('INVITE of a user on the other node: the INVITE line there, 341 and 301 here, invite-notify ops on both nodes; +i lets in once', async () => {
+    const op = await inRoom(nodes.a, 'inviter', '#closed', ['invite-notify']);
+    const farOp = await inRoom(nodes.b, 'farop', '#closed', ['invite-notify']);
+    const farMember = await inRoom(nodes.b, 'farmember', '#closed', ['invite-notify']);
+    op.send('MODE #closed +o farop');
+    await farOp.expect(is('MODE'));
+    op.send('MODE #closed +i');
+    await farMember.expect((m) => m.command === 'MODE' && m.params.join(' ') === '#closed +i');
+    const guest = await register(nodes.b, 'guest');
+    const stranger = await register(nodes.b, 'stranger');
+    guest.send('AWAY :out');
+    await guest.expect(is('306'));
+
+    op.send('INVITE guest #closed');
+    assert.deepEqual((await op.expect(is('341'))).params, ['inviter', 'guest', '#closed']);
+    assert.deepEqual((await op.expect(is('301'))).params, ['inviter', 'guest', 'out']);
+    const line = await guest.expect(is('INVITE'));
+    assert.deepEqual([nickOf(line), ...line.params], ['inviter', 'guest', '#closed']);
+    const notified = await farOp.expect(is('INVITE'));
+    assert.deepEqual([nickOf(notified), ...notified.params], ['inviter', 'guest', '#closed']);
+    assert.deepEqual((await farMember.sync()).filter(is('INVITE')), [], 'in a +i room only ops are told');
+    assert.deepEqual((await op.sync()).filter(is('INVITE')), [], 'the inviter has its 341');
+
+    stranger.send('JOIN #closed');
+    await stranger.expect(is('473'));
+    guest.send('JOIN #closed');
+    await guest.expect(is('366'));
+    await op.expect((m) => m.command === 'JOIN' && nickOf(m) === 'guest');
+    // Used up by the JOIN: after a PART the room is closed to the guest again.
+    guest.send('PART #closed');
+    await guest.expect(is('PART'));
+    guest.send('JOIN #closed');
+    await guest.expect(is('473'));
+
+    // The checks of one server: a non-op in +i (482), a member (443), nobody (401).
+    farMember.send('INVITE stranger #closed');
+    await farMember.expect(is('482'));
+    op.send('INVITE farmember #closed');
+    await op.expect(is('443'));
+    op.send('INVITE nobody #closed');
+    await op.expect(is('401'));
+  });
+
+  it('INVITE spam is bounded: a room keeps at most 100 invitations, the oldest go first', async () => {
+    const op = await inRoom(nodes.a, 'spammer', '#spam');
+    op.send('MODE #spam +i');
+    await op.expect(is('MODE'));
+    const invited: RawClient[] = [];
+    for (let i = 0; i < 103; i += 20) {
+      invited.push(...(await Promise.all(Array.from({ length: Math.min(20, 103 - i) }, (_, j) => register(nodes.b, `inv${i + j}`)))));
+    }
+    for (let i = 0; i < invited.length; i++) {
+      op.send(`INVITE inv${i} #spam`);
+      await op.expect(is('341'));
+    }
+    const snapshot = await nodes.b.server.cluster.state.room('#spam', { details: false });
+    const invites = Object.keys(snapshot!.fields).filter((field) => field.startsWith('i:'));
+    assert.equal(invites.length, 100);
+    // Both nodes' copies agree with the shared state.
+    assert.equal(nodes.a.server.findRoom('#spam')!.invites.size, 100);
+    invited[0]!.send('JOIN #spam');
+    await invited[0]!.expect(is('473'));
+    invited[102]!.send('JOIN #spam');
+    await invited[102]!.expect(is('366'));
+    for (const client of invited) client.close();
+  });
+
+  it("KILL of a user whose node died: FAIL once the wait is over, and the reaper's QUIT reaches the room (last: node b is gone)", async () => {
+    const admin = await oper(nodes.a, 'killer3');
+    await inRoom(nodes.b, 'doomed', '#doom');
+    const watcher = await inRoom(nodes.a, 'doomwatch', '#doom');
+    await nodes.b.server.cluster.abandon(); // as kill -9: its lease lapses, a peer reaps it
+    admin.send('KILL doomed :too late');
+    const fail = await admin.expect(is('FAIL'), 10_000);
+    assert.deepEqual(fail.params.slice(0, 3), ['KILL', 'TEMPORARILY_UNAVAILABLE', 'doomed']);
+    const quit = await watcher.expect(is('QUIT'), 15_000);
+    assert.deepEqual([nickOf(quit), quit.params[0]], ['doomed', 'Server went away']);
   });
 });

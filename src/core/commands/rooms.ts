@@ -1,8 +1,8 @@
-import { fitLastParam, foldCase, isValidRoomName } from '../../protocol/index.js';
+import { fitLastParam, isValidRoomName } from '../../protocol/index.js';
 import { MAX_NAME_LENGTH } from '../../cluster/keys.js';
-import { roomFromSnapshot } from '../room-fields.js';
+import { inviteChange, roomFromSnapshot } from '../room-fields.js';
 import * as N from '../../protocol/numerics.js';
-import type { PartEvent, RoomStateEvent } from '../../cluster/events.js';
+import type { InviteEvent, PartEvent, RoomStateEvent } from '../../cluster/events.js';
 import type { Actor, MemberChange, RoomSnapshot } from '../../cluster/state.js';
 import { numericError } from '../errors.js';
 import { MEMBER_OP, MEMBER_VOICE, type Room } from '../room.js';
@@ -207,32 +207,6 @@ export function sendNames(server: Server, session: Session, room: Room): void {
   session.numeric(N.RPL_ENDOFNAMES, room.name, 'End of /NAMES list');
 }
 
-// LIST [<room>{,<room>}] [<elist condition>]   (ELIST=U: >n and <n on member counts)
-export function LIST({ server, session, params }: CommandContext): void {
-  let names: string[] | null = null;
-  let min = -1;
-  let max = Infinity;
-  for (const param of params) {
-    if (/^>\d+$/.test(param)) min = Number(param.slice(1));
-    else if (/^<\d+$/.test(param)) max = Number(param.slice(1));
-    else names = param.split(',').map(foldCase);
-  }
-  session.numeric(N.RPL_LISTSTART, 'Channel', 'Users  Name');
-  const rooms = names ? names.map((key) => server.rooms.get(key)).filter((r): r is Room => !!r) : server.rooms.values();
-  let left = server.config.limits.list_max_results;
-  for (const room of rooms) {
-    const size = room.size;
-    if (size <= min || size >= max) continue;
-    if (room.flags.has('s') && !room.members.has(session)) continue;
-    if (left-- === 0) {
-      session.numeric(N.ERR_TOOMANYMATCHES, 'LIST', 'Output too large, truncated');
-      break;
-    }
-    session.numeric(N.RPL_LIST, room.name, String(size), room.topic?.text ?? '');
-  }
-  session.numeric(N.RPL_LISTEND, 'End of /LIST');
-}
-
 // KICK <room>{,<room>} <nick>{,<nick>} [<reason>]
 // RFC 2812 3.2.8: one room and several nicks, or as many rooms as nicks, taken in pairs; any
 // other shape is ERR_NEEDMOREPARAMS. Each kick goes out as its own KICK with one nick.
@@ -271,23 +245,42 @@ export function KICK({ server, session, params }: CommandContext): Promise<void>
   });
 }
 
+/** Invitations a room keeps; a new one beyond pushes out the oldest (invited users who never came). */
+const MAX_INVITES_PER_ROOM = 100;
+
 // INVITE <nick> <room>
-export function INVITE({ server, session, params }: CommandContext): void {
+// The invitation is a field of the room's shared state (`i:<uid>`, room-fields.ts), so a JOIN on
+// any node lets the invited user past +i and bans; its JOIN uses it up (room-join.ts). The
+// change is sequenced in the room's log: every node's invite-notify members see it there. The
+// invited user gets the line on its own node (an `invite` to its inbox when that is another).
+export function INVITE({ server, session, params }: CommandContext): Promise<void> {
   const [nick, name] = params as [string, string];
-  const target = server.findNick(nick);
-  if (!target) throw numericError(N.ERR_NOSUCHNICK, nick, 'No such nick/channel');
-  const room = requireMembership(server, session, name);
-  if (room.members.has(target)) throw numericError(N.ERR_USERONCHANNEL, target.nick, room.name, 'is already on channel');
-  if (room.flags.has('i')) requireOp(room, session);
-  target.addInvite(room.key);
-  session.numeric(N.RPL_INVITING, target.nick, room.name);
-  const out = server.event(session, 'INVITE', [target.nick, room.name]);
-  target.deliver(out);
-  if (target.away !== null) session.numeric(N.RPL_AWAY, target.nick, target.away);
-  // invite-notify: tell the members who could have invited too (ops, when the room is +i).
-  for (const member of room.members.keys()) {
-    if (member === session || !member.has('invite-notify')) continue;
-    if (room.flags.has('i') && !room.isOp(member)) continue;
-    member.deliver(out);
-  }
+  const found = server.findUser(nick);
+  return Promise.resolve(found).then(async (target) => {
+    if (!target) throw numericError(N.ERR_NOSUCHNICK, nick, 'No such nick/channel');
+    const room = requireMembership(server, session, name);
+    if (room.localMember(target.uid) || room.remote.has(target.uid)) {
+      throw numericError(N.ERR_USERONCHANNEL, target.nick, room.name, 'is already on channel');
+    }
+    const inviteOnly = room.flags.has('i');
+    if (inviteOnly) requireOp(room, session);
+    const fields = inviteChange(room, target.uid, Date.now(), MAX_INVITES_PER_ROOM);
+    const announce: InviteEvent = {
+      v: 1, origin: server.cluster.nodes.id, kind: 'invite', room: room.name, uid: target.uid, nick: target.nick,
+      by: session.prefix, actor: session.uid, account: session.account, ...fields,
+    };
+    // In a +i room the shared state checks the inviter's op again, in the same step.
+    const result = await server.cluster.state.changeRoom(room.name, {
+      ...fields, by: inviteOnly ? { uid: session.uid, anyOf: MEMBER_OP } : undefined, announce,
+    });
+    if (!result.ok) {
+      if (result.reason === 'not-allowed') throw numericError(N.ERR_CHANOPRIVSNEEDED, room.name, "You're not channel operator");
+      throw numericError(N.ERR_NOSUCHCHANNEL, room.name, 'No such channel');
+    }
+    await server.roomCopies.applied(room.key, result.stamp!.seq);
+    session.numeric(N.RPL_INVITING, target.nick, room.name);
+    if ('conn' in target) target.deliver(server.event(session, 'INVITE', [target.nick, room.name]));
+    else await server.cluster.bus.send(target.node, announce);
+    if (target.away !== null) session.numeric(N.RPL_AWAY, target.nick, target.away);
+  });
 }
