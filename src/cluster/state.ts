@@ -189,6 +189,8 @@ export interface SharedState {
   /** Bounded scan in uid order (WHO, LUSERS); `next` is the cursor, null at the end. */
   listUsers(after: string | null, limit: number): Promise<{ users: UserRecord[]; next: string | null }>;
   countUsers(): Promise<number>;
+  /** Each existing user's modes (unknown uids left out): WHO's `*` for a room's members on other nodes. */
+  modesOf(uids: readonly string[]): Promise<Map<string, string>>;
   /** Users, invisible users, operators and rooms of the whole network, in one step; walks nothing. */
   counts(): Promise<NetworkCounts>;
   /** Rooms the user is in (names as created). */

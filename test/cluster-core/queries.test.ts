@@ -138,16 +138,19 @@ describe('network-wide queries on two nodes', { skip }, () => {
     await joined(b2, '#who-far');
     b2.send('AWAY :gone');
     await b2.expect(is('306'));
+    b2.send(`OPER op ${OPER_PASSWORD}`);
+    await b2.expect(is('381'));
     // No member on node A: the shared state answers.
     let got = await until(asker, 'WHO #who-far', '315');
     assert.deepEqual(whoNicks(got), ['whob1', 'whob2']);
     const flags = new Map(of(got, '352').map((m) => [m.params[5], m.params[6]]));
-    assert.deepEqual([flags.get('whob1'), flags.get('whob2')], ['H@', 'G']);
+    assert.deepEqual([flags.get('whob1'), flags.get('whob2')], ['H@', 'G*']);
     assert.equal(of(got, '352')[0]!.params[1], '#who-far');
     // With a copy on A: local and remote members alike.
     await joined(asker, '#who-far');
     got = await until(asker, 'WHO #who-far', '315');
     assert.deepEqual(whoNicks(got), ['whoasker', 'whob1', 'whob2']);
+    assert.equal(of(got, '352').find((m) => m.params[5] === 'whob2')!.params[6], 'G*', "a remote member's operator status comes from its record");
     // A secret room without members here shows no one to an outsider.
     await joined(b1, '#who-secret');
     b1.send('MODE #who-secret +s');

@@ -325,6 +325,10 @@ export function clusterStateContract(name: string, make: () => Promise<ClusterBa
       assert.equal((await a.state.updateUser(plain, { modes: 'o' })).ok, true);
       assert.deepEqual(await b.state.counts(), { users: before.users + 2, invisible: before.invisible + 1, opers: before.opers + 2, rooms: before.rooms + 1 });
       assert.equal((await b.state.user(hidden.uid))?.modes, 'io');
+      const ghost = `${a.nodes.id}zzzzzz`;
+      assert.deepEqual(await b.state.modesOf([hidden.uid, ghost, plain]), new Map([[hidden.uid, 'io'], [plain, 'o']]));
+      assert.deepEqual(await b.state.modesOf([]), new Map());
+      await assert.rejects(b.state.modesOf(['not a uid']), ClusterInputError);
       assert.deepEqual(await a.state.updateUser(hidden.uid, { modes: '' }), { ok: false, reason: 'not-owner' });
       assert.equal((await b.state.updateUser(hidden.uid, { modes: '', away: 'out' })).ok, true);
       assert.deepEqual(await a.state.counts(), { users: before.users + 2, invisible: before.invisible, opers: before.opers + 1, rooms: before.rooms + 1 });

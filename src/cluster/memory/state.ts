@@ -134,6 +134,16 @@ export class MemoryState implements SharedState {
     return this.net.users.size;
   }
 
+  async modesOf(uids: readonly string[]): Promise<Map<string, string>> {
+    for (const uid of uids) checkUid(uid);
+    const modes = new Map<string, string>();
+    for (const uid of uids) {
+      const user = this.net.users.get(uid);
+      if (user) modes.set(uid, user.modes);
+    }
+    return modes;
+  }
+
   async counts(): Promise<NetworkCounts> {
     return { users: this.net.users.size, invisible: this.net.invisible.size, opers: this.net.opers.size, rooms: this.net.rooms.size };
   }

@@ -114,6 +114,21 @@ export class RedisState implements SharedState {
     return this.redis.zcard(this.P + 'users');
   }
 
+  async modesOf(uids: readonly string[]): Promise<Map<string, string>> {
+    for (const uid of uids) checkUid(uid);
+    const modes = new Map<string, string>();
+    if (uids.length === 0) return modes;
+    // node marks a record that exists: a user without modes has no modes field.
+    const pipeline = this.redis.pipeline();
+    for (const uid of uids) pipeline.hmget(this.P + 'u:' + uid, 'node', 'modes');
+    const replies = (await pipeline.exec()) ?? [];
+    uids.forEach((uid, i) => {
+      const [node, letters] = (replies[i]?.[1] ?? []) as (string | null)[];
+      if (node) modes.set(uid, letters ?? '');
+    });
+    return modes;
+  }
+
   async counts(): Promise<NetworkCounts> {
     const [users, invisible, opers, rooms] = ((await this.scripts.run('counts', [this.P])) as number[]).map(Number) as [number, number, number, number];
     return { users, invisible, opers, rooms };

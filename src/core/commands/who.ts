@@ -33,23 +33,30 @@ export function WHO({ server, session, params }: CommandContext): void | Promise
   return pending.finally(end);
 }
 
-/** The room's members on every node: from this node's copy, else from the shared state. */
+/**
+ * The room's members on every node: from this node's copy, else from the shared state. Members on
+ * other nodes get their operator `*` from their records (one read for all of them).
+ */
 function whoRoom(server: Server, session: Session, name: string, reply: (entry: WhoEntry) => void): void | Promise<void> {
   const multi = session.has('multi-prefix');
   const copy = server.findRoom(name);
   if (copy) {
     if (copy.flags.has('s') && !copy.members.has(session)) return;
     for (const member of copy.members.keys()) reply(localEntry(member, copy, multi));
-    for (const m of copy.remote.values()) reply(detailsEntry(m, copy.name, prefixFor(m.flags, multi)));
-    return;
+    const remote = [...copy.remote.values()];
+    if (remote.length === 0) return;
+    return server.cluster.state.modesOf(remote.map((m) => m.uid)).then((modes) => {
+      for (const m of remote) reply(detailsEntry(m, copy.name, prefixFor(m.flags, multi), modes.get(m.uid)));
+    });
   }
   // No member here: the asker is not one either, so a secret room shows no one.
   if (!isValidRoomName(name, MAX_NAME_LENGTH)) return;
-  return server.cluster.state.room(name).then((snapshot) => {
+  return server.cluster.state.room(name).then(async (snapshot) => {
     if (!snapshot || (snapshot.fields.modes ?? '').includes('s')) return;
+    const modes = await server.cluster.state.modesOf([...snapshot.users.keys()]);
     for (const [uid, flags] of snapshot.members) {
       const details = snapshot.users.get(uid);
-      if (details) reply(detailsEntry(details, snapshot.name, prefixFor(flags, multi)));
+      if (details) reply(detailsEntry(details, snapshot.name, prefixFor(flags, multi), modes.get(uid)));
     }
   });
 }
@@ -145,9 +152,9 @@ function localEntry(user: Session, room: Room | null, multi: boolean): WhoEntry 
   };
 }
 
-/** A member known from a room (copy or snapshot): its operator status is not carried there. */
-function detailsEntry(m: MemberDetails, room: string, prefix: string): WhoEntry {
-  return { nick: m.nick, user: m.user, host: m.host, realname: m.realname, account: m.account, away: m.away, oper: false, room, prefix, idle: null };
+/** A member known from a room (copy or snapshot), with its record's modes when there is one. */
+function detailsEntry(m: MemberDetails, room: string, prefix: string, modes = ''): WhoEntry {
+  return { nick: m.nick, user: m.user, host: m.host, realname: m.realname, account: m.account, away: m.away, oper: modes.includes('o'), room, prefix, idle: null };
 }
 
 /** A user of another node from its record; for WHOX a room the asker shares with it, if any. */

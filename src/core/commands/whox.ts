@@ -33,9 +33,8 @@ export function parseWhox(param: string | undefined): WhoxRequest | null {
 
 /**
  * One user as WHO shows them: a session of this node or a user on another node (from its shared
- * record, or from a room's copy or snapshot). What another node's user lacks here is given as
- * the spec allows: idle time unknown (null, shown as 0), operator status unknown for a member
- * known only from a room (false).
+ * record, or from a room's copy or snapshot with the record's modes). What another node's user
+ * lacks here is given as the spec allows: idle time unknown (null, shown as 0).
  */
 export interface WhoEntry {
   nick: string;
