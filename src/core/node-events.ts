@@ -46,6 +46,8 @@ export function handleNodeEvent(server: Server, event: NodeEvent): void {
   if (event.type === 'reconnected' && event.lost) {
     server.logger.warn('cluster: Redis lost its data; announcing local users and rooms again', { node: server.cluster.nodes.id });
     void reannounceAll(server);
+    // The per-address counts went with the rest (limits/network-connections.ts).
+    server.networkConnections.reannounce();
   }
 }
 

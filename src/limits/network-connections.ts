@@ -106,6 +106,18 @@ export class NetworkConnectionLimits<H extends object> {
     this.giveBack(share.key);
   }
 
+  /**
+   * The shared counts were lost (Redis came back empty, NodeEvent `reconnected` with `lost`):
+   * every share held is counted again, without the limit (the connections are there). Asks
+   * still in flight were made to the empty state and count there already.
+   */
+  reannounce(): void {
+    for (const share of this.shares.values()) {
+      if (share.state !== 'held') continue;
+      this.counts.addConnection(share.key).catch((err: unknown) => this.options.onError?.(err));
+    }
+  }
+
   private giveBack(key: string): void {
     this.counts.removeConnection(key).catch((err: unknown) => this.options.onError?.(err));
   }

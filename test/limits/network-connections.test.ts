@@ -77,3 +77,29 @@ test('the shared state failing lets the holder in without a share, and says so',
   limits.give(a); // holds nothing: nothing to give back
   assert.equal(errors.length, 1);
 });
+
+test('after the shared counts were lost, reannounce counts every held share again, without the limit', async () => {
+  const before = await openCluster({ url: null });
+  const after = await openCluster({ url: null });
+  try {
+    // The same node's view of the counts, whose data goes (Redis restarted empty): `after` is empty.
+    let state = before.state;
+    const counts: ConnectionCounts = {
+      addConnection: (key, limit) => state.addConnection(key, limit),
+      removeConnection: (key) => state.removeConnection(key),
+    };
+    const limits = new NetworkConnectionLimits(counts, { limit: 2 });
+    const [a, b, c] = [holder(), holder(), holder()];
+    assert.equal(await limits.take(a, '10.0.0.1'), true);
+    assert.equal(await limits.take(b, '10.0.0.1'), true);
+    state = after.state;
+    assert.equal(await after.state.connections('10.0.0.1'), 0);
+    limits.reannounce();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(await after.state.connections('10.0.0.1'), 2);
+    assert.equal(await limits.take(c, '10.0.0.1'), false, 'the limit holds again');
+  } finally {
+    await before.close();
+    await after.close();
+  }
+});
