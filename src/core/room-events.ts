@@ -149,7 +149,7 @@ function applyNick(server: Server, room: Room, event: NickEvent, delivery: Event
   tellOnce(server, room, `nick:${event.uid}:${event.nick}`, out, () => true);
 }
 
-/** Another node's user changed away or account: away-notify and account-notify, once each. */
+/** Another node's user changed away, account or realname: away-notify, account-notify and setname, once each. */
 function applyUser(server: Server, room: Room, event: UserEvent, delivery: EventDelivery): void {
   if (delivery.own) return;
   const remote = room.remote.get(event.uid);
@@ -165,6 +165,11 @@ function applyUser(server: Server, room: Room, event: UserEvent, delivery: Event
     remote.account = fields.account ?? null;
     const out = line(source, 'ACCOUNT', [remote.account ?? '*'], delivery.stamp.time, null);
     tellOnce(server, room, `account:${event.uid}:${remote.account}`, out, (m) => m.has('account-notify'));
+  }
+  if ('realname' in fields && typeof fields.realname === 'string') {
+    remote.realname = fields.realname;
+    const out = line(source, 'SETNAME', [remote.realname], delivery.stamp.time, remote.account);
+    tellOnce(server, room, `realname:${event.uid}:${remote.realname}`, out, (m) => m.has('setname'));
   }
 }
 

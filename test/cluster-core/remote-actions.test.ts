@@ -1,8 +1,8 @@
 /**
  * Actions on a user of the other node, as on one server: KILL by an oper, NickServ GHOST and
- * REGAIN, and INVITE (recorded in the room's shared state, so a JOIN on the invited user's
- * node passes +i once). Two servers in this process on one Redis prefix and one SQLite file
- * (accounts are shared).
+ * REGAIN, INVITE (recorded in the room's shared state, so a JOIN on the invited user's node
+ * passes +i once), and SETNAME reaching the user's rooms and WHOIS on the other node. Two
+ * servers in this process on one Redis prefix and one SQLite file (accounts are shared).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -203,6 +203,39 @@ describe('actions on users of the other node', { skip }, () => {
     invited[102]!.send('JOIN #spam');
     await invited[102]!.expect(is('366'));
     for (const client of invited) client.close();
+  });
+
+  it('SETNAME reaches setname members on the other node once and WHOIS there; over the limit is FAIL and goes nowhere', async () => {
+    const renamer = await register(nodes.a, 'renamer', ['setname']);
+    for (const room of ['#sn1', '#sn2']) {
+      renamer.send(`JOIN ${room}`);
+      await renamer.expect(is('366'));
+    }
+    const member = await inRoom(nodes.b, 'snmember', '#sn1', ['setname']);
+    member.send('JOIN #sn2');
+    await member.expect(is('366'));
+    const plain = await inRoom(nodes.b, 'snplain', '#sn1');
+    renamer.send('SETNAME :A New Name');
+    const own = await renamer.expect(is('SETNAME'));
+    assert.equal(own.params[0], 'A New Name');
+    const seen = await member.expect(is('SETNAME'));
+    assert.deepEqual([nickOf(seen), seen.params[0]], ['renamer', 'A New Name']);
+    // The other room's log brings it again: told once.
+    member.send('NAMES #sn2');
+    await member.expect(is('366'));
+    assert.deepEqual((await member.sync()).filter(is('SETNAME')), []);
+    assert.deepEqual((await plain.sync()).filter(is('SETNAME')), [], 'only clients that asked for setname');
+    plain.send('WHOIS renamer');
+    assert.equal((await plain.expect(is('311'))).params.at(-1), 'A New Name');
+
+    renamer.send(`SETNAME :${'x'.repeat(400)}`);
+    const fail = await renamer.expect(is('FAIL'));
+    assert.deepEqual(fail.params.slice(0, 2), ['SETNAME', 'INVALID_REALNAME']);
+    renamer.send('PRIVMSG #sn1 :marker');
+    await member.expect(is('PRIVMSG'));
+    assert.deepEqual(member.received.filter(is('SETNAME')), []);
+    plain.send('WHOIS renamer');
+    assert.equal((await plain.expect(is('311'))).params.at(-1), 'A New Name');
   });
 
   it("KILL of a user whose node died: FAIL once the wait is over, and the reaper's QUIT reaches the room (last: node b is gone)", async () => {
