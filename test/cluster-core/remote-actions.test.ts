@@ -227,6 +227,13 @@ describe('actions on users of the other node', { skip }, () => {
     assert.deepEqual((await plain.sync()).filter(is('SETNAME')), [], 'only clients that asked for setname');
     plain.send('WHOIS renamer');
     assert.equal((await plain.expect(is('311'))).params.at(-1), 'A New Name');
+    // WHO reads the room's copy here (its remote member) and the shared record for a nick.
+    for (const mask of ['#sn1', 'renamer']) {
+      plain.send(`WHO ${mask}`);
+      const entry = await plain.expect((m) => m.command === '352' && m.params[5] === 'renamer');
+      assert.match(entry.params.at(-1)!, / A New Name$/, mask);
+      await plain.expect(is('315'));
+    }
 
     renamer.send(`SETNAME :${'x'.repeat(400)}`);
     const fail = await renamer.expect(is('FAIL'));
