@@ -103,7 +103,8 @@ async function whoOtherNodes(server: Server, session: Session, visit: (record: U
   const peers = await server.cluster.nodes.peers();
   if (peers.every((node) => node === me)) return;
   const seeAll = session.oper !== null;
-  const sharing = remoteRoommates(session);
+  // Built at the first invisible user met: the asker's rooms may hold many members.
+  let sharing: Map<string, Room> | null = null;
   const budget = Math.max(MIN_SCAN, SCAN_PER_RESULT * server.config.limits.who_max_results);
   let cursor: string | null = null;
   let read = 0;
@@ -114,7 +115,7 @@ async function whoOtherNodes(server: Server, session: Session, visit: (record: U
     for (const record of page.users) {
       // This node's users were listed from their sessions.
       if (record.node === me) continue;
-      if (record.modes.includes('i') && !seeAll && !sharing.has(record.uid)) continue;
+      if (record.modes.includes('i') && !seeAll && !(sharing ??= remoteRoommates(session)).has(record.uid)) continue;
       if (!visit(record)) return;
     }
     read += page.users.length;
