@@ -95,6 +95,24 @@ describe('network-wide queries on two nodes', { skip }, () => {
     assert.deepEqual([...listed(got).keys()], ['#list-mine']);
   });
 
+  it('LIST reads the shared state past one page (more rooms than a page holds)', async () => {
+    const asker = await register(nodes.a, 'pageasker');
+    const want: string[] = [];
+    for (let c = 0; c < 3; c++) {
+      const joiner = await register(nodes.b, `pagejoiner${c}`);
+      const rooms = Array.from({ length: 45 }, (_, i) => `#pg${c}-${i}`);
+      want.push(...rooms);
+      joiner.send(`JOIN ${rooms.join(',')}`);
+      await joiner.expect(is('366', rooms.at(-1)));
+    }
+    const got = await until(asker, 'LIST', '323');
+    const listed = of(got, '322').map((m) => m.params[1]!);
+    assert.deepEqual(listed.filter((name) => name.startsWith('#pg')).sort(), [...want].sort());
+    assert.deepEqual(listed, [...listed].sort(), 'in folded-name order');
+    assert.equal(new Set(listed).size, listed.length, 'each room once');
+    assert.deepEqual(of(got, '416'), []);
+  });
+
   it('LUSERS counts the users, invisible users, operators and rooms of both nodes on 2 servers', async () => {
     const watcher = await register(nodes.a, 'lusersa');
     const lusers = async () => {
