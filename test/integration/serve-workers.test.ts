@@ -8,13 +8,14 @@
  * clients then reach; SIGTERM to the primary stops everything, each worker leaving the network.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { killStartedServers, startCliServer, type CliServer } from '../helpers/cli-server.js';
+import { killStartedServers, ROOT, startCliServer, type CliServer } from '../helpers/cli-server.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { dropPrefix, randomPrefix, redisSkipReason, TEST_REDIS_URL } from '../cluster/redis-helpers.js';
 
@@ -218,5 +219,41 @@ describe('parley serve --workers 2', { skip }, () => {
     for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} gone`);
     // Each worker left the network: no lease waits to expire.
     assert.deepEqual(await liveNodes(), []);
+  });
+});
+
+describe('parley serve --workers 2 that cannot start', { skip }, () => {
+  const redis = new Redis(TEST_REDIS_URL);
+  after(() => redis.disconnect());
+  it('a worker failing at start stops the others; the primary exits 1 with the reason', async () => {
+    const prefix = randomPrefix('workers-fail');
+    const dir = mkdtempSync(join(tmpdir(), 'parley-workers-'));
+    // The IRC port is taken: the workers' listen (done by the primary for them) fails.
+    const taken = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => taken.once('listening', r));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, ['bin/parley.js', 'serve', '--workers', '2', '--cluster', TEST_REDIS_URL, '--listen', `127.0.0.1:${port}`, '--http', '127.0.0.1:0', '--data', dir], {
+        cwd: ROOT,
+        env: { ...process.env, PARLEY_CLUSTER__PREFIX: prefix, PARLEY_LOG__FORMAT: 'json' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      clearTimeout(timer);
+      assert.equal(code, 1, err);
+      assert.match(err, /parley serve: worker 1 could not start: .*EADDRINUSE/);
+      assert.match(err, /"msg":"worker could not start; stopping the others"/);
+      assert.equal(out, '', 'no start-up message');
+      assert.deepEqual(await redis.smembers(`${prefix}nodes`), [], 'no node left behind');
+      await dropPrefix(TEST_REDIS_URL, prefix);
+    } finally {
+      taken.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,8 +3,8 @@
  * shares the listening sockets (each worker listens, the primary holds the sockets and hands
  * each new connection to a worker in turn), so clients and a load balancer see one address.
  * The primary:
- * - starts the workers one after another (the first one migrates the store alone), each a node
- *   of the network with its own node id;
+ * - starts the workers, the first alone (it migrates the store), then the others together, each
+ *   a node of the network with its own node id;
  * - prints the start-up message once all listen;
  * - starts a worker that died again in its slot, after a back-off, and gives a slot up after
  *   too many quick deaths (restart-policy.ts);
@@ -84,27 +84,22 @@ class Supervisor {
     });
     const whole = setInterval(() => this.broadcastWhole(), WHOLE_INTERVAL_MS);
 
-    // One after another: the first migrates the store's schema alone, and a configuration that
-    // cannot start (a port in use, Redis refusing) fails once, not N times.
-    let first: { listeners: WorkerMessage & { type: 'parley:ready' } } | null = null;
-    for (const slot of this.slots) {
-      if (this.stopping) break;
-      const ready = await this.start(slot);
-      if (this.stopping) break; // a signal came while it started
-      if (ready === null) {
-        logger.error('worker could not start; stopping the others', { worker: slot.slot });
+    // The first alone (it migrates the store's schema, and a configuration that cannot start,
+    // a port in use or Redis refusing, fails once, not N times), then the others together.
+    const [head, ...rest] = this.slots;
+    const first = await this.start(head!);
+    const others = first === null || this.stopping ? [] : await Promise.all(rest.map((slot) => this.start(slot)));
+    if (!this.stopping) {
+      const failed = first === null ? [head!] : rest.filter((_, i) => others[i] === null);
+      if (failed.length > 0) {
+        logger.error('worker could not start; stopping the others', { worker: failed.map((s) => s.slot).join(',') });
         this.exitCode = 1;
         this.stop('start failed');
-        break;
+      } else {
+        this.started = true;
+        const nodes = this.slots.map((s) => s.health?.node ?? '?');
+        (this.options.print ?? ((t) => void process.stdout.write(t)))(readyMessage(first!, this.options.config, { count: this.slots.length, nodes }));
       }
-      first ??= { listeners: ready };
-    }
-    if (!this.stopping && first) {
-      this.started = true;
-      const nodes = this.slots.map((s) => s.health?.node ?? '?');
-      (this.options.print ?? ((t) => void process.stdout.write(t)))(
-        readyMessage(first.listeners, this.options.config, { count: this.slots.length, nodes }),
-      );
     }
     const code = await done;
     clearInterval(whole);
