@@ -42,9 +42,12 @@ export async function runWorker(config: Config, logger: Logger, slot: number): P
     else metrics.answer(message);
   });
   // Asked for only once this worker said it is ready, so `running` is set by then.
-  const answerRegistry = async (id: number) => {
-    send({ type: 'parley:registry', id, metrics: await running.metrics.registry.getMetricsAsJSON() });
-  };
+  const answerRegistry = (id: number) =>
+    running.metrics.registry.getMetricsAsJSON().then(
+      (metrics) => send({ type: 'parley:registry', id, metrics }),
+      // No answer: the primary's collection times out and the scrape fails, as it should.
+      (err: unknown) => logger.warn('metrics could not be collected', { err }),
+    );
 
   let running: RunningServer;
   try {
