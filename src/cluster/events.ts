@@ -102,6 +102,12 @@ export interface UserEvent extends EventBase {
   kind: 'user';
   uid: string;
   fields: Record<string, string | null>;
+  /**
+   * Unique per change (the node's id and a counter). The event reaches a node once per room it
+   * shares with the user; a member told of this change is not told again, yet told of a later
+   * change back to an earlier value (away, back, away again with the same text).
+   */
+  change?: string;
 }
 
 /**

@@ -33,6 +33,8 @@ export function userModesOf(session: Session): string {
 export class NetworkUsers {
   /** This node's sessions by uid, from the moment their nick is claimed until they end. */
   private readonly local = new Map<string, Session>();
+  /** Counter for `UserEvent.change`. */
+  private changes = 0;
 
   constructor(
     private readonly cluster: Cluster,
@@ -121,7 +123,8 @@ export class NetworkUsers {
   update(session: Session, fields: Omit<UserFields, 'nick'>): void {
     if (!session.claimed || session.removal) return;
     // Other nodes' copies of its rooms follow (away-notify, account-notify there).
-    const announce: ClusterEvent = { v: 1, origin: this.cluster.nodes.id, kind: 'user', uid: session.uid, fields: { ...fields } };
+    const change = `${this.cluster.nodes.id}.${(this.changes++).toString(36)}`;
+    const announce: ClusterEvent = { v: 1, origin: this.cluster.nodes.id, kind: 'user', uid: session.uid, fields: { ...fields }, change };
     this.cluster.state.updateUser(session.uid, fields, session.rooms.size > 0 ? announce : undefined).catch((err: unknown) => {
       if (!(err instanceof FencedError)) this.logger.warn('cluster: user not updated', { uid: session.uid, err });
     });

@@ -159,17 +159,17 @@ function applyUser(server: Server, room: Room, event: UserEvent, delivery: Event
   if ('away' in fields) {
     remote.away = fields.away ?? null;
     const out = line(source, 'AWAY', remote.away === null ? [] : [remote.away], delivery.stamp.time, remote.account);
-    tellOnce(server, room, `away:${event.uid}:${remote.away}`, out, (m) => m.has('away-notify'));
+    tellOnce(server, room, `away:${event.uid}:${event.change ?? remote.away}`, out, (m) => m.has('away-notify'));
   }
   if ('account' in fields) {
     remote.account = fields.account ?? null;
     const out = line(source, 'ACCOUNT', [remote.account ?? '*'], delivery.stamp.time, null);
-    tellOnce(server, room, `account:${event.uid}:${remote.account}`, out, (m) => m.has('account-notify'));
+    tellOnce(server, room, `account:${event.uid}:${event.change ?? remote.account}`, out, (m) => m.has('account-notify'));
   }
   if ('realname' in fields && typeof fields.realname === 'string') {
     remote.realname = fields.realname;
     const out = line(source, 'SETNAME', [remote.realname], delivery.stamp.time, remote.account);
-    tellOnce(server, room, `realname:${event.uid}:${remote.realname}`, out, (m) => m.has('setname'));
+    tellOnce(server, room, `realname:${event.uid}:${event.change ?? remote.realname}`, out, (m) => m.has('setname'));
   }
 }
 

@@ -22,6 +22,16 @@ const is = (command: string, param?: string) => (m: IrcMessage) => m.command ===
 const nickOf = (m: IrcMessage) => m.source?.split('!')[0];
 const operHash = await hashPassword('operpass', { N: 1024 });
 
+/** The SETNAME lines `client` gets before the PRIVMSG `text` (consumed up to it). */
+async function setnamesUntil(client: RawClient, text: string): Promise<IrcMessage[]> {
+  const seen = new Set<IrcMessage>();
+  await client.expect((m) => {
+    if (m.command === 'SETNAME') seen.add(m);
+    return m.command === 'PRIVMSG' && m.params[1] === text;
+  });
+  return [...seen];
+}
+
 describe('actions on users of the other node', { skip }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-remote-actions-'));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -220,10 +230,16 @@ describe('actions on users of the other node', { skip }, () => {
     assert.equal(own.params[0], 'A New Name');
     const seen = await member.expect(is('SETNAME'));
     assert.deepEqual([nickOf(seen), seen.params[0]], ['renamer', 'A New Name']);
-    // The other room's log brings it again: told once.
-    member.send('NAMES #sn2');
-    await member.expect(is('366'));
-    assert.deepEqual((await member.sync()).filter(is('SETNAME')), []);
+    // The other room's log brings it again, before a message sent after it: told once.
+    renamer.send('PRIVMSG #sn2 :after the first');
+    assert.equal((await setnamesUntil(member, 'after the first')).length, 0);
+    // A change back to an earlier value is a new change: told again, still once each.
+    renamer.send('SETNAME :Interim');
+    renamer.send('SETNAME :A New Name');
+    assert.equal((await member.expect(is('SETNAME'))).params[0], 'Interim');
+    assert.equal((await member.expect(is('SETNAME'))).params[0], 'A New Name');
+    renamer.send('PRIVMSG #sn2 :after the others');
+    assert.equal((await setnamesUntil(member, 'after the others')).length, 0);
     assert.deepEqual((await plain.sync()).filter(is('SETNAME')), [], 'only clients that asked for setname');
     plain.send('WHOIS renamer');
     assert.equal((await plain.expect(is('311'))).params.at(-1), 'A New Name');
