@@ -112,6 +112,8 @@ class Supervisor {
     slot.worker = worker;
     slot.startedAt = Date.now();
     slot.health = null;
+    // An IPC send to a worker that is going away fails with an 'error' event: nothing to do, its 'exit' follows.
+    worker.on('error', (err) => this.options.logger.debug('worker channel error', { worker: slot.slot, err }));
     return new Promise((resolve) => {
       let ready = false;
       worker.on('message', (message: unknown) => {
@@ -136,7 +138,7 @@ class Supervisor {
         }
         // A scrape under way does not wait for it; its counters so far stay in the machine's.
         for (const [id, collection] of this.collections) if (collection.waiting.delete(worker.id) && collection.waiting.size === 0) this.finishCollection(id);
-        void this.metrics.retire(worker.id);
+        this.metrics.retire(worker.id).catch((err: unknown) => this.options.logger.warn('worker metrics not kept', { worker: slot.slot, err }));
         if (!ready) resolve(null);
         this.exited(slot, code, signal, ready);
       });
