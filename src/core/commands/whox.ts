@@ -1,5 +1,4 @@
 import * as N from '../../protocol/numerics.js';
-import type { Room } from '../room.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 
@@ -84,25 +83,4 @@ export function sendWhoxEntry(server: Server, asker: Session, entry: WhoEntry, r
     }
   }
   asker.numeric(N.RPL_WHOSPCRPL, ...values);
-}
-
-// The old WHO in users.ts (no longer in the dispatch table: who.ts) still calls these until its
-// removal is committed with that file; then they go.
-
-/** @deprecated for users.ts's old WHO only: flagsOf. */
-export function whoFlags(user: Session, room: Room | null, asker: Session): string {
-  return flagsOf(sessionEntry(user, room, asker));
-}
-
-/** @deprecated for users.ts's old WHO only: sendWhoxEntry. */
-export function sendWhoxReply(server: Server, asker: Session, user: Session, room: Room | null, request: WhoxRequest): void {
-  sendWhoxEntry(server, asker, sessionEntry(user, room, asker), request);
-}
-
-function sessionEntry(user: Session, room: Room | null, asker: Session): WhoEntry {
-  return {
-    nick: user.nick, user: user.user, host: user.host, realname: user.realname, account: user.account, away: user.away,
-    oper: user.oper !== null, room: room?.name ?? null, prefix: room ? room.prefixOf(user, asker.has('multi-prefix')) : '',
-    idle: Math.floor((Date.now() - user.lastSpoke) / 1000),
-  };
 }
