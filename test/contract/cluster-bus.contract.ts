@@ -108,6 +108,24 @@ export function clusterBusContract(name: string, make: () => Promise<ClusterBack
       await sub.close();
     });
 
+    it('a follow that starts while another node publishes: everything after its start, once, in order', async () => {
+      const [publisher, follower] = [nodes[0]!, nodes[1]!];
+      const got = collect(follower);
+      for (let round = 0; round < 10; round++) {
+        const room = unique('#busy');
+        await publisher.bus.publish(room, message(publisher, room, 'first'));
+        // Notices arrive while the follow subscribes and reads the head.
+        const burst = Promise.all(Array.from({ length: 20 }, (_, i) => publisher.bus.publish(room, message(publisher, room, `b${i}`))));
+        const from = await follower.bus.follow(room);
+        await burst;
+        await publisher.bus.publish(room, message(publisher, room, 'last'));
+        await waitFor(() => texts(got, room).at(-1) === 'last', 3000, `round ${round}`);
+        const seqs = events(got, room).map((d) => d.stamp.seq);
+        assert.deepEqual(seqs, Array.from({ length: 22 - from }, (_, i) => from + 1 + i), `round ${round}: from ${from}`);
+        await follower.bus.unfollow(room);
+      }
+    });
+
     it('caps the stream and tells a follower that fell behind it as a gap', async () => {
       const small = await backend.open({ ...STEADY, maxLen: 20 });
       const room = unique('#cap');

@@ -120,7 +120,10 @@ export class RedisBus implements Bus {
       }
       const follower = new LogFollower(log, this.source(kind, seg), this.node.id, (d) => this.handler?.(d), this.readBatch, this.logger, start);
       this.byChannel.set(channel, follower);
-      for (const notice of this.early.get(channel) ?? []) this.onNotice(channel, notice);
+      // Taken out first: onNotice would put them back in the list while it is walked.
+      const early = this.early.get(channel) ?? [];
+      this.early.delete(channel);
+      for (const notice of early) this.onNotice(channel, notice);
       if (after !== undefined) follower.catchUp();
       return { follower, channel };
     } catch (err) {
