@@ -14,9 +14,14 @@ import WebSocket from 'ws';
 export interface Target {
   host: string;
   port: number;
+  /** Nodes of one network: connections go to each in turn. */
+  ports?: number[];
   tls: boolean;
   ws: string | null;
 }
+
+/** Which of the target's ports the next connection of this process goes to. */
+let nextPort = 0;
 
 /** Plain TCP reads land here. Shared: a read is counted or decoded before the next one comes. */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
@@ -101,15 +106,16 @@ export class BenchConn {
 
   private openSocket(hello: () => void): void {
     const t = this.target;
+    const port = t.ports && t.ports.length > 1 ? t.ports[nextPort++ % t.ports.length]! : t.port;
     let socket: net.Socket;
     if (t.tls) {
-      socket = tls.connect({ host: t.host, port: t.port, rejectUnauthorized: false, servername: net.isIP(t.host) ? undefined : t.host });
+      socket = tls.connect({ host: t.host, port, rejectUnauthorized: false, servername: net.isIP(t.host) ? undefined : t.host });
       socket.on('data', (buf: Buffer) => {
         if (!this.read(buf, buf.length)) socket.pause();
       });
     } else {
       // Returning false from the callback pauses the socket until resume().
-      socket = net.connect({ host: t.host, port: t.port, onread: { buffer: READ_BUFFER, callback: (n) => this.read(READ_BUFFER, n) } });
+      socket = net.connect({ host: t.host, port, onread: { buffer: READ_BUFFER, callback: (n) => this.read(READ_BUFFER, n) } });
     }
     this.socket = socket;
     socket.setNoDelay(true);

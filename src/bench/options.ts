@@ -10,7 +10,10 @@ export class BenchUsageError extends Error {}
 export interface BenchOptions {
   scenario: Scenario;
   host: string;
+  /** The first of `ports`. */
   port: number;
+  /** Several ports (nodes of one network): clients are spread over them in turn. */
+  ports: number[];
   tls: boolean;
   /** ws:// or wss:// URL: connect over WebSocket (subprotocol text.ircv3.net) instead of TCP. */
   ws: string | null;
@@ -39,14 +42,14 @@ export interface BenchOptions {
 
 interface Spec {
   key: keyof BenchOptions;
-  kind: 'int' | 'num' | 'str' | 'bool';
+  kind: 'int' | 'num' | 'str' | 'bool' | 'ports';
   min?: number;
   max?: number;
 }
 
 const SPECS: Record<string, Spec> = {
   host: { key: 'host', kind: 'str' },
-  port: { key: 'port', kind: 'int', min: 1, max: 65535 },
+  port: { key: 'ports', kind: 'ports', min: 1, max: 65535 },
   tls: { key: 'tls', kind: 'bool' },
   ws: { key: 'ws', kind: 'str' },
   clients: { key: 'clients', kind: 'int', min: 1, max: 20000 },
@@ -131,6 +134,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     (options as unknown as Record<string, unknown>)[spec.key] = convert(name, spec, value);
   }
   if (options.help) return options;
+  options.port = options.ports[0]!;
+  if (options.ports.length > 1 && options.ws !== null) throw new BenchUsageError('--port with several ports applies to TCP, not --ws');
   options.timeoutMs = options.timeoutMs * 1000;
   if (!isLoopback(options.host)) throw new BenchUsageError(`--host ${options.host} is not a loopback address: parley bench only loads servers on this machine (127.0.0.0/8, ::1, localhost)`);
   if (options.ws !== null) {
@@ -163,6 +168,7 @@ function base(scenario: Scenario): BenchOptions {
     scenario,
     host: '127.0.0.1',
     port: 6667,
+    ports: [6667],
     tls: false,
     ws: null,
     clients: 100,
@@ -188,6 +194,11 @@ function base(scenario: Scenario): BenchOptions {
 }
 
 function convert(name: string, spec: Spec, value: string): unknown {
+  if (spec.kind === 'ports') {
+    const ports = value.split(',').map((part) => convert(name, { ...spec, kind: 'int' }, part) as number);
+    if (ports.length > 64) throw new BenchUsageError(`--${name} takes at most 64 ports`);
+    return ports;
+  }
   if (spec.kind === 'str') {
     if (value === '') throw new BenchUsageError(`--${name} needs a value`);
     return value;
@@ -215,7 +226,8 @@ Scenarios:
 
 Target:
   --host H          loopback address (default 127.0.0.1)
-  --port P          port (default 6667)
+  --port P[,P...]   port (default 6667); several: the nodes of one network, clients
+                    spread over them in turn
   --tls             TLS over TCP (certificates are not verified: loopback testing)
   --ws URL          WebSocket instead of TCP: ws://127.0.0.1:PORT/ (subprotocol text.ircv3.net)
 

@@ -21,7 +21,7 @@ export interface BenchRun {
 
 /** Runs a scenario with parsed options; throws if it cannot run at all. */
 export async function runBench(options: BenchOptions, progress = new Progress(!options.quiet)): Promise<BenchRun> {
-  const target = { host: options.host, port: options.port, tls: options.tls, ws: options.ws };
+  const target = { host: options.host, port: options.port, ports: options.ports, tls: options.tls, ws: options.ws };
   if (options.pid !== null) {
     const why = checkPid(options.pid);
     if (why) throw new BenchUsageError(`--pid: ${why}`);
@@ -52,7 +52,7 @@ export async function runBench(options: BenchOptions, progress = new Progress(!o
   const serverStats = sampler?.stop();
   const result: BenchResult = {
     ...partial,
-    target: options.ws ?? `${options.tls ? 'tls://' : ''}${options.host}:${options.port}`,
+    target: options.ws ?? `${options.tls ? 'tls://' : ''}${options.host}:${options.ports.join(',')}`,
     startedAt,
     server: sampler && serverStats ? { pid: options.pid!, ...serverStats, samples: sampler.samples } : null,
   };
