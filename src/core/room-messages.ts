@@ -74,6 +74,8 @@ export class RoomMessages {
       v: 1, origin: server.cluster.nodes.id, kind: 'message', command, from: session.uid, source: session.prefix,
       target, text, tags: tags ?? NO_TAGS, account: session.account,
     };
+    // The sender's node stores it when its turn comes: refused here while that store is behind.
+    if (isStoredMessage(event)) server.history.refuseIfBehind(command, target);
     // Before publishing: the memory bus may hand the event to its turn inside publish.
     if (labeled) this.labeled.add(event);
     const published = server.cluster.bus.publish(room.key, event);

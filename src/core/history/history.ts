@@ -136,11 +136,20 @@ export class History {
    * a promise that rejects with that FAIL if its batch fails (its deliveries are withdrawn as
    * usual); the caller keeps the labeled reply open until it settles.
    */
+  /**
+   * Back-pressure: an asynchronous store has MAX_WAITING_MESSAGES waiting for their commit, so a
+   * new message is refused (FAIL TEMPORARILY_UNAVAILABLE) before anyone is given it. Room
+   * messages of a cluster check it before they are published (room-messages.ts).
+   */
+  refuseIfBehind(command: string, target: string): void {
+    if (this.appendSync === null && this.batch.length >= MAX_WAITING_MESSAGES) {
+      throw failError(command, 'TEMPORARILY_UNAVAILABLE', target, STORE_BEHIND);
+    }
+  }
+
   recordRelay(out: Outgoing, conversation: string, sender: Session, now = false): Promise<void> | void {
     const { tags, source, command, params } = out.message;
-    if (this.appendSync === null && this.batch.length >= MAX_WAITING_MESSAGES) {
-      throw failError(command, 'TEMPORARILY_UNAVAILABLE', params[0]!, STORE_BEHIND);
-    }
+    this.refuseIfBehind(command, params[0]!);
     let clientTags: Record<string, string> | undefined;
     for (const key in tags) if (key[0] === '+') (clientTags ??= {})[key] = tags[key]!;
     this.record(
