@@ -124,6 +124,17 @@ export class History {
   }
 
   /**
+   * Back-pressure: an asynchronous store has MAX_WAITING_MESSAGES waiting for their commit, so a
+   * new message is refused (FAIL TEMPORARILY_UNAVAILABLE) before anyone is given it. Room
+   * messages of a cluster check it before they are published (room-messages.ts).
+   */
+  refuseIfBehind(command: string, target: string): void {
+    if (this.appendSync === null && this.batch.length >= MAX_WAITING_MESSAGES) {
+      throw failError(command, 'TEMPORARILY_UNAVAILABLE', target, STORE_BEHIND);
+    }
+  }
+
+  /**
    * Hot path: record a relayed PRIVMSG/NOTICE as built by messaging.ts (its time, msgid and +
    * tags). Call it before anyone is given the message. Normally it only joins the batch. It is
    * committed at once instead when `now` is set (the sender's reply is labeled, so the outcome
@@ -136,17 +147,6 @@ export class History {
    * a promise that rejects with that FAIL if its batch fails (its deliveries are withdrawn as
    * usual); the caller keeps the labeled reply open until it settles.
    */
-  /**
-   * Back-pressure: an asynchronous store has MAX_WAITING_MESSAGES waiting for their commit, so a
-   * new message is refused (FAIL TEMPORARILY_UNAVAILABLE) before anyone is given it. Room
-   * messages of a cluster check it before they are published (room-messages.ts).
-   */
-  refuseIfBehind(command: string, target: string): void {
-    if (this.appendSync === null && this.batch.length >= MAX_WAITING_MESSAGES) {
-      throw failError(command, 'TEMPORARILY_UNAVAILABLE', target, STORE_BEHIND);
-    }
-  }
-
   recordRelay(out: Outgoing, conversation: string, sender: Session, now = false): Promise<void> | void {
     const { tags, source, command, params } = out.message;
     this.refuseIfBehind(command, params[0]!);
