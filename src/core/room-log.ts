@@ -74,7 +74,7 @@ export function applyRoomDelivery(server: Server, delivery: Delivery, key: strin
     room.queue?.durable.clear();
     room.queue?.lost.clear();
   }
-  if (room.queue === null && !waits(room, delivery)) {
+  if (room.queue === null && !waits(server, room, delivery)) {
     apply(server, room, delivery);
     return;
   }
@@ -101,6 +101,17 @@ function enqueue(server: Server, room: Room, delivery: Delivery | null): Waiting
   return item;
 }
 
+/** This node's own message, stored before its turn, was committed or refused (room-messages.ts). */
+export function settleOwn(server: Server, key: string, seq: number, stored: boolean): void {
+  const room = server.rooms.get(key);
+  if (!room) return;
+  noted(room, stored ? [seq] : [], stored ? [] : [seq]);
+  if (room.queue) {
+    server.roomLogs.add(room);
+    drain(server, room);
+  }
+}
+
 function noted(room: Room, seqs: number[], lost: number[]): void {
   // Notices for messages already delivered (the publisher's own node) need nothing.
   if (room.queue === null && !seqs.some((seq) => seq > room.applied) && !lost.some((seq) => seq > room.applied)) return;
@@ -109,11 +120,13 @@ function noted(room: Room, seqs: number[], lost: number[]): void {
   for (const seq of lost) if (seq > room.applied) queue.lost.add(seq);
 }
 
-function waits(room: Room, item: Delivery | null, waiting?: Waiting): boolean {
+function waits(server: Server, room: Room, item: Delivery | null, waiting?: Waiting): boolean {
   if (item === null || item.type === 'gap') return waiting === undefined || waiting.fill === null || waiting.read === null;
   const { event, stamp } = item;
-  // The publisher's own node does not wait (room-messages.ts): its flush hook stores first.
-  if (event.kind !== 'message' || item.own || !isStoredMessage(event)) return false;
+  if (event.kind !== 'message' || !isStoredMessage(event)) return false;
+  // The publisher's own node waits only for a message it stored before its turn, until that
+  // commit ends (room-messages.ts); otherwise its flush hook stores first.
+  if (item.own && !server.roomMessages.pendingEarly(stamp.msgid)) return false;
   const queue = room.queue;
   return !queue || (!queue.durable.has(stamp.seq) && !queue.lost.has(stamp.seq));
 }
@@ -125,7 +138,7 @@ function drain(server: Server, room: Room): void {
   let taken = 0;
   while (taken < queue.items.length) {
     const item = queue.items[taken]!;
-    if (waits(room, item.delivery, item)) break;
+    if (waits(server, room, item.delivery, item)) break;
     taken++;
     apply(server, room, item, queue.items[taken]?.delivery ?? undefined);
     if (room.queue !== queue || !server.rooms.has(room.key)) return; // the copy was dropped
@@ -153,6 +166,7 @@ function apply(server: Server, room: Room, entry: Delivery | Waiting, next?: Del
       else if (event.kind !== 'stored' && stamp.seq > room.stateSeq) applyEvent(server, room, event as ClusterEvent, delivery);
       if (event.kind === 'message') room.lastMessageTime = stamp.time;
       room.applied = stamp.seq;
+      room.appliedTime = stamp.time;
     }
   } catch (err) {
     server.logger.error('cluster: applying a room log entry failed', { room: room.key, err });
@@ -165,12 +179,14 @@ function apply(server: Server, room: Room, entry: Delivery | Waiting, next?: Del
 function applyMessage(server: Server, room: Room, event: MessageEvent, delivery: Extract<Delivery, { type: 'event' }>): void {
   const { stamp } = delivery;
   const queue = room.queue;
+  let durable = false;
   if (queue) {
-    queue.durable.delete(stamp.seq);
+    durable = queue.durable.delete(stamp.seq);
     // Refused by the store (or never stored by a node that died): no one gets it.
     if (queue.lost.delete(stamp.seq)) return;
   }
-  deliverRoomMessage(server, room, event, stamp.seq, stamp.msgid, stamp.time, delivery.own);
+  // An own message durable before its turn was stored when published: not recorded again.
+  deliverRoomMessage(server, room, event, stamp.seq, stamp.msgid, stamp.time, delivery.own, delivery.own && durable);
 }
 
 /** A gap: the entries are gone from the stream, so its messages come from history. */
@@ -246,7 +262,7 @@ function lookUpHeld(server: Server, room: Room, node: string | null, dead: boole
   const run = async () => {
     const held = queue.items.filter((item) => {
       const d = item.delivery;
-      return d?.type === 'event' && d.event.kind === 'message' && (node === null || d.event.origin === node) && waits(room, d);
+      return d?.type === 'event' && d.event.kind === 'message' && (node === null || d.event.origin === node) && waits(server, room, d);
     });
     if (held.length === 0) return;
     try {

@@ -19,6 +19,13 @@
  * The sender's node does not hold its own messages until their notice: its flush hook already
  * keeps them from any socket until they are stored, and so a message reaches its local members
  * in the same turn as before, one round trip sooner.
+ * A message whose publish returns before its turn (an earlier entry of the log waits, e.g.
+ * another node's message for its notice) is stored at once, not at its turn: otherwise two
+ * nodes whose users talk in turn in one room would each wait for the other's commit and notice
+ * before committing their own (a chain of round trips per message, which under load grew into
+ * seconds). Its turn then waits for that commit only (room-log.ts), and delivers it without
+ * storing it again. History may so hold a message a moment before an earlier one of another
+ * node; CHATHISTORY does not show past what its node has applied (commands/chathistory.ts).
  * If the publishing node dies with messages held, followers look each one up in the store and
  * deliver those found (their notice was lost with the node), drop the rest (never acknowledged).
  * TAGMSG and STATUSMSG (`@#room`) are not stored, so they are not held.
@@ -28,6 +35,7 @@ import type { MessageEvent, StoredEvent } from '../cluster/events.js';
 import { FencedError } from '../cluster/nodes.js';
 import type { StoredMessage } from '../store/store.js';
 import { failError } from './errors.js';
+import { settleOwn } from './room-log.js';
 import { NOT_STORED } from './history/history.js';
 import { Outgoing } from './outgoing.js';
 import { MEMBER_OP, MEMBER_VOICE, type Room } from './room.js';
@@ -48,6 +56,8 @@ interface Unstored {
   seq: number;
   /** Its command answers a refusal itself (labeled). */
   labeled: boolean;
+  /** Stored when its publish returned, before its turn: who to tell if the store refuses it. */
+  early?: { sender: Session; command: RelayCommand; target: string };
 }
 
 export class RoomMessages {
@@ -79,6 +89,7 @@ export class RoomMessages {
     // Before publishing: the memory bus may hand the event to its turn inside publish.
     if (labeled) this.labeled.add(event);
     const published = server.cluster.bus.publish(room.key, event);
+    if (isStoredMessage(event)) published.then((stamp) => this.recordEarly(room.key, event, stamp.seq, stamp.msgid, stamp.time, session), () => {});
     if (!labeled) {
       published.catch((err: unknown) => this.notPublished(session, command, target, err));
       return;
@@ -111,6 +122,26 @@ export class RoomMessages {
     this.server.history.record(message, sender ? out : null, sender ?? null, labeled);
   }
 
+  /** True while `msgid` was stored before its turn and its commit has not ended: its turn waits. */
+  pendingEarly(msgid: string): boolean {
+    return this.unstored.get(msgid)?.early !== undefined;
+  }
+
+  /** The publish returned: store the message now unless its turn came first (room-log.ts applied it). */
+  private recordEarly(key: string, event: MessageEvent, seq: number, msgid: string, time: number, sender: Session): void {
+    const copy = this.server.rooms.get(key);
+    if ((copy && copy.applied >= seq) || this.unstored.has(msgid)) return;
+    // A copy dropped meanwhile means no turn will come here: stored anyway, as its followers wait for it.
+    // (Recorded twice in a rare race, the store keeps one: appends ignore a msgid they have.)
+    const message: StoredMessage = {
+      msgid, time, conversation: key, source: event.source, account: sender.accountKey,
+      command: event.command as StoredMessage['command'], target: event.target, text: event.text, tags: event.tags,
+    };
+    const labeled = this.labeled.has(event);
+    this.unstored.set(msgid, { room: key, seq, labeled, early: { sender, command: event.command, target: event.target } });
+    this.server.history.record(message, null, sender, labeled);
+  }
+
   /** A History batch ended: tell each room's followers which of its sequences are durable. */
   private committed(messages: readonly StoredMessage[], stored: boolean): void {
     let byRoom: Map<string, number[]> | null = null;
@@ -122,6 +153,7 @@ export class RoomMessages {
       if (!seqs) byRoom.set(entry.room, (seqs = []));
       seqs.push(entry.seq);
       if (!stored && entry.labeled) this.refused.add(message.msgid);
+      if (entry.early) this.settledEarly(entry, stored);
     }
     if (!byRoom) return;
     for (const [room, seqs] of byRoom) {
@@ -130,6 +162,16 @@ export class RoomMessages {
       this.server.cluster.bus.publish(room, notice).catch((err: unknown) => {
         if (!(err instanceof FencedError)) this.server.logger.warn('cluster: stored notice not published', { room, err });
       });
+    }
+  }
+
+  /** A message stored before its turn: its turn may go on (delivered, or dropped if refused). */
+  private settledEarly(entry: Unstored, stored: boolean): void {
+    settleOwn(this.server, entry.room, entry.seq, stored);
+    const { sender, command, target } = entry.early!;
+    // Its output was never built, so the History writer cannot withdraw it and answer: done here.
+    if (!stored && !entry.labeled && command !== 'NOTICE' && sender.state !== 'closing') {
+      sender.standardReply('FAIL', [command, 'TEMPORARILY_UNAVAILABLE', target, NOT_STORED]);
     }
   }
 
@@ -145,7 +187,7 @@ export class RoomMessages {
  * the stamp's msgid and time, so every node and history show the same. The hot path: one
  * Outgoing, the same bytes per capability view, nothing allocated per member.
  */
-export function deliverRoomMessage(server: Server, room: Room, event: MessageEvent, seq: number, msgid: string, time: number, own: boolean): void {
+export function deliverRoomMessage(server: Server, room: Room, event: MessageEvent, seq: number, msgid: string, time: number, own: boolean, stored = false): void {
   const tags: Record<string, string> = { ...event.tags, time: new Date(time).toISOString(), msgid };
   if (event.account) tags.account = event.account;
   const out = new Outgoing({
@@ -155,7 +197,8 @@ export function deliverRoomMessage(server: Server, room: Room, event: MessageEve
     params: event.command === 'TAGMSG' ? [event.target] : [event.target, event.text],
   });
   const sender = own ? server.users.localByUid(event.from) : undefined;
-  if (own && isStoredMessage(event)) server.roomMessages.record(room, event, seq, msgid, time, out, sender);
+  // `stored`: committed before its turn (RoomMessages.recordEarly), so not recorded again.
+  if (own && isStoredMessage(event) && !stored) server.roomMessages.record(room, event, seq, msgid, time, out, sender);
   const status = event.target[0];
   let recipients = 0;
   if (status === '@' || status === '+') {

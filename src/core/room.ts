@@ -45,6 +45,8 @@ export class Room {
   /** The shared state's version this copy reflects, and the last log sequence applied to it. */
   version = 0;
   applied = 0;
+  /** Time of the last log entry applied (0: none yet): CHATHISTORY shows nothing later. */
+  appliedTime = 0;
   /** State changes up to this log sequence are in the copy already (a reconcile's snapshot, room-resync.ts). */
   stateSeq = 0;
   /** Time of the last message delivered (a gap is filled from history after it). */

@@ -102,6 +102,17 @@ describe('room messages across two nodes', { skip }, () => {
     await b.server.history.flush();
     assert.deepEqual((await eve.sync()).filter(said), [], 'nothing before the notice, not even eve\'s own later message');
     assert.ok(notices.held > 0);
+    // Eve's message is stored already (its node does not wait for the notice to commit it)...
+    const stored = await (await b.server.history.read()).latest('#held', 10);
+    assert.deepEqual(stored.map((m) => m.text).sort(), ['first', 'second']);
+    // ...but CHATHISTORY on her node shows nothing past what it delivered: no hole before 'second'.
+    eve.send('CHATHISTORY LATEST #held * 10');
+    const batch: IrcMessage[] = [];
+    for (let m = await eve.expect((x) => x.command === 'BATCH'); ; m = await eve.expect(() => true)) {
+      if (m.command === 'BATCH' && m.params[0]!.startsWith('-')) break;
+      if (said(m)) batch.push(m);
+    }
+    assert.deepEqual(batch, []);
     await notices.release();
     const order = [await eve.expect(said), await eve.expect(said)].map((m) => m.params[1]);
     assert.deepEqual(order, ['first', 'second']);

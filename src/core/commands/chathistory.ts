@@ -44,6 +44,10 @@ export async function CHATHISTORY({ server, session, params }: CommandContext): 
     server.logger.error('chathistory query failed', { sub, conversation, err });
     throw fail('MESSAGE_ERROR', sub, target, 'Messages could not be retrieved');
   }
+  // A node may store its message a moment before another node's earlier one is stored
+  // (room-messages.ts): nothing past what this node's copy has applied, so no hole is shown.
+  const copy = server.rooms.get(conversation);
+  if (copy && copy.appliedTime > 0) messages = messages.filter((m) => m.time <= copy.appliedTime);
   // An unknown msgid gives an empty batch (the spec: "if no content exists to return").
   sendHistory(server, session, target, messages, true);
 }
