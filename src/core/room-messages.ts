@@ -57,7 +57,7 @@ interface Unstored {
   /** Its command answers a refusal itself (labeled). */
   labeled: boolean;
   /** Stored when its publish returned, before its turn: who to tell if the store refuses it. */
-  early?: { sender: Session; command: RelayCommand; target: string };
+  early?: { sender: Session; command: RelayCommand; target: string; message: StoredMessage };
 }
 
 export class RoomMessages {
@@ -138,7 +138,7 @@ export class RoomMessages {
       command: event.command as StoredMessage['command'], target: event.target, text: event.text, tags: event.tags,
     };
     const labeled = this.labeled.has(event);
-    this.unstored.set(msgid, { room: key, seq, labeled, early: { sender, command: event.command, target: event.target } });
+    this.unstored.set(msgid, { room: key, seq, labeled, early: { sender, command: event.command, target: event.target, message } });
     this.server.history.record(message, null, sender, labeled);
   }
 
@@ -168,11 +168,14 @@ export class RoomMessages {
   /** A message stored before its turn: its turn may go on (delivered, or dropped if refused). */
   private settledEarly(entry: Unstored, stored: boolean): void {
     settleOwn(this.server, entry.room, entry.seq, stored);
-    const { sender, command, target } = entry.early!;
+    const { sender, command, target, message } = entry.early!;
+    if (sender.state === 'closing') return;
     // Its output was never built, so the History writer cannot withdraw it and answer: done here.
-    if (!stored && !entry.labeled && command !== 'NOTICE' && sender.state !== 'closing') {
+    if (!stored && !entry.labeled && command !== 'NOTICE') {
       sender.standardReply('FAIL', [command, 'TEMPORARILY_UNAVAILABLE', target, NOT_STORED]);
     }
+    // A sender from outside the room (-n) on a node without a copy: no turn here gives the echo.
+    if (stored && !this.server.rooms.has(entry.room) && sender.has('echo-message')) sender.send(echoOf(message));
   }
 
   private notPublished(session: Session, command: RelayCommand, target: string, err: unknown): void {
@@ -217,6 +220,13 @@ export function deliverRoomMessage(server: Server, room: Room, event: MessageEve
   // Counted once per room, not per recipient (the hot path).
   server.metrics.relayed(recipients);
   if (sender?.has('echo-message')) sender.send(out);
+}
+
+/** A stored message as its sender's echo shows it. */
+function echoOf(message: StoredMessage): Outgoing {
+  const tags: Record<string, string> = { ...message.tags, time: new Date(message.time).toISOString(), msgid: message.msgid };
+  if (message.account) tags.account = message.account;
+  return new Outgoing({ tags, source: message.source, command: message.command, params: [message.target, message.text] });
 }
 
 /** The history rows of a message, as a gap fill delivers them (room-log.ts). */

@@ -142,4 +142,23 @@ describe('rooms across two nodes', { skip }, () => {
       assert.deepEqual([await namesOf(watchB), await namesOf(target)], ['bitsT', 'bitsT'], `round ${round}`);
     }
   });
+
+  it('a message from outside to a room with no member on the sender\'s node: -n lets it in, +n refuses, none is 403', async () => {
+    const owner = await register(nodes.b, 'extowner', ['message-tags']);
+    const outsider = await register(nodes.a, 'extsender', ['echo-message', 'message-tags']);
+    owner.send('JOIN #ext');
+    await owner.expect(is('366'));
+    outsider.send('PRIVMSG #ext :knock knock');
+    await outsider.expect((m) => m.command === '404' && m.params[1] === '#ext');
+    owner.send('MODE #ext -n');
+    await owner.expect(is('MODE', '-n'));
+    outsider.send('PRIVMSG #ext :from outside');
+    const got = await owner.expect(is('PRIVMSG'));
+    assert.deepEqual([got.source?.split('!')[0], got.params[1]], ['extsender', 'from outside']);
+    const echo = await outsider.expect(is('PRIVMSG'));
+    assert.equal(echo.params[1], 'from outside');
+    assert.equal(echo.tags?.msgid, got.tags?.msgid, 'the echo carries the msgid the members got');
+    outsider.send('PRIVMSG #nowhere :hello');
+    await outsider.expect((m) => m.command === '403' && m.params[1] === '#nowhere');
+  });
 });

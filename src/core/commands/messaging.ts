@@ -7,6 +7,7 @@ import { MEMBER_OP, MEMBER_VOICE, type Room } from '../room.js';
 import type { Session } from '../session.js';
 import { dmKey } from '../../store/store.js';
 import { sendDirect } from '../direct.js';
+import { roomFromSnapshot } from '../room-fields.js';
 import type { CommandContext } from './context.js';
 
 type RelayCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
@@ -61,13 +62,21 @@ function relay({ server, session, message, params }: CommandContext, command: Re
     const statusPrefix = target[0] === '@' || target[0] === '+' ? target[0] : '';
     const name = target.slice(statusPrefix.length);
     if (isRoomName(name)) {
-      const room = server.findRoom(name);
-      if (!room) throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
-      checkMaySend(session, room);
       // Through the room's log: every node delivers it in one order, once stored, the echo
       // included (core/room-messages.ts). Cut to fit the line with the sender's prefix.
       const cut = command === 'TAGMSG' ? '' : fitLastParam(session.prefix, command, [target, text!])[1]!;
-      return server.roomMessages.publish(session, room, command, target, cut, clientTags, labeled);
+      const room = server.findRoom(name);
+      if (room) {
+        checkMaySend(session, room);
+        return server.roomMessages.publish(session, room, command, target, cut, clientTags, labeled);
+      }
+      // No member here: a -n room elsewhere on the network may still take it (a read-only view).
+      return server.cluster.state.room(name, { details: false }).then((snapshot) => {
+        if (!snapshot) throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
+        const view = roomFromSnapshot(snapshot, () => undefined, () => {});
+        checkMaySend(session, view);
+        return server.roomMessages.publish(session, view, command, target, cut, clientTags, labeled);
+      });
     }
     const tags: Tags = { ...clientTags, time: new Date().toISOString(), msgid: server.newMsgid() };
     if (session.account) tags.account = session.account;
