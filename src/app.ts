@@ -174,7 +174,14 @@ export async function startServer(config: Config, logger: Logger, options: Start
     // /readyz answers 503 from here on, while clients are told and the listeners close.
     stopping = true;
     stopSummary();
+    // Closed listeners refuse new connections at once (HTTP stays up for /readyz and /metrics;
+    // its WebSocket upgrades are refused by the drain).
     const closed = Promise.all(listeners.map((l) => l.close()));
+    const drainMs = drainSeconds(config) * 1000;
+    if (drainMs > 0) {
+      logger.info('draining', { sessions: server.sessions.size, drain_seconds: drainMs / 1000 });
+      await server.drain(RESTART_REASON, drainMs);
+    }
     server.shutdown(reason);
     const deadline = Date.now() + config.shutdown_timeout_seconds * 1000;
     // Closing listeners resolves once every connection is gone; don't wait past the deadline.
@@ -206,6 +213,18 @@ export async function startServer(config: Config, logger: Logger, options: Start
     },
     stop,
   };
+}
+
+/**
+ * What a drained client is told. No IRCv3 specification says "reconnect now" (the 2016 `migrate`
+ * proposal was never ratified and no client implements it); every client treats ERROR and
+ * the close after it as a lost connection and reconnects, and the text says so for the people.
+ */
+export const RESTART_REASON = 'Server restarting, please reconnect';
+
+/** shutdown_drain_seconds, or its default: 5 s in a cluster, 0 alone (no other node to go to). */
+export function drainSeconds(config: Config): number {
+  return config.shutdown_drain_seconds ?? (config.cluster.url === null ? 0 : 5);
 }
 
 /** Room messages waiting in the copies' queues (core/room-log.ts): for their stored notice, or behind one. */

@@ -10,3 +10,4 @@ export { WANTED_CAPS } from './registration.js';
 export { Isupport, foldName } from './isupport.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { parseFormatting, toIrcFormatting, stripFormatting, type StyledSpan, type Style } from './formatting.js';
+export { rotatingTransport } from './rotating-transport.js';

@@ -284,6 +284,9 @@ export const configSchema = z
     data_dir: path.default('./data'),
     limits: limits.prefault({}),
     shutdown_timeout_seconds: seconds.default(5),
+    // SIGTERM: the window over which clients are told to reconnect one by one (app.ts drain).
+    // null: 5 s in a cluster (they reconnect to the other nodes), 0 alone (nowhere to go).
+    shutdown_drain_seconds: z.number().min(0).max(600).nullable().default(null),
     log: log.prefault({}),
     metrics: metrics.prefault({}),
     accounts: accounts.prefault({}),

@@ -109,6 +109,8 @@ export class Server {
 
   /** Set once the node is fenced (node-events.ts): no chat connection is admitted any more. */
   private fencedReason: string | null = null;
+  /** Set once a graceful stop starts draining (drain below): new sessions go elsewhere. */
+  private drainingReason: string | null = null;
   private nextSessionId = 1;
   private batchCounter = 0;
   private msgidCounter = 0;
@@ -193,12 +195,12 @@ export class Server {
   }
 
   /**
-   * Why no chat session may start here (the node is fenced), or null. Checked apart from
+   * Why no chat session may start here (the node is fenced or draining), or null. Checked apart from
    * `admit`, which counts every HTTP connection: /readyz and /metrics must still answer on a
    * fenced node, for the balancer and the operator.
    */
   get refusesSessions(): string | null {
-    return this.fencedReason;
+    return this.fencedReason ?? this.drainingReason;
   }
 
   /** A connection `admit` let in has closed. */
@@ -510,6 +512,34 @@ export class Server {
     for (const session of [...this.sessions]) this.quit(session, reason);
   }
 
+  /**
+   * The first half of a graceful stop in a cluster: no new session is admitted, and the ones
+   * here are told `reason` and closed one by one in a random order, evenly spaced over
+   * `windowMs`, so their reconnects reach the other nodes spread out rather than in one burst.
+   * Resolves once every session that was here when it started has been told (or has gone).
+   */
+  drain(reason: string, windowMs: number): Promise<void> {
+    this.drainingReason ??= reason;
+    const order = shuffled([...this.sessions]);
+    if (order.length === 0 || windowMs <= 0) {
+      for (const session of order) this.quit(session, reason);
+      return Promise.resolve();
+    }
+    const startedAt = Date.now();
+    const step = windowMs / order.length;
+    let next = 0;
+    return new Promise((resolve) => {
+      const tick = () => {
+        // Everyone whose turn has come (timers fire late under load): quit them all now.
+        const due = Math.floor((Date.now() - startedAt) / step) + 1;
+        while (next < order.length && next < due) this.quit(order[next++]!, reason);
+        if (next >= order.length) resolve();
+        else setTimeout(tick, Math.max(1, startedAt + next * step - Date.now()));
+      };
+      tick();
+    });
+  }
+
   /** Graceful end: every client is told why, then its connection is closed. */
   shutdown(reason = 'Server shutting down'): void {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
@@ -517,4 +547,13 @@ export class Server {
     for (const session of [...this.sessions]) this.quit(session, reason);
     void this.history.stop(); // commits now; app.ts awaits history.flush() before closing the store
   }
+}
+
+/** Fisher-Yates: who goes first in a drain is chance, not connection order. */
+function shuffled<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
 }

@@ -14,6 +14,7 @@
  *   (machine-metrics.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
+import { drainSeconds } from '../../app.js';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../observability/logger.js';
 import { readyMessage } from '../ready-message.js';
@@ -193,7 +194,7 @@ class Supervisor {
         this.options.logger.warn('worker did not stop in time; killed', { worker: slot.slot, pid: slot.worker.process.pid });
         slot.worker.process.kill('SIGKILL');
       }
-    }, this.options.config.shutdown_timeout_seconds * 1000 + STOP_GRACE_MS).unref();
+    }, (drainSeconds(this.options.config) + this.options.config.shutdown_timeout_seconds) * 1000 + STOP_GRACE_MS).unref();
   }
 
   /** Every worker learns the readiness of all (their /readyz answers for the machine). */
