@@ -68,8 +68,9 @@ USER parley:parley
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "/app/deploy/docker/healthcheck.mjs"]
 
-# SIGTERM (docker stop) starts Parley's clean shutdown; it stays under docker's 10 s grace
-# period with the default shutdown_timeout_seconds of 5.
+# SIGTERM (docker stop) starts Parley's clean shutdown; alone it stays under docker's 10 s grace
+# period with the default shutdown_timeout_seconds of 5. A cluster node drains first
+# (shutdown_drain_seconds, 5 s): give it more (`docker stop -t 20`; compose.yaml has 30 s).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "/app/bin/parley.js"]
 CMD ["serve"]
