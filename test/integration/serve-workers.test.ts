@@ -212,7 +212,8 @@ describe('parley serve --workers 2', { skip }, () => {
     const exit = new Promise<number | null>((resolve) => serve.child.once('exit', (code) => resolve(code)));
     serve.child.kill('SIGTERM');
     for (const c of open) {
-      await c.expect((m) => m.command === 'ERROR' && /Server shutting down/.test(m.params[0] ?? ''), 10_000);
+      // Workers are cluster nodes: each drains (shutdown_drain_seconds) before it stops.
+      await c.expect((m) => m.command === 'ERROR' && /Server restarting, please reconnect/.test(m.params[0] ?? ''), 15_000);
       await c.closedByServer(10_000);
     }
     assert.equal(await exit, 0);
