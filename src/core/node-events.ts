@@ -17,6 +17,7 @@
  *   their sign-offs reach MONITOR on every node through the network log, published here.
  */
 import type { NodeEvent } from '../cluster/nodes.js';
+import type { NickEvent } from '../cluster/events.js';
 import { changeNick, guestNick } from './commands/registration.js';
 import { publisherReaped, resyncRoom } from './room-log.js';
 import { fieldsOf } from './room-fields.js';
@@ -56,26 +57,42 @@ export const RESYNC_GRACE_MS = 10_000;
 
 async function reannounceAll(server: Server): Promise<void> {
   const users = [...server.sessions].filter((session) => session.claimed && !session.removal);
-  await Promise.all(users.map((session) => reannounce(server, session)));
+  const renamed = await Promise.all(users.map((session) => reannounce(server, session)));
   await Promise.all([...server.rooms.values()].map((room) => reannounceRoom(server, room)));
+  // Users who yielded their nick: other nodes' copies of their rooms learn the new one.
+  users.forEach((session, i) => {
+    const old = renamed[i];
+    if (old !== null && session.state !== 'closing') announceRename(server, session, old);
+  });
   const timer = setTimeout(() => {
     for (const room of server.rooms.values()) resyncRoom(server, room, false);
   }, RESYNC_GRACE_MS);
   timer.unref();
 }
 
-async function reannounce(server: Server, session: Session): Promise<void> {
+/** Claims the user again; resolves with its `nick!user@host` before a guest rename, or null. */
+async function reannounce(server: Server, session: Session): Promise<string | null> {
+  const before = session.prefix;
   try {
     for (let attempt = 0; attempt < 8; attempt++) {
       const result = await server.cluster.state.addUser(server.users.recordOf(session));
-      if (session.state === 'closing') return;
-      if (result.ok || result.reason !== 'in-use') return;
+      if (session.state === 'closing') return null;
+      if (result.ok || result.reason !== 'in-use') return session.prefix === before ? null : before;
       // The nick went to someone else while Redis was empty: this user yields it.
       changeNick(server, session, guestNick(server));
     }
     server.quit(session, 'No free nick after the network restarted');
   } catch (err) {
     server.logger.warn('cluster: user not announced again', { uid: session.uid, err });
+  }
+  return null;
+}
+
+/** A NICK into each of the user's rooms' logs (shown here already by changeNick). */
+function announceRename(server: Server, session: Session, source: string): void {
+  const event: NickEvent = { v: 1, origin: server.cluster.nodes.id, kind: 'nick', uid: session.uid, source, nick: session.nick };
+  for (const room of session.rooms) {
+    server.cluster.bus.publish(room.key, event).catch((err: unknown) => server.logger.warn('cluster: rename not announced', { room: room.key, err }));
   }
 }
 

@@ -10,6 +10,7 @@ import { RawClient } from '../helpers/raw-client.js';
 import { startTestServer } from '../helpers/server.js';
 import { PrivateRedis, redisSkipReason, TEST_REDIS_URL } from '../cluster/redis-helpers.js';
 import { twoNodes } from './two-nodes.js';
+import { handleNodeEvent } from '../../src/core/node-events.js';
 import type { IrcMessage } from '../../src/protocol/index.js';
 
 const skip = await redisSkipReason();
@@ -176,7 +177,12 @@ describe('a room log Redis gave back older (the last second lost)', { skip }, ()
         const last = kept.at(-1)!;
         await probe.hset('parley:r:seq:#rw', 'seq', String(Number.parseInt(last[0], 10)), 'time', last[1][last[1].indexOf('t') + 1]!);
         op.send('PRIVMSG #rw :n1');
-        await op.sync();
+        // Sequenced before the connections are cut (a publish cut in flight has no known outcome).
+        for (let i = 0; i < 100; i++) {
+          const tail = (await probe.xrevrange(log, '+', '-', 'COUNT', 5)) as [string, string[]][];
+          if (tail.some(([, f]) => f[f.indexOf('e') + 1]!.includes('"n1"'))) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
         await probe.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
         await probe.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
         assert.equal((await far.expect(is('PRIVMSG'), 10_000)).params[1], 'n1');
@@ -193,3 +199,33 @@ describe('a room log Redis gave back older (the last second lost)', { skip }, ()
     }
   });
 });
+
+describe('a nick taken while Redis was empty', { skip }, () => {
+  const nodes = twoNodes('guestnick');
+
+  it('the user who yields it takes a guest nick, and members on the other node see the NICK', async () => {
+    const alice = await nodes.register(nodes.a, 'yielder');
+    const bob = await nodes.register(nodes.b, 'watcher');
+    await joinAll('#gn', [alice, bob]);
+    const P = nodes.a.server.config.cluster.prefix;
+    const uid = [...nodes.a.server.sessions].find((s) => s.nick === 'yielder')!.uid;
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      // As if Redis had come back empty and a user of another node had claimed the nick first.
+      await redis.del(`${P}u:${uid}`);
+      await redis.set(`${P}nick:yielder`, 'zzzzzz000009');
+    } finally {
+      redis.disconnect();
+    }
+    handleNodeEvent(nodes.a.server, { type: 'reconnected', lost: true });
+    const own = await alice.expect((m) => m.command === 'NICK');
+    const guest = own.params[0]!;
+    assert.notEqual(guest, 'yielder');
+    const seen = await bob.expect((m) => m.command === 'NICK' && m.source?.startsWith('yielder!') === true);
+    assert.equal(seen.params[0], guest);
+    bob.send('NAMES #gn');
+    const names = (await bob.expect(is('353'))).params.at(-1)!.split(' ').map((n) => n.replace(/^[@+]/, ''));
+    assert.ok(names.includes(guest) && !names.includes('yielder'), names.join(' '));
+  });
+});
+
