@@ -9,8 +9,13 @@
  *
  * A node keeps a copy while it has local members, and follows the room's log meanwhile:
  * - the first local member's join starts it: from the snapshot its JOIN checked against
- *   (state, members and the log's sequence read together), following the log from that
- *   sequence; or, for a room the join created, empty, from the join's own sequence minus one;
+ *   (state, members and the log's sequence read together); or, for a room the join created,
+ *   empty, from the join's own sequence minus one;
+ * - a copy from a snapshot follows the log from SNAPSHOT_LOOKBACK entries before the snapshot's
+ *   sequence: another node's message sequenced there may not be stored yet, and a joiner told
+ *   "joined" before it is would find it neither live (the copy began after it) nor in history
+ *   (CHATHISTORY AFTER on a reconnect). Those entries are not delivered; their messages hold
+ *   the log, the join included, until their `stored` notices come (room-log.ts);
  * - when the last local member has left (and no local join is under way) the copy is dropped
  *   and the log no longer followed.
  * Commands wait for their own change to be applied (`applied`), so a client's later commands
@@ -22,6 +27,13 @@ import { roomFromSnapshot } from './room-fields.js';
 import { Room } from './room.js';
 import type { Server } from './server.js';
 import type { Session } from './session.js';
+
+/**
+ * Entries before a snapshot that a new copy reads again to wait for their messages' commits.
+ * A message still unstored this far back (its node's commit slower than this many entries of
+ * the room) is the one a joiner could still miss.
+ */
+export const SNAPSHOT_LOOKBACK = 256;
 
 interface Waiter {
   seq: number;
@@ -36,8 +48,6 @@ export class RoomCopies {
   /** Logs being unfollowed, by folded name: a new copy waits for it. */
   private readonly stopping = new Map<string, Promise<void>>();
   private readonly waiters = new Map<string, Waiter[]>();
-  /** Where each copy began: entries at or before it were in its snapshot, never delivered. */
-  private readonly bases = new WeakMap<Room, number>();
 
   constructor(private readonly server: Server) {}
 
@@ -75,7 +85,7 @@ export class RoomCopies {
     }
     await this.applied(key, seq);
     const room = this.server.rooms.get(key);
-    return { room, delivered: !room || (this.bases.get(room) ?? 0) < seq };
+    return { room, delivered: !room || room.base < seq };
   }
 
   private async start(key: string, seq: number, snapshot: RoomSnapshot | null, created: Room | null): Promise<void> {
@@ -88,12 +98,14 @@ export class RoomCopies {
     let copy: Room;
     if (base) {
       copy = roomFromSnapshot(base, (uid) => this.server.users.localByUid(uid), addLocal);
+      copy.base = copy.applied;
+      copy.stateSeq = copy.base;
+      copy.applied = Math.max(0, copy.base - SNAPSHOT_LOOKBACK);
     } else {
       // Created by this join: the room as created, and its log from just before the join.
       copy = created ?? new Room(snapshot?.name ?? key);
       copy.applied = seq - 1;
     }
-    this.bases.set(copy, copy.applied);
     this.server.rooms.set(key, copy);
     await this.server.cluster.bus.follow(key, copy.applied);
   }

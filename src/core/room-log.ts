@@ -79,7 +79,11 @@ export function applyRoomDelivery(server: Server, delivery: Delivery, key: strin
     return;
   }
   const item = enqueue(server, room, delivery);
-  if (delivery.type === 'gap') readGap(server, room, item, delivery.reason);
+  if (delivery.type === 'gap') {
+    // Trimmed before the snapshot the copy began from: nothing of it is owed to anyone.
+    if (delivery.reason === 'trimmed' && delivery.to !== null && delivery.to <= room.base) item.fill = [];
+    else readGap(server, room, item, delivery.reason);
+  }
   drain(server, room);
 }
 
@@ -161,10 +165,15 @@ function apply(server: Server, room: Room, entry: Delivery | Waiting, next?: Del
       if (item?.read) reconcile(server, room, item.read, false);
     } else {
       const { event, stamp } = delivery;
-      if (event.kind === 'message') applyMessage(server, room, event, delivery);
-      // A state change a reconcile's snapshot held already is not applied twice.
+      const beforeCopy = stamp.seq <= room.base;
+      if (event.kind === 'message') {
+        // Before the copy's snapshot: waited for (until stored), delivered to no one.
+        if (beforeCopy) forget(room, stamp.seq);
+        else applyMessage(server, room, event, delivery);
+      }
+      // A state change a snapshot held already is not applied twice.
       else if (event.kind !== 'stored' && stamp.seq > room.stateSeq) applyEvent(server, room, event as ClusterEvent, delivery);
-      if (event.kind === 'message') room.lastMessageTime = stamp.time;
+      if (event.kind === 'message' || beforeCopy) room.lastMessageTime = stamp.time;
       room.applied = stamp.seq;
       room.appliedTime = stamp.time;
     }
@@ -176,15 +185,21 @@ function apply(server: Server, room: Room, entry: Delivery | Waiting, next?: Del
   server.roomCopies.dropIfUnused(room.key);
 }
 
+/** Takes a message's notices off the queue: what they said of it. */
+function forget(room: Room, seq: number): 'durable' | 'lost' | 'unknown' {
+  const queue = room.queue;
+  if (!queue) return 'unknown';
+  const durable = queue.durable.delete(seq);
+  if (queue.lost.delete(seq)) return 'lost';
+  return durable ? 'durable' : 'unknown';
+}
+
 function applyMessage(server: Server, room: Room, event: MessageEvent, delivery: Extract<Delivery, { type: 'event' }>): void {
   const { stamp } = delivery;
-  const queue = room.queue;
-  let durable = false;
-  if (queue) {
-    durable = queue.durable.delete(stamp.seq);
-    // Refused by the store (or never stored by a node that died): no one gets it.
-    if (queue.lost.delete(stamp.seq)) return;
-  }
+  const noticed = forget(room, stamp.seq);
+  // Refused by the store (or never stored by a node that died): no one gets it.
+  if (noticed === 'lost') return;
+  const durable = noticed === 'durable';
   // An own message durable before its turn was stored when published: not recorded again.
   deliverRoomMessage(server, room, event, stamp.seq, stamp.msgid, stamp.time, delivery.own, delivery.own && durable);
 }

@@ -130,7 +130,8 @@ export class RoomMessages {
   /** The publish returned: store the message now unless its turn came first (room-log.ts applied it). */
   private recordEarly(key: string, event: MessageEvent, seq: number, msgid: string, time: number, sender: Session): void {
     const copy = this.server.rooms.get(key);
-    if ((copy && copy.applied >= seq) || this.unstored.has(msgid)) return;
+    // (A turn before the copy's snapshot delivers and records nothing: room-log.ts.)
+    if ((copy && copy.applied >= seq && seq > copy.base) || this.unstored.has(msgid)) return;
     // A copy dropped meanwhile means no turn will come here: stored anyway, as its followers wait for it.
     // (Recorded twice in a rare race, the store keeps one: appends ignore a msgid they have.)
     const message: StoredMessage = {

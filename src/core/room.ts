@@ -49,6 +49,12 @@ export class Room {
   appliedTime = 0;
   /** State changes up to this log sequence are in the copy already (a reconcile's snapshot, room-resync.ts). */
   stateSeq = 0;
+  /**
+   * The log sequence of the snapshot this copy began from (0: it began empty). Entries at or
+   * before it are followed but never delivered: the copy only waits for their messages to be
+   * stored (room-copies.ts).
+   */
+  base = 0;
   /** Time of the last message delivered (a gap is filled from history after it). */
   lastMessageTime = 0;
   /** Entries waiting their turn (room-log.ts): null while nothing waits, as most of the time. */
