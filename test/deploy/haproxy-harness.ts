@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { ROOT } from '../helpers/cli-server.js';
 
 // Runs Debian's HAProxy with deploy/haproxy/haproxy.cfg as committed, only its addresses moved
-// onto this machine: the public binds to free loopback ports, node parley1 to a real Parley
-// node's ports, parley2 and parley3 to a closed port (nodes that are not there, so their checks
-// fail), the runtime API socket into a temp dir, and maxconn within this sandbox's fd limit.
-// Everything else (send-proxy-v2, leastconn, the /readyz checks, timeouts) is what ships.
+// onto this machine: the public binds to free loopback ports, nodes parley1-3 to real Parley
+// nodes' ports or, for one that is not there, to a closed port (so its checks fail), the
+// runtime API socket into a temp dir, and maxconn within this sandbox's fd limit. Everything
+// else (send-proxy-v2, leastconn, the /readyz checks, retries, timeouts) is what ships.
 
 export const HAPROXY = ['haproxy', '/usr/sbin/haproxy'].find((bin) => spawnSync(bin, ['-v']).status === 0);
 
@@ -34,8 +34,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** The committed config with its addresses replaced as described above. */
-export function localConfig(node: NodePorts, front: Frontends, closedPort: number, socket: string): string {
+/** The committed config with its addresses replaced as described above: `nodes[i]` is parley{i+1}, null if absent. */
+export function localConfig(nodes: (NodePorts | null)[], front: Frontends, closedPort: number, socket: string): string {
   let text = readFileSync(join(ROOT, 'deploy/haproxy/haproxy.cfg'), 'utf8');
   const replace = (from: RegExp, to: string) => {
     assert.match(text, from, `haproxy.cfg no longer has ${from}`);
@@ -47,11 +47,13 @@ export function localConfig(node: NodePorts, front: Frontends, closedPort: numbe
   replace(/bind :6697$/m, `bind 127.0.0.1:${front.ircs}`);
   replace(/bind :8080$/m, `bind 127.0.0.1:${front.http}`);
   replace(/bind :8404$/m, `bind 127.0.0.1:${front.stats}`);
-  replace(/parley1:6670 check port 8080/g, `127.0.0.1:${node.proxy} check port ${node.http}`);
-  replace(/parley1:6671 check port 8080/g, `127.0.0.1:${node.proxyTls} check port ${node.http}`);
-  replace(/parley1:8080 check/g, `127.0.0.1:${node.http} check`);
-  replace(/parley[23]:\d+ check port 8080/g, `127.0.0.1:${closedPort} check port ${closedPort}`);
-  replace(/parley[23]:8080 check/g, `127.0.0.1:${closedPort} check`);
+  for (let i = 0; i < 3; i++) {
+    const node = nodes[i];
+    const at = (port: number | undefined) => `127.0.0.1:${node ? port : closedPort} check port ${node ? node.http : closedPort}`;
+    replace(new RegExp(`parley${i + 1}:6670 check port 8080`), at(node?.proxy));
+    replace(new RegExp(`parley${i + 1}:6671 check port 8080`), at(node?.proxyTls));
+    replace(new RegExp(`parley${i + 1}:8080 check`), `127.0.0.1:${node ? node.http : closedPort} check`);
+  }
   return text;
 }
 
@@ -91,17 +93,28 @@ export class HaproxyProcess {
   }
 
   /** Operational state of each server of a backend, from `show stat` ("UP", "DOWN", "DRAIN", "MAINT", "UP 1/2"...). */
-  async states(backend: string): Promise<Record<string, string>> {
+  states(backend: string): Promise<Record<string, string>> {
+    return this.stat(backend, 'status');
+  }
+
+  /** How many connections each server of a backend holds now. */
+  async sessions(backend: string): Promise<Record<string, number>> {
+    const current = await this.stat(backend, 'scur');
+    return Object.fromEntries(Object.entries(current).map(([server, n]) => [server, Number(n)]));
+  }
+
+  /** One column of `show stat` for each server of a backend. */
+  private async stat(backend: string, column: string): Promise<Record<string, string>> {
     const csv = await this.command('show stat');
     const [header, ...rows] = csv.replace(/^# /, '').trim().split('\n');
     const cols = header!.split(',');
-    const states: Record<string, string> = {};
+    const values: Record<string, string> = {};
     for (const row of rows) {
       const cells = row.split(',');
       const get = (name: string) => cells[cols.indexOf(name)]!;
-      if (get('pxname') === backend && get('svname') !== 'BACKEND' && get('svname') !== 'FRONTEND') states[get('svname')] = get('status');
+      if (get('pxname') === backend && get('svname') !== 'BACKEND' && get('svname') !== 'FRONTEND') values[get('svname')] = get(column);
     }
-    return states;
+    return values;
   }
 
   /** Waits (bounded) until a server's state matches. */

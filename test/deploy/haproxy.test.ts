@@ -18,7 +18,7 @@ import { freePort, HAPROXY, HaproxyProcess, localConfig, type Frontends } from '
 // deploy/haproxy/haproxy.cfg in front of ONE real Parley node (PROXY listeners, TLS, HTTP, a
 // cluster on a private Redis so that readiness can really fail): clients come from 127.0.0.5-9,
 // and WHOIS on the node must show those addresses, not HAProxy's 127.0.0.1. The failover across
-// three nodes (drain one, kill one, catch up) needs the cluster in the core and is not here.
+// three nodes (drain one, kill one, catch up) is in haproxy-cluster.test.ts.
 
 /** WHOIS of oneself: the host the node recorded (RPL_WHOISUSER's 4th parameter). */
 async function whoisHost(client: RawClient): Promise<string> {
@@ -60,7 +60,7 @@ describe('HAProxy in front of a Parley node', { skip: HAPROXY ? false : 'haproxy
     const proxyTls = node.listeners.find((l) => l.kind === 'tls' && l.proxy)!;
     front = { irc: await freePort(), ircs: await freePort(), http: await freePort(), stats: await freePort() };
     const socket = join(dir, 'admin.sock');
-    const config = localConfig({ proxy: proxy.port, proxyTls: proxyTls.port, http: node.http!.port }, front, await freePort(), socket);
+    const config = localConfig([{ proxy: proxy.port, proxyTls: proxyTls.port, http: node.http!.port }, null, null], front, await freePort(), socket);
     haproxy = await HaproxyProcess.start(join(dir, 'haproxy.cfg'), config, socket);
     // Servers start as UP until their checks say otherwise: wait for both verdicts.
     for (const backend of ['irc_nodes', 'ircs_nodes', 'http_nodes']) {
