@@ -145,6 +145,24 @@ export interface KilledEvent extends EventBase {
 }
 
 /**
+ * Node-addressed: how long has this user of yours been idle (WHOIS 317 asked on another node)?
+ * Answered with an `idle` of the same request id.
+ */
+export interface IdleQueryEvent extends EventBase {
+  kind: 'idle-query';
+  request: string;
+  uid: string;
+}
+
+/** Node-addressed, the answer to an `idle-query`: when the user last spoke (ms since the epoch), null if it is not here. */
+export interface IdleEvent extends EventBase {
+  kind: 'idle';
+  request: string;
+  uid: string;
+  spoke: number | null;
+}
+
+/**
  * An invitation (core/remote-users.ts). In a room's log: the `i:<uid>` field set (INVITE) or
  * deleted (used up by the invited user's JOIN, or pushed out by newer ones), so every copy
  * follows, and `invite-notify` members see the line. In the invited user's node inbox: the
@@ -261,6 +279,8 @@ export type ClusterEvent =
   | ForcedNickEvent
   | StoredEvent
   | KilledEvent
+  | IdleQueryEvent
+  | IdleEvent
   | InviteEvent
   | SignOnEvent
   | SignOffEvent
@@ -272,7 +292,7 @@ export type ClusterEvent =
 /** The kinds this version reads; anything else is skipped. */
 export const EVENT_KINDS: ReadonlySet<string> = new Set<ClusterEvent['kind']>([
   'message', 'join', 'part', 'quit', 'nick', 'room', 'user', 'kill', 'forced-nick', 'stored',
-  'killed', 'invite', 'signon', 'signoff', 'renamed', 'details', 'wallops', 'server-ban',
+  'killed', 'idle-query', 'idle', 'invite', 'signon', 'signoff', 'renamed', 'details', 'wallops', 'server-ban',
 ]);
 
 /** Where an event was put in its log. */

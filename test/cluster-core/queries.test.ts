@@ -235,7 +235,7 @@ describe('network-wide queries on two nodes', { skip }, () => {
     far.send('AWAY :busy');
     await far.expect(is('306'));
     let got = await until(asker, 'WHOIS whoisfar', '318');
-    assert.deepEqual(got.map((m) => m.command), ['311', '319', '312', '313', '301', '671', '318']);
+    assert.deepEqual(got.map((m) => m.command), ['311', '319', '312', '313', '301', '671', '317', '318']);
     assert.equal(of(got, '319')[0]!.params.at(-1), '@#whois-open');
     // A member of the secret room (on this node) sees it, with both prefixes under multi-prefix.
     await joined(asker, '#whois-secret');
@@ -252,6 +252,34 @@ describe('network-wide queries on two nodes', { skip }, () => {
     got = await until(asker, 'WHOIS whoislocal', '318');
     assert.equal(of(got, '671').length, 1);
     assert.equal(of(got, '317').length, 1, 'idle time is known for users of this node');
+  });
+
+  it("WHOIS of a user on the other node has 317 from that node: idle since it last spoke, its signon time", async () => {
+    const asker = await register(nodes.a, 'idleasker');
+    const far = await register(nodes.b, 'idlefar');
+    const since = (await nodes.b.server.cluster.state.userByNick('idlefar'))!.since;
+    await new Promise((r) => setTimeout(r, 2200));
+    let idle = of(await until(asker, 'WHOIS idlefar', '318'), '317');
+    assert.equal(idle.length, 1);
+    assert.ok(Number(idle[0]!.params[2]) >= 2, `idle for 2 s: ${idle[0]!.params[2]}`);
+    assert.equal(idle[0]!.params[3], String(Math.floor(since / 1000)));
+    far.send('PRIVMSG idleasker :here');
+    await asker.expect(is('PRIVMSG', 'idleasker'));
+    idle = of(await until(asker, 'WHOIS idlefar', '318'), '317');
+    assert.ok(Number(idle[0]!.params[2]) <= 1, `spoke just now: ${idle[0]!.params[2]}`);
+    // A node that does not answer (dying, or too busy): WHOIS ends without 317, after a bounded wait.
+    const remote = nodes.b.server.remoteUsers;
+    const answer = remote.applyIdleQuery;
+    remote.applyIdleQuery = () => {};
+    try {
+      const started = Date.now();
+      const got = await until(asker, 'WHOIS idlefar', '318');
+      assert.equal(of(got, '317').length, 0);
+      assert.equal(of(got, '311').length, 1);
+      assert.ok(Date.now() - started < 5000, 'answered after the idle wait, not never');
+    } finally {
+      remote.applyIdleQuery = answer;
+    }
   });
 
   it('USERHOST and ISON find users of both nodes', async () => {

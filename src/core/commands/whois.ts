@@ -7,8 +7,8 @@ import { prefixFor } from './who.js';
 
 // WHOIS [<server>] <nick>   (TARGMAX WHOIS:1: only the first of a comma list is looked up)
 // A user of any node: this node's sessions answer at once, others from the shared state (the
-// network shows as one server). 317 (idle) only for this node's users: no node publishes
-// when its users last spoke.
+// network shows as one server), with 317 from the user's own node: only it knows when its
+// user last spoke (remote-users.ts `lastSpoke`; without an answer in time, no 317).
 export function WHOIS({ server, session, params }: CommandContext): void | Promise<void> {
   const nick = params[params.length - 1]!.split(',')[0]!;
   const user = server.findUser(nick);
@@ -23,7 +23,7 @@ async function whoisRemote(server: Server, session: Session, nick: string, user:
     session.numeric(N.RPL_ENDOFWHOIS, nick, 'End of /WHOIS list');
     return;
   }
-  const memberships = await server.cluster.state.memberships(user.uid);
+  const [memberships, spoke] = await Promise.all([server.cluster.state.memberships(user.uid), server.remoteUsers.lastSpoke(user)]);
   const multi = session.has('multi-prefix');
   // A secret room is shown only to its members, who have a copy of it on their node.
   const rooms = memberships
@@ -36,6 +36,7 @@ async function whoisRemote(server: Server, session: Session, nick: string, user:
   if (user.away !== null) session.numeric(N.RPL_AWAY, user.nick, user.away);
   if (user.account) session.numeric(N.RPL_WHOISACCOUNT, user.nick, user.account, 'is logged in as');
   if (user.secure) session.numeric(N.RPL_WHOISSECURE, user.nick, 'is using a secure connection');
+  if (spoke !== null) sendWhoisIdle(session, user.nick, spoke, user.since);
   session.numeric(N.RPL_ENDOFWHOIS, user.nick, 'End of /WHOIS list');
 }
 
@@ -50,9 +51,15 @@ function whoisLocal(server: Server, session: Session, user: Session): void {
   if (user.away !== null) session.numeric(N.RPL_AWAY, user.nick, user.away);
   if (user.account) session.numeric(N.RPL_WHOISACCOUNT, user.nick, user.account, 'is logged in as');
   if (user.conn.secure) session.numeric(N.RPL_WHOISSECURE, user.nick, 'is using a secure connection');
-  const idle = Math.floor((Date.now() - user.lastSpoke) / 1000);
-  session.numeric(N.RPL_WHOISIDLE, user.nick, String(idle), String(Math.floor(user.connectedAt / 1000)), 'seconds idle, signon time');
+  sendWhoisIdle(session, user.nick, user.lastSpoke, user.connectedAt);
   session.numeric(N.RPL_ENDOFWHOIS, user.nick, 'End of /WHOIS list');
+}
+
+/** RPL_WHOISIDLE from when the user last spoke and connected (ms since the epoch). */
+function sendWhoisIdle(session: Session, nick: string, spoke: number, signon: number): void {
+  // Clocks of two nodes may differ a little: never a negative idle time.
+  const idle = Math.max(0, Math.floor((Date.now() - spoke) / 1000));
+  session.numeric(N.RPL_WHOISIDLE, nick, String(idle), String(Math.floor(signon / 1000)), 'seconds idle, signon time');
 }
 
 /** RPL_WHOISCHANNELS lines, as many as the rooms need, each under 512 bytes (none without rooms). */
