@@ -191,8 +191,8 @@ export interface ForcedNickEvent extends EventBase {
 
 /**
  * Network log (core/network-log.ts), which every node follows: a nick given up (a quit or a
- * nick change), as WHOWAS shows it on every node. Not set for users reaped with their node
- * (the reaper knows only their uid and nick).
+ * nick change), as WHOWAS shows it on every node; for users reaped with their node, the reaper
+ * sets it from their shared records.
  */
 export interface GivenUpNick {
   nick: string;

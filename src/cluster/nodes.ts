@@ -53,6 +53,11 @@ export const LEASE_DEFAULTS: Required<LeaseOptions> = {
 export interface ReapedUser {
   uid: string;
   nick: string;
+  /** Who it was, as WHOWAS shows it. */
+  user: string;
+  host: string;
+  realname: string;
+  account: string | null;
   /** Folded names of the rooms it was in, with the stamp of its `quit` event there. */
   rooms: { room: string; stamp: Stamp }[];
 }

@@ -14,7 +14,8 @@
  *   members until RESYNC_GRACE_MS later, when those whose nodes did not announce them are gone.
  * - `reaped` (this node reaped a dead one): room messages it published and held here are looked up
  *   in the store (room-log.ts). QUITs of a dead node's users reach rooms through the room logs;
- *   their sign-offs reach MONITOR on every node through the network log, published here.
+ *   their sign-offs reach MONITOR and WHOWAS on every node through the network log, published
+ *   here.
  */
 import type { NodeEvent } from '../cluster/nodes.js';
 import type { NickEvent } from '../cluster/events.js';
@@ -37,10 +38,13 @@ export function handleNodeEvent(server: Server, event: NodeEvent): void {
   if (event.type === 'reaped') {
     // Messages the dead node published but could not confirm as stored: looked up now.
     publisherReaped(server, event.node);
-    // The dead node cannot say its users left: the reaper does, for MONITOR on every node
-    // (no WHOWAS entry: the reaper knows only uid and nick).
-    for (const user of event.users) {
-      server.networkLog.publish({ v: 1, origin: server.cluster.nodes.id, kind: 'signoff', uid: user.uid, nick: user.nick });
+    // The dead node cannot say its users left: the reaper does, for MONITOR and WHOWAS on
+    // every node (the network shows as one server: this one's name).
+    const at = Date.now();
+    for (const { uid, nick, user, host, realname, account } of event.users) {
+      const entry = { nick, user, host, realname, account, server: server.name, at };
+      server.whowas.record(entry);
+      server.networkLog.publish({ v: 1, origin: server.cluster.nodes.id, kind: 'signoff', uid, nick, entry });
     }
     return;
   }

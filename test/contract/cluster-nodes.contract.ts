@@ -84,7 +84,7 @@ export function clusterNodesContract(name: string, make: () => Promise<ClusterBa
       await watcher.bus.follow(room);
       const nicks = Array.from({ length: 7 }, (_, i) => unique(`gone${i}`));
       // Two of them invisible, one an operator: LUSERS's counts must lose them with the reap.
-      const users = nicks.map((nick, i) => ({ ...userOf(dead, nick), modes: ['io', 'i'][i] ?? '' }));
+      const users = nicks.map((nick, i) => ({ ...userOf(dead, nick), modes: ['io', 'i'][i] ?? '', account: i === 0 ? 'acct0' : null }));
       const countsBefore = await watcher.state.counts();
       for (const u of users) {
         assert.equal((await dead.state.addUser(u)).ok, true);
@@ -107,6 +107,9 @@ export function clusterNodesContract(name: string, make: () => Promise<ClusterBa
       assert.deepEqual(gone.map((u) => u.nick).sort(), [...nicks].sort());
       const first = gone.find((u) => u.uid === users[0]!.uid)!;
       assert.deepEqual(first.rooms.map((r) => r.room).sort(), [room, other].map((r) => r.toLowerCase()).sort());
+      // Who each was, for WHOWAS on every node.
+      const who = (u: { user: string; host: string; realname: string; account: string | null }) => [u.user, u.host, u.realname, u.account];
+      for (const u of users) assert.deepEqual(who(gone.find((g) => g.uid === u.uid)!), who(u), u.nick);
 
       for (const nick of nicks) assert.equal(await watcher.state.userByNick(nick), null);
       assert.deepEqual(await watcher.state.counts(), countsBefore, 'users, invisible, operators and rooms counted as before the dead node joined');

@@ -255,6 +255,20 @@ describe('three parley serve nodes on one Redis and one PostgreSQL', { skip }, (
       assert.ok(quit.ms < 10_000, `QUIT after ${quit.ms} ms`);
       t.diagnostic(`kill -9 to QUIT seen on another node: ${quit.ms} ms`);
     }
+    // WHOWAS on both nodes knows who held the nick: the reaper's own entry, and the other's
+    // from the reaper's sign-off on the network log.
+    for (const c of [probe, other]) {
+      let entry: IrcMessage | undefined;
+      for (let i = 0; i < 30 && !entry; i++) {
+        c.send('WHOWAS doomed');
+        const reply = await c.expect((m) => m.command === '314' || m.command === '406');
+        if (reply.command === '314') entry = reply;
+        await c.expect((m) => m.command === '369');
+        if (!entry) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(entry, 'WHOWAS doomed after the reap');
+      assert.deepEqual([entry.params[1], entry.params[3]], ['doomed', '127.0.0.1']);
+    }
     const stored = (await history(other, '#wake')).map((l) => l.split(' ').at(-1));
     for (const msgid of echoed) assert.ok(stored.includes(msgid), `echoed ${msgid} is in history`);
     // Another node's member got every echoed message and nothing history lacks, in its order.

@@ -107,7 +107,7 @@ export class MemoryNodeLease implements NodeLease {
           stamp: this.net.sequence(`r:${key}`, quit, `${suffix}-${i}`, this.maxLen),
         }));
         dropUser(this.net, user);
-        users.push({ uid, nick: user.nick, rooms });
+        users.push({ uid, nick: user.nick, user: user.user, host: user.host, realname: user.realname, account: user.account, rooms });
       }
       const done = (this.net.nodeUsers.get(dead)?.size ?? 0) === 0;
       if (done) {

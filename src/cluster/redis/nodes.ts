@@ -166,10 +166,10 @@ export class RedisNodeLease implements NodeLease {
       const [done, ...rows] = reply;
       if (done === -1) return false;
       const users: ReapedUser[] = rows.map((row) => {
-        const [uid, nick, ...rest] = row as string[];
+        const [uid, nick, user, host, realname, account, ...rest] = (row as unknown[]).map(String);
         const rooms: ReapedUser['rooms'] = [];
         for (let i = 0; i < rest.length; i += 5) rooms.push({ room: unsegment(rest[i]!), stamp: toStamp(rest.slice(i + 1, i + 5)) });
-        return { uid: uid!, nick: nick!, rooms };
+        return { uid: uid!, nick: nick!, user: user!, host: host!, realname: realname!, account: account || null, rooms };
       });
       this.emit({ type: 'reaped', node: dead, users, done: done === 1 });
       if (done === 1) return true;
