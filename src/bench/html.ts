@@ -90,7 +90,25 @@ export function barChart(id: string, title: string, yLabel: string, bars: { labe
 
 /** Seconds on the shared time axis: the measurement, and every series and sample in it. */
 export function axisSeconds(r: BenchResult): number {
-  return Math.max(1, Math.ceil(r.seconds - 0.05), r.series.length, ...(r.server?.samples ?? []).map((s) => s.t + 1));
+  return Math.max(1, Math.ceil(r.seconds - 0.05), r.series.length, ...(r.server?.samples ?? []).map((s) => s.t + 1), ...(r.metrics ?? []).map((m) => m.series.length));
+}
+
+const NODE_COLOURS = ['#4a7bd0', '#e08a00', '#2a9d3a', '#c0392b', '#8e44ad', '#16a085', '#7f8c8d', '#d35400'];
+
+/** The servers' own figures over time (--metrics), a line per node on the shared axis. */
+function serverMetricsCharts(metrics: NonNullable<BenchResult['metrics']>, axis: number): string {
+  const perNode = (key: string) =>
+    metrics.map((m, i) => ({ name: m.node, colour: NODE_COLOURS[i % NODE_COLOURS.length]!, values: m.series.map((row) => ({ t: row.t, value: row[key] ?? null })) }));
+  const charts: [string, string, string, string][] = [
+    ['metrics-deliveries', 'Deliveries per second, as the servers counted them', 'deliveries per second', 'deliveries'],
+    ['metrics-messages-in', 'Messages in per second (PRIVMSG, NOTICE, TAGMSG)', 'messages per second', 'messagesIn'],
+    ['metrics-event-loop', 'Event-loop delay, p99 between readings', 'event-loop p99, ms', 'eventLoopP99Ms'],
+    ['metrics-heap', 'Heap used', 'heap used, MiB', 'heapUsedMiB'],
+    ['metrics-sendq-drops', 'SendQ drops per second', 'drops per second', 'sendqDrops'],
+  ];
+  if (metrics.some((m) => m.series.some((row) => (row.busLagMax ?? 0) > 0))) charts.push(['metrics-bus-lag', 'Cluster bus lag (events not yet delivered, most behind one log)', 'bus lag, events', 'busLagMax']);
+  const drawn = charts.map(([id, title, yLabel, key]) => lineChart(id, title, yLabel, axis, perNode(key)));
+  return `<h2>The servers' own metrics (/metrics, read once a second)</h2>\n<p>From ${metrics.map((m) => `${esc(m.node)} (${esc(m.url)}, ${m.scrapes} readings)`).join(', ')}.</p>\n${drawn.join('\n')}`;
 }
 
 export function toHtml(r: BenchResult): string {
@@ -110,6 +128,7 @@ export function toHtml(r: BenchResult): string {
   const throughputLines = [{ name: r.throughputOf, colour: '#4a7bd0', values: r.series.map((row) => ({ t: row.t, value: row[r.throughputOf] ?? 0 })) }];
   const throughput = lineChart('throughput-over-time', `Throughput over time (${r.throughputOf} per second)`, `${r.throughputOf} per second`, axis, throughputLines);
   const serverChart = r.server && r.server.samples.length > 0 ? lineChart('server-cpu', 'Server CPU (% of a core)', 'server CPU, % of a core', axis, [{ name: 'CPU %', colour: '#8e44ad', values: r.server.samples.map((s) => ({ t: s.t, value: s.cpuPercent })) }]) : '';
+  const metricsCharts = r.metrics && r.metrics.length > 0 ? serverMetricsCharts(r.metrics, axis) : '';
   const rows = tableRows(r).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('\n');
   const warnings = [...r.warnings, ...(r.generator.saturated ? ['the load generator used more than 90% of a core: figures may be limited by it, not by the server'] : [])];
   return `<!doctype html>
@@ -128,6 +147,7 @@ ${hist}
 <h2>Throughput over time</h2>
 ${throughput}
 ${serverChart ? `<h2>Server CPU</h2>\n${serverChart}` : ''}
+${metricsCharts}
 </body></html>
 `;
 }

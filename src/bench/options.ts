@@ -35,6 +35,8 @@ export interface BenchOptions {
   timeoutMs: number;
   workers: number;
   pid: number | null;
+  /** Each server's /metrics URL (loopback), read once a second into the report. */
+  metrics: string[];
   out: string;
   quiet: boolean;
   help: boolean;
@@ -42,7 +44,7 @@ export interface BenchOptions {
 
 interface Spec {
   key: keyof BenchOptions;
-  kind: 'int' | 'num' | 'str' | 'bool' | 'ports';
+  kind: 'int' | 'num' | 'str' | 'bool' | 'ports' | 'urls';
   min?: number;
   max?: number;
 }
@@ -69,6 +71,7 @@ const SPECS: Record<string, Spec> = {
   timeout: { key: 'timeoutMs', kind: 'num', min: 0.1, max: 300 },
   workers: { key: 'workers', kind: 'int', min: 0, max: 16 },
   pid: { key: 'pid', kind: 'int', min: 1, max: 2 ** 31 },
+  metrics: { key: 'metrics', kind: 'urls' },
   out: { key: 'out', kind: 'str' },
   quiet: { key: 'quiet', kind: 'bool' },
   help: { key: 'help', kind: 'bool' },
@@ -88,7 +91,7 @@ const SCENARIO_OPTIONS: Record<Scenario, string[]> = {
   rooms: ['users', 'room-size', 'rate', 'warmup', 'workers'],
   history: ['clients', 'room', 'seed', 'limit'],
 };
-const COMMON = ['host', 'port', 'tls', 'ws', 'duration', 'concurrency', 'timeout', 'pid', 'out', 'quiet', 'help'];
+const COMMON = ['host', 'port', 'tls', 'ws', 'duration', 'concurrency', 'timeout', 'pid', 'metrics', 'out', 'quiet', 'help'];
 
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -186,6 +189,7 @@ function base(scenario: Scenario): BenchOptions {
     timeoutMs: 10,
     workers: 0,
     pid: null,
+    metrics: [],
     // Not the working directory (a repository root): a folder .gitignore leaves out.
     out: 'bench-results',
     quiet: false,
@@ -194,6 +198,11 @@ function base(scenario: Scenario): BenchOptions {
 }
 
 function convert(name: string, spec: Spec, value: string): unknown {
+  if (spec.kind === 'urls') {
+    const urls = value.split(',').map((part) => metricsUrl(name, part));
+    if (urls.length > 64) throw new BenchUsageError(`--${name} takes at most 64 URLs`);
+    return urls;
+  }
   if (spec.kind === 'ports') {
     const ports = value.split(',').map((part) => convert(name, { ...spec, kind: 'int' }, part) as number);
     if (ports.length > 64) throw new BenchUsageError(`--${name} takes at most 64 ports`);
@@ -210,6 +219,19 @@ function convert(name: string, spec: Spec, value: string): unknown {
     throw new BenchUsageError(`--${name} must be between ${spec.min} and ${spec.max}, not ${value}`);
   }
   return n;
+}
+
+/** A /metrics address: http(s), on this machine, at most 64 of them. */
+function metricsUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new BenchUsageError(`--${name} ${value} is not a URL (http://127.0.0.1:8080/metrics)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BenchUsageError(`--${name} must be an http:// or https:// URL, not ${value}`);
+  if (!isLoopback(url.hostname)) throw new BenchUsageError(`--${name} ${value} is not on a loopback address: parley bench only reads servers on this machine`);
+  return url.href;
 }
 
 export const BENCH_USAGE = `Usage: parley bench <scenario> [options]
@@ -259,6 +281,10 @@ Load:
 
 Output:
   --pid PID         also sample the server's CPU and memory from /proc/PID
+  --metrics URL[,URL...]
+                    also read each server's /metrics (http://127.0.0.1:8080/metrics) once
+                    a second: what the servers counted (messages in, deliveries, SendQ
+                    drops, event-loop delay, memory, bus lag) goes in the report and charts
   --out DIR         where bench-<scenario>.json and bench-<scenario>.html go
                     (default bench-results/, made if missing)
   --quiet           no progress on stderr

@@ -7,8 +7,31 @@ export function tableRows(r: BenchResult): [string, string][] {
   if (r.server) {
     rows.push(['server CPU avg %', fmt1(r.server.cpuPercentAvg)], ['server CPU max %', fmt1(r.server.cpuPercentMax)], ['server RSS peak MiB', r.server.rssKbPeak === null ? '-' : (r.server.rssKbPeak / 1024).toFixed(1)]);
   }
+  rows.push(...metricsRows(r.metrics));
   rows.push(generatorCpuRow(r.generator));
   return rows;
+}
+
+/** What the servers' /metrics counted in the measurement: summed over nodes, peaks of gauges. */
+export function metricsRows(metrics: BenchResult['metrics']): [string, string][] {
+  if (!metrics || metrics.length === 0) return [];
+  const sum = (key: string) => (metrics.every((m) => m.totals[key] === null) ? null : metrics.reduce((total, m) => total + (m.totals[key] ?? 0), 0));
+  const peak = (key: string) => (metrics.every((m) => m.totals[key] === null) ? null : Math.max(...metrics.map((m) => m.totals[key] ?? 0)));
+  const whole = (v: number | null) => (v === null ? '-' : String(Math.round(v)));
+  const commits = sum('commits');
+  const commitMs = sum('commitMs');
+  const of = metrics.length === 1 ? 'server' : `${metrics.length} servers`;
+  return [
+    [`${of}: messages in`, whole(sum('messagesIn'))],
+    [`${of}: deliveries`, whole(sum('deliveries'))],
+    [`${of}: SendQ drops`, whole(sum('sendqDrops'))],
+    [`${of}: flood disconnects`, whole(sum('floodDisconnects'))],
+    [`${of}: command errors`, whole(sum('commandErrors'))],
+    [`${of}: history commits, mean ms`, commits ? (commitMs! / commits).toFixed(2) : '-'],
+    [`${of}: event-loop p99 peak ms`, fmt1(peak('eventLoopP99Ms'))],
+    [`${of}: heap used peak MiB`, fmt1(peak('heapUsedMiB'))],
+    [`${of}: bus lag peak`, whole(peak('busLagMax'))],
+  ];
 }
 
 /** The load generator's CPU, per process: "34" alone, or "main 2, workers 9 and 9". */

@@ -2,6 +2,7 @@
 import type { BenchOptions } from './options.js';
 import type { Target } from './conn.js';
 import type { Progress } from './progress.js';
+import type { ServerMetricsReport } from './metrics-scrape.js';
 import type { HistogramBin, SeriesRow, Summary } from './stats.js';
 
 export interface Context {
@@ -35,6 +36,8 @@ export interface BenchResult {
   messages: { sent: number; expected: number; received: number; lost: number } | null;
   generator: { cpuShare: number; saturated: boolean; workers: { cpuShare: number }[] };
   server: { pid: number; cpuPercentAvg: number | null; cpuPercentMax: number | null; rssKbPeak: number | null; rssKbEnd: number | null; samples: { t: number; cpuPercent: number; rssKb: number | null }[]; error: string | null } | null;
+  /** What each server's /metrics said during the run (--metrics), else null. */
+  metrics: ServerMetricsReport[] | null;
   warnings: string[];
 }
 
@@ -45,3 +48,6 @@ export function countReasons(reasons: Iterable<string>): Record<string, number> 
 }
 
 export const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/** What a scenario itself returns; runBench adds the target and what was sampled beside it. */
+export type ScenarioResult = Omit<BenchResult, 'server' | 'target' | 'startedAt' | 'metrics'>;

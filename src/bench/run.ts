@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { toHtml } from './html.js';
 import { BENCH_USAGE, BenchUsageError, parseBenchArgs, type BenchOptions } from './options.js';
+import { MetricsScraper } from './metrics-scrape.js';
 import { checkPid, SATURATED, ServerSampler } from './proc.js';
 import { Progress } from './progress.js';
 import { formatTable, toJson } from './report.js';
-import type { BenchResult, Context } from './result.js';
+import type { BenchResult, Context, ScenarioResult } from './result.js';
 import { connectScenario } from './scenario-connect.js';
 import { fanoutScenario } from './scenario-fanout.js';
 import { historyScenario } from './scenario-history.js';
@@ -27,10 +28,23 @@ export async function runBench(options: BenchOptions, progress = new Progress(!o
     if (why) throw new BenchUsageError(`--pid: ${why}`);
   }
   const sampler = options.pid !== null ? new ServerSampler(options.pid) : null;
-  const ctx: Context = { options, target, progress, runId: randomBytes(3).toString('hex'), measuring: (fromNs, seconds) => sampler?.measure(fromNs, seconds) };
+  if (options.metrics.length > 0) {
+    try {
+      await MetricsScraper.check(options.metrics);
+    } catch (err) {
+      throw new BenchUsageError(`--metrics: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const scraper = options.metrics.length > 0 ? new MetricsScraper(options.metrics) : null;
+  const measuring = (fromNs: bigint, seconds: number) => {
+    sampler?.measure(fromNs, seconds);
+    scraper?.measure(fromNs, seconds);
+  };
+  const ctx: Context = { options, target, progress, runId: randomBytes(3).toString('hex'), measuring };
   const startedAt = new Date().toISOString();
   sampler?.start();
-  let partial: Omit<BenchResult, 'server' | 'target' | 'startedAt'>;
+  scraper?.start();
+  let partial: ScenarioResult;
   try {
     switch (options.scenario) {
       case 'connect':
@@ -49,16 +63,19 @@ export async function runBench(options: BenchOptions, progress = new Progress(!o
   } finally {
     progress.done();
   }
+  const metrics = scraper ? await scraper.stop() : null;
   const serverStats = sampler?.stop();
   const result: BenchResult = {
     ...partial,
     target: options.ws ?? `${options.tls ? 'tls://' : ''}${options.host}:${options.ports.join(',')}`,
     startedAt,
     server: sampler && serverStats ? { pid: options.pid!, ...serverStats, samples: sampler.samples } : null,
+    metrics,
   };
   const saturation = saturationWarning(result.generator);
   if (saturation) result.warnings.push(saturation);
   if (result.server?.error) result.warnings.push(`--pid: ${result.server.error}`);
+  for (const m of metrics ?? []) if (m.error) result.warnings.push(`--metrics: a reading failed (${m.error}); the figures from ${m.node} have gaps`);
   mkdirSync(options.out, { recursive: true });
   const jsonPath = join(options.out, `bench-${options.scenario}.json`);
   const htmlPath = join(options.out, `bench-${options.scenario}.html`);

@@ -3,7 +3,7 @@
 // share (concurrency split between them) from one instant of the shared monotonic clock; the
 // coordinator merges their tallies.
 import { BenchConn, openMany, type Target } from './conn.js';
-import type { BenchResult, Context } from './result.js';
+import type { Context, ScenarioResult } from './result.js';
 import { countReasons, sleep } from './result.js';
 import { SATURATED, SelfCpu } from './proc.js';
 import { histogram, LatencyLog, summarize, TimeSeries, type LatencySamples } from './stats.js';
@@ -40,7 +40,7 @@ export interface ConnectTally {
   cpuShare: number;
 }
 
-export async function connectScenario(ctx: Context): Promise<Omit<BenchResult, 'server' | 'target' | 'startedAt'>> {
+export async function connectScenario(ctx: Context): Promise<ScenarioResult> {
   const o = ctx.options;
   const workers = Math.min(o.workers, o.clients);
   const processes = Math.max(1, workers);
@@ -115,7 +115,7 @@ export async function connectPart(plan: ConnectPlan, startNs: bigint, onDone?: (
   return { requested: plan.clients.length, connected: conns.length, skipped, failures: Object.fromEntries(opened.errors), seconds, latency: latency.samples(), counters: series.counters(), dropReasons, cpuShare };
 }
 
-function connectResult(ctx: Context, tallies: ConnectTally[], generator: { cpuShare: number; workers: { cpuShare: number }[] }): Omit<BenchResult, 'server' | 'target' | 'startedAt'> {
+function connectResult(ctx: Context, tallies: ConnectTally[], generator: { cpuShare: number; workers: { cpuShare: number }[] }): ScenarioResult {
   const o = ctx.options;
   const sum = (f: (t: ConnectTally) => number) => tallies.reduce((n, t) => n + f(t), 0);
   const connected = sum((t) => t.connected);

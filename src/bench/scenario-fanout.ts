@@ -16,7 +16,7 @@
 import { BenchConn, openMany } from './conn.js';
 import { markText, readMark } from './mark.js';
 import { SATURATED, SelfCpu } from './proc.js';
-import type { BenchResult, Context } from './result.js';
+import type { Context, ScenarioResult } from './result.js';
 import { countReasons, sleep } from './result.js';
 import { CumulativeCounter } from './cumulative.js';
 import { histogram, LatencyLog, MAX_LATENCY_SAMPLES, summarize, TimeSeries } from './stats.js';
@@ -36,8 +36,6 @@ const PACED_LINES_PER_SECOND = 10;
 const PACED_P50_MS = 500;
 /** During the load, the workers' counts are asked for this often (for the backlog guard). */
 const POLL_MS = 50;
-
-type ScenarioResult = Omit<BenchResult, 'server' | 'target' | 'startedAt'>;
 
 export async function fanoutScenario(ctx: Context): Promise<ScenarioResult> {
   const run = new FanoutRun(ctx);

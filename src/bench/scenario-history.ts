@@ -2,7 +2,7 @@
 // loops CHATHISTORY LATEST <room> * <limit>, one query in flight, until --duration is over.
 import { BenchConn, openMany } from './conn.js';
 import { SATURATED, SelfCpu } from './proc.js';
-import type { BenchResult, Context } from './result.js';
+import type { Context, ScenarioResult } from './result.js';
 import { countReasons, sleep } from './result.js';
 import { histogram, summarize, TimeSeries } from './stats.js';
 import { fmt } from './scenario-fanout.js';
@@ -30,7 +30,7 @@ async function query(conn: BenchConn, room: string, limit: number, timeoutMs: nu
   return conn.privmsgs - before;
 }
 
-export async function historyScenario(ctx: Context): Promise<Omit<BenchResult, 'server' | 'target' | 'startedAt'>> {
+export async function historyScenario(ctx: Context): Promise<ScenarioResult> {
   const o = ctx.options;
   const warnings: string[] = [];
   const opened = await openMany(o.clients, o.concurrency, async (i) => {

@@ -11,7 +11,7 @@ import { BenchConn, openMany, type Target } from './conn.js';
 import { markText, readMark } from './mark.js';
 import { SATURATED, SelfCpu } from './proc.js';
 import { Progress } from './progress.js';
-import type { BenchResult, Context } from './result.js';
+import type { Context, ScenarioResult } from './result.js';
 import { countReasons, sleep } from './result.js';
 import { histogram, LatencyLog, MAX_LATENCY_SAMPLES, summarize, TimeSeries, type LatencySamples } from './stats.js';
 import { latencyRows } from './scenario-fanout.js';
@@ -58,7 +58,7 @@ export interface RoomsTally {
   cpuShare: number;
 }
 
-export async function roomsScenario(ctx: Context): Promise<Omit<BenchResult, 'server' | 'target' | 'startedAt'>> {
+export async function roomsScenario(ctx: Context): Promise<ScenarioResult> {
   const o = ctx.options;
   const rooms = Math.ceil(o.clients / o.roomSize);
   // More processes than rooms would leave some with nothing to do.
@@ -306,7 +306,7 @@ export class RoomRunner {
 }
 
 /** One result from the runners' tallies (one in-process, or one per worker). */
-function roomsResult(ctx: Context, tallies: RoomsTally[], generator: { cpuShare: number; workers: { cpuShare: number }[] }): Omit<BenchResult, 'server' | 'target' | 'startedAt'> {
+function roomsResult(ctx: Context, tallies: RoomsTally[], generator: { cpuShare: number; workers: { cpuShare: number }[] }): ScenarioResult {
   const o = ctx.options;
   const U = o.clients;
   const sum = (f: (t: RoomsTally) => number) => tallies.reduce((n, t) => n + f(t), 0);
