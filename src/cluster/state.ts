@@ -67,6 +67,15 @@ export interface ListedRoom {
   count: number;
   modes: string;
   topic: string | null;
+  /** When the room was made (seconds; its `created` field), null if not known. */
+  created: number | null;
+}
+
+/** A `created` field as seconds, null when absent or not a number (state from another version). */
+export function createdTime(field: string | undefined | null): number | null {
+  if (field === undefined || field === null || field === '') return null;
+  const seconds = Number(field);
+  return Number.isFinite(seconds) ? seconds : null;
 }
 
 export type NickResult = { ok: true; stamps: Stamp[] } | { ok: false; reason: 'in-use'; holder: string } | { ok: false; reason: 'no-such-user' | 'not-owner' };

@@ -14,7 +14,7 @@ export function buildIsupport(config: Config): string[] {
     `CHANNELLEN=${l.channel_length}`,
     `CHANTYPES=${CHANTYPES}`,
     `CHATHISTORY=${config.history.max_query}`,
-    'ELIST=U',
+    'ELIST=CMNTU',
     `KICKLEN=${l.kick_length}`,
     'KNOCK',
     `MAXLIST=b:${l.list_max_bans}`,

@@ -10,10 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { hashPassword } from '../../src/auth/password.js';
+import { segment } from '../../src/cluster/keys.js';
+import { foldCase } from '../../src/protocol/index.js';
 import type { IrcMessage } from '../../src/protocol/index.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { redisSkipReason } from '../cluster/redis-helpers.js';
+import { redisSkipReason, TEST_REDIS_URL } from '../cluster/redis-helpers.js';
 import { twoNodes } from './two-nodes.js';
 
 const skip = await redisSkipReason();
@@ -93,6 +96,45 @@ describe('network-wide queries on two nodes', { skip }, () => {
     assert.deepEqual(rooms.get('#list-hidden'), ['2', '']);
     got = await until(onB, 'LIST #list-mine', '323');
     assert.deepEqual([...listed(got).keys()], ['#list-mine']);
+  });
+
+  it('LIST filters by mask, not-mask, creation and topic time (ELIST=CMNTU) for rooms of both nodes', async () => {
+    const onA = await register(nodes.a, 'elista');
+    const onB = await register(nodes.b, 'elistb');
+    for (const room of ['#elist-old', '#elist-new', '#elist-other']) await joined(onB, room);
+    await joined(onA, '#elist-mine');
+    for (const room of ['#elist-old', '#elist-new']) {
+      onB.send(`TOPIC ${room} :about ${room}`);
+      await onB.expect(is('TOPIC', room));
+    }
+    // #elist-old was made two hours ago and its topic set an hour ago: written into the shared
+    // state as a room of that age would have them.
+    const redis = new Redis(TEST_REDIS_URL);
+    const key = `${nodes.a.server.config.cluster.prefix}r:state:${segment(foldCase('#elist-old'), 'room')}`;
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const topic = JSON.parse((await redis.hget(key, 'topic'))!);
+    await redis.hset(key, 'created', String(nowSeconds - 7200), 'topic', JSON.stringify({ ...topic, setAt: nowSeconds - 3600 }));
+    await redis.quit();
+    const names = async (client: RawClient, line: string) => of(await until(client, line, '323'), '322').map((m) => m.params[1]).filter((n) => n!.startsWith('#elist')).sort();
+
+    assert.deepEqual(await names(onA, 'LIST #ELIST-*'), ['#elist-mine', '#elist-new', '#elist-old', '#elist-other']);
+    assert.deepEqual(await names(onA, 'LIST *-o*,*mine'), ['#elist-mine', '#elist-old', '#elist-other']);
+    assert.deepEqual(await names(onA, 'LIST #elist-*,!*o*'), ['#elist-mine', '#elist-new']);
+    // Created more than 60 minutes ago / less than 60 minutes ago (as InspIRCd and Solanum read C).
+    assert.deepEqual(await names(onA, 'LIST C>60'), ['#elist-old']);
+    assert.deepEqual(await names(onA, 'LIST #elist-*,C<60'), ['#elist-mine', '#elist-new', '#elist-other']);
+    // Topic set more than 30 minutes ago; less than 30: a room without a topic matches neither.
+    assert.deepEqual(await names(onA, 'LIST T>30'), ['#elist-old']);
+    assert.deepEqual(await names(onA, 'LIST t<30'), ['#elist-new']);
+    // Conditions combine, in one parameter or several; names asked for are filtered too.
+    assert.deepEqual(await names(onA, 'LIST #elist-old,#elist-new T<30'), ['#elist-new']);
+    assert.deepEqual(await names(onA, 'LIST #elist-*,<2 !*mine'), ['#elist-new', '#elist-old', '#elist-other']);
+    // Every mask costs a match per room read: more than ten in one LIST is refused.
+    const refused = await until(onA, `LIST ${Array.from({ length: 11 }, (_, i) => `*${i}*`).join(',')}`, 'FAIL');
+    assert.deepEqual(of(refused, 'FAIL')[0]!.params.slice(0, 2), ['LIST', 'INVALID_PARAMS']);
+    assert.equal(of(refused, '321').length, 0);
+    // A glob built to backtrack costs no more than its length times the name's.
+    assert.deepEqual(await names(onA, `LIST ${'*e'.repeat(40)}*x,C>999999999`), []);
   });
 
   it('LIST reads the shared state past one page (more rooms than a page holds)', async () => {

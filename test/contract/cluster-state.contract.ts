@@ -246,7 +246,9 @@ export function clusterStateContract(name: string, make: () => Promise<ClusterBa
     it('lists rooms in bounded pages', async () => {
       const uid = await member(a);
       const names = [unique('#ListA'), unique('#listb'), unique('#LISTC')];
-      for (const room of names) assert.equal((await a.state.join(room, uid, { flags: 0, create: { fields: {}, flags: OP } })).ok, true);
+      // LIST's creation-time filter (ELIST=C) reads `created`; one room has none, one a broken one.
+      const created: Record<string, string>[] = [{ created: '1700000000' }, {}, { created: 'yesterday' }];
+      for (const [i, room] of names.entries()) assert.equal((await a.state.join(room, uid, { flags: 0, create: { fields: created[i]!, flags: OP } })).ok, true);
       const seen: { name: string; count: number }[] = [];
       let cursor: string | null = null;
       for (let pages = 0; pages < 200; pages++) {
@@ -256,7 +258,8 @@ export function clusterStateContract(name: string, make: () => Promise<ClusterBa
         cursor = page.next;
         if (cursor === null) break;
       }
-      for (const room of names) assert.deepEqual(seen.find((r) => r.name === room), { name: room, count: 1, modes: '', topic: null });
+      const createdAt = [1700000000, null, null];
+      for (const [i, room] of names.entries()) assert.deepEqual(seen.find((r) => r.name === room), { name: room, count: 1, modes: '', topic: null, created: createdAt[i] });
       assert.equal(new Set(seen.map((r) => r.name)).size, seen.length);
     });
 
@@ -303,9 +306,9 @@ export function clusterStateContract(name: string, make: () => Promise<ClusterBa
         }
         return undefined;
       };
-      assert.deepEqual(await found(), { name: room, count: 2, modes: 'nst', topic });
+      assert.deepEqual(await found(), { name: room, count: 2, modes: 'nst', topic, created: null });
       assert.equal((await b.state.changeRoom(room, { set: { modes: 'nt' }, del: ['topic'] })).ok, true);
-      assert.deepEqual(await found(), { name: room, count: 2, modes: 'nt', topic: null });
+      assert.deepEqual(await found(), { name: room, count: 2, modes: 'nt', topic: null, created: null });
       assert.deepEqual((await a.state.listRooms(null, 0)).rooms, []);
     });
 

@@ -50,6 +50,7 @@ describe('registration', () => {
       'NETWORK=Parley',
       'UTF8ONLY',
       'PASSWORDMINLEN=8',
+      'ELIST=CMNTU',
     ]) {
       assert.ok(tokens.includes(token), `ISUPPORT has ${token}; got ${tokens.join(' ')}`);
     }

@@ -10,7 +10,7 @@ import type {
   Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, ListedRoom, Membership,
   NetworkCounts, NickResult, RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
 } from '../state.js';
-import { changeFlags } from '../state.js';
+import { changeFlags, createdTime } from '../state.js';
 import type { MemoryNetwork, MemoryRoom } from './network.js';
 
 /** What state and bus need of their node: its id, its counters, its fence. */
@@ -251,7 +251,7 @@ export class MemoryState implements SharedState {
     const page = order.slice(start, start + Math.max(0, Math.floor(limit)));
     const rooms = page.map((seg) => {
       const room = this.net.rooms.get(decodeURIComponent(seg))!;
-      return { name: room.name, count: room.members.size, modes: room.fields.get('modes') ?? '', topic: room.fields.get('topic') ?? null };
+      return { name: room.name, count: room.members.size, modes: room.fields.get('modes') ?? '', topic: room.fields.get('topic') ?? null, created: createdTime(room.fields.get('created')) };
     });
     return { rooms, next: start + page.length < order.length && page.length > 0 ? page[page.length - 1]! : null };
   }

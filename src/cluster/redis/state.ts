@@ -23,6 +23,7 @@ import type {
   NetworkCounts, NickResult, RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
 } from '../state.js';
 import type { RedisConnection } from './connection.js';
+import { createdTime } from '../state.js';
 import type { RedisNodeLease } from './nodes.js';
 import type { ScriptName, Scripts } from './scripts.js';
 import { pairs, roomStamps, toStamp } from './stamps.js';
@@ -213,9 +214,9 @@ export class RedisState implements SharedState {
     const flat = (await this.scripts.run('room-list', [this.P, after === null ? '-' : `(${after}`, count])) as unknown[];
     const rooms: ListedRoom[] = [];
     let last: string | null = null;
-    for (let i = 1; i + 5 < flat.length; i += 6) {
+    for (let i = 1; i + 6 < flat.length; i += 7) {
       last = String(flat[i]);
-      rooms.push({ name: String(flat[i + 1]), count: Number(flat[i + 2]), modes: String(flat[i + 3]), topic: Number(flat[i + 5]) === 1 ? String(flat[i + 4]) : null });
+      rooms.push({ name: String(flat[i + 1]), count: Number(flat[i + 2]), modes: String(flat[i + 3]), topic: Number(flat[i + 5]) === 1 ? String(flat[i + 4]) : null, created: createdTime(String(flat[i + 6])) });
     }
     return { rooms, next: Number(flat[0]) === 1 ? last : null };
   }

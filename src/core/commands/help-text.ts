@@ -90,9 +90,12 @@ export const HELP_TEXT: Readonly<Record<string, readonly string[]>> = {
   ],
   NAMES: ['NAMES [<#room>]', 'Lists the members of a room, with @ for operators and + for voiced users.'],
   LIST: [
-    'LIST [<#room>{,<#room>}] [>n | <n]',
-    'Lists rooms with their member counts and topics; >n and <n keep rooms with',
-    'more or fewer than n members. Secret rooms (+s) show to their members only.',
+    'LIST [<#room or condition>{,<#room or condition>}]',
+    'Lists rooms with their member counts and topics. Conditions: >n and <n keep',
+    'rooms with more or fewer than n members; C<m and C>m rooms made less or more',
+    'than m minutes ago; T<m and T>m rooms whose topic was set less or more than m',
+    'minutes ago; a mask with * or ? rooms whose names match it, !mask those that',
+    'do not (at most 10 masks). Secret rooms (+s) show to their members only.',
   ],
   KICK: [
     'KICK <#room>{,<#room>} <nick>{,<nick>} [:<reason>]',

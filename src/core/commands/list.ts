@@ -1,7 +1,8 @@
 import { foldCase, isValidRoomName, uniqueNames } from '../../protocol/index.js';
+import { hasWildcard, matchGlob } from '../../protocol/glob.js';
 import * as N from '../../protocol/numerics.js';
 import { MAX_NAME_LENGTH } from '../../cluster/keys.js';
-import type { ListedRoom } from '../../cluster/state.js';
+import { createdTime, type ListedRoom } from '../../cluster/state.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
@@ -20,12 +21,73 @@ const MIN_SCAN = 10_000;
 interface ListFilter {
   /** Folded names asked for, or null for every room. */
   names: string[] | null;
+  /** Folded masks a room's name must match one of (ELIST=M); empty: any. */
+  masks: string[];
+  /** Folded masks a room's name must match none of (ELIST=N, `!mask`). */
+  notMasks: string[];
   /** Member counts shown: strictly above min and below max (ELIST=U). */
   min: number;
   max: number;
+  /** Creation and topic times shown, seconds, strictly inside (ELIST=C, T); null: no bound. */
+  created: TimeBounds;
+  topicSet: TimeBounds;
 }
 
-// LIST [<room>{,<room>}] [<elist condition>]   (ELIST=U: >n and <n on member counts)
+interface TimeBounds {
+  after: number | null;
+  before: number | null;
+}
+
+/** Masks kept from one LIST: each is matched against every room read, so they are bounded. */
+const MAX_MASKS = 10;
+
+/**
+ * LIST's parameters, each a comma-separated list: `>n` `<n` (members), `C<m` `C>m` (created
+ * less or more than m minutes ago, as InspIRCd and Solanum read it), `T<m` `T>m` (topic set
+ * ...), `!mask` (not matching), a mask with `*` or `?`, or a room name.
+ */
+function parseFilter(params: string[], nowSeconds: number): ListFilter | string {
+  const filter: ListFilter = { names: null, masks: [], notMasks: [], min: -1, max: Infinity, created: { after: null, before: null }, topicSet: { after: null, before: null } };
+  const names: string[] = [];
+  for (const item of params.flatMap((p) => p.split(',')).filter((item) => item !== '')) {
+    const time = /^([CcTt])([<>])(\d{1,9})$/.exec(item);
+    if (/^[<>]\d{1,9}$/.test(item)) {
+      if (item[0] === '>') filter.min = Number(item.slice(1));
+      else filter.max = Number(item.slice(1));
+    } else if (time) {
+      const bounds = time[1]!.toUpperCase() === 'C' ? filter.created : filter.topicSet;
+      const at = nowSeconds - Number(time[3]) * 60;
+      // Less than m minutes ago: after now - m; more than m minutes ago: before it.
+      if (time[2] === '<') bounds.after = at;
+      else bounds.before = at;
+    } else if (item.startsWith('!')) {
+      filter.notMasks.push(foldCase(item.slice(1)));
+    } else if (hasWildcard(item)) {
+      filter.masks.push(foldCase(item));
+    } else names.push(item);
+    if (filter.masks.length + filter.notMasks.length > MAX_MASKS) return `At most ${MAX_MASKS} masks in one LIST`;
+  }
+  if (names.length > 0) filter.names = uniqueNames(names).map(foldCase);
+  return filter;
+}
+
+function within(bounds: TimeBounds, at: number | null): boolean {
+  if (bounds.after === null && bounds.before === null) return true;
+  // A room with no such time (no topic) matches no bound on it.
+  if (at === null) return false;
+  return (bounds.after === null || at > bounds.after) && (bounds.before === null || at < bounds.before);
+}
+
+/** The filter's conditions other than the names asked for. */
+function matches(filter: ListFilter, room: ListedRoom): boolean {
+  if (room.count <= filter.min || room.count >= filter.max) return false;
+  if (!within(filter.created, room.created) || !within(filter.topicSet, topicOf(room.topic)?.setAt ?? null)) return false;
+  const folded = foldCase(room.name);
+  if (filter.masks.length > 0 && !filter.masks.some((mask) => matchGlob(mask, folded))) return false;
+  return !filter.notMasks.some((mask) => matchGlob(mask, folded));
+}
+
+// LIST [<condition or room>{,...}] ...   (ELIST=CMNTU, parseFilter)
 // Every room of the network, in folded-name order, read from the shared state in bounded pages;
 // a secret (+s) room only for its members. The reply stops at limits.list_max_results lines
 // with ERR_TOOMANYMATCHES, and each page waits until the client has read its output down to
@@ -33,23 +95,22 @@ interface ListFilter {
 // however many rooms there are. The session's later commands wait for it (input-gate.ts), so
 // one client runs one LIST at a time.
 export function LIST({ server, session, params }: CommandContext): Promise<void> {
-  const filter: ListFilter = { names: null, min: -1, max: Infinity };
-  for (const param of params) {
-    if (/^>\d+$/.test(param)) filter.min = Number(param.slice(1));
-    else if (/^<\d+$/.test(param)) filter.max = Number(param.slice(1));
-    else filter.names = uniqueNames(param.split(',')).map(foldCase);
+  const filter = parseFilter(params, Math.floor(Date.now() / 1000));
+  if (typeof filter === 'string') {
+    session.standardReply('FAIL', ['LIST', 'INVALID_PARAMS', filter]);
+    return Promise.resolve();
   }
   session.numeric(N.RPL_LISTSTART, 'Channel', 'Users  Name');
   let left = server.config.limits.list_max_results;
   /** Sends one room if the filter and visibility allow it; false once the reply is full. */
   const offer = (room: ListedRoom): boolean => {
-    if (room.count <= filter.min || room.count >= filter.max) return true;
+    if (!matches(filter, room)) return true;
     if (room.modes.includes('s') && !server.findRoom(room.name)?.members.has(session)) return true;
     if (left-- === 0) {
       session.numeric(N.ERR_TOOMANYMATCHES, 'LIST', 'Output too large, truncated');
       return false;
     }
-    session.numeric(N.RPL_LIST, room.name, String(room.count), topicText(room.topic));
+    session.numeric(N.RPL_LIST, room.name, String(room.count), topicOf(room.topic)?.text ?? '');
     return true;
   };
   const listing = filter.names ? listNamed(server, filter.names, offer) : listAll(server, session, offer);
@@ -81,22 +142,23 @@ async function listNamed(server: Server, names: string[], offer: (room: ListedRo
     const copy = server.findRoom(key);
     let room: ListedRoom | null = null;
     if (copy) {
-      room = { name: copy.name, count: copy.size, modes: [...copy.flags].join(''), topic: copy.topic ? JSON.stringify(copy.topic) : null };
+      room = { name: copy.name, count: copy.size, modes: [...copy.flags].join(''), topic: copy.topic ? JSON.stringify(copy.topic) : null, created: copy.createdAt };
     } else if (isValidRoomName(key, MAX_NAME_LENGTH)) {
       const snapshot = await server.cluster.state.room(key, { details: false });
-      if (snapshot) room = { name: snapshot.name, count: snapshot.members.size, modes: snapshot.fields.modes ?? '', topic: snapshot.fields.topic ?? null };
+      if (snapshot) room = { name: snapshot.name, count: snapshot.members.size, modes: snapshot.fields.modes ?? '', topic: snapshot.fields.topic ?? null, created: createdTime(snapshot.fields.created) };
     }
     if (room && !offer(room)) return;
   }
 }
 
-/** The text of a topic field (JSON `{ text, setBy, setAt }`, room-fields.ts), '' for none or a broken one. */
-function topicText(field: string | null): string {
-  if (field === null) return '';
+/** A topic field (JSON `{ text, setBy, setAt }`, room-fields.ts); null for none or a broken one. */
+function topicOf(field: string | null): { text: string; setAt: number | null } | null {
+  if (field === null) return null;
   try {
-    const topic = JSON.parse(field) as { text?: unknown };
-    return typeof topic.text === 'string' ? topic.text : '';
+    const topic = JSON.parse(field) as { text?: unknown; setAt?: unknown };
+    if (typeof topic.text !== 'string') return null;
+    return { text: topic.text, setAt: typeof topic.setAt === 'number' ? topic.setAt : null };
   } catch {
-    return '';
+    return null;
   }
 }
