@@ -7,6 +7,7 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ['cap-notify', ''],
   ['draft/account-registration', 'before-connect,custom-account-name'],
   ['draft/chathistory', ''],
+  ['draft/no-implicit-names', ''],
   ['draft/read-marker', ''],
   ['echo-message', ''],
   ['extended-join', ''],
@@ -21,6 +22,9 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ['standard-replies', ''],
   ['userhost-in-names', ''],
 ]);
+
+/** ircv3.net/specs/extensions/no-implicit-names: JOIN does not send NAMES. */
+export const NO_IMPLICIT_NAMES_CAP = 'draft/no-implicit-names';
 
 /** cap-notify cannot be disabled once CAP LS 302 was sent (IRCv3 capability negotiation). */
 export const STICKY_CAPS = new Set(['cap-notify']);

@@ -29,7 +29,7 @@ export function buildIsupport(config: Config): string[] {
     `PASSWORDMINLEN=${config.accounts.password_min_length}`,
     'PREFIX=(ov)@+',
     'STATUSMSG=@+',
-    `TARGMAX=JOIN:,KICK:${targets},NAMES:1,NOTICE:${targets},PART:,PRIVMSG:${targets},TAGMSG:${targets},WHOIS:1,WHOWAS:1`,
+    `TARGMAX=JOIN:,KICK:${targets},NAMES:${targets},NOTICE:${targets},PART:,PRIVMSG:${targets},TAGMSG:${targets},WHOIS:1,WHOWAS:1`,
     `TOPICLEN=${l.topic_length}`,
     'USERLEN=18',
     'UTF8ONLY',

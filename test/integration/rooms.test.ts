@@ -114,6 +114,41 @@ describe('rooms', () => {
     assert.ok(fullNames.includes('namesfull!~namesfull@127.0.0.1'));
   });
 
+  it('NAMES of several rooms: each in turn; a missing or secret room gets its 366 alone; at most TARGMAX', async () => {
+    const owner = await register('multinamesop');
+    const asker = await register('multinamesask');
+    await join(owner, '#mn-one');
+    await join(owner, '#mn-two');
+    await join(owner, '#mn-secret');
+    owner.send('MODE #mn-secret +s');
+    await owner.expect(is('MODE'));
+    asker.send('NAMES #mn-one,#MN-TWO,#mn-nowhere,#mn-secret,#mn-one');
+    const got = await asker.sync();
+    const ends = got.filter(is('366')).map((m) => m.params[1]);
+    assert.deepEqual(ends, ['#mn-one', '#mn-two', '#mn-nowhere', '#mn-secret'], 'one end each (a room by its own name), duplicates once');
+    assert.deepEqual(
+      got.filter(is('353')).map((m) => [m.params[2], m.params[3]]),
+      [
+        ['#mn-one', '@multinamesop'],
+        ['#mn-two', '@multinamesop'],
+      ],
+    );
+    asker.send('NAMES #a,#b,#c,#d,#e');
+    assert.deepEqual((await asker.sync()).map((m) => m.command), ['407']);
+  });
+
+  it('draft/no-implicit-names: JOIN sends no NAMES; NAMES asked for still answers', async () => {
+    const quiet = await register('noimplicit', ['draft/no-implicit-names']);
+    const usual = await register('implicit');
+    const quietJoin = await join(quiet, '#noimplicit');
+    assert.ok(quietJoin.some(is('JOIN')));
+    assert.equal(quietJoin.filter((m) => m.command === '353' || m.command === '366').length, 0, quietJoin.map((m) => m.command).join(' '));
+    const usualJoin = await join(usual, '#noimplicit');
+    assert.deepEqual(namesIn(usualJoin).sort(), ['@noimplicit', 'implicit']);
+    quiet.send('NAMES #noimplicit');
+    assert.deepEqual(namesIn(await quiet.sync()).sort(), ['@noimplicit', 'implicit']);
+  });
+
   it('LIST with a >n member filter', async () => {
     const [a, b] = await Promise.all([register('lista'), register('listb')]);
     await join(a, '#listbig');

@@ -88,7 +88,7 @@ export const HELP_TEXT: Readonly<Record<string, readonly string[]>> = {
     'Shows the topic, or sets it (an empty topic clears it). With mode +t only',
     'room operators may set it.',
   ],
-  NAMES: ['NAMES [<#room>]', 'Lists the members of a room, with @ for operators and + for voiced users.'],
+  NAMES: ['NAMES [<#room>{,<#room>}]', 'Lists the members of rooms, with @ for operators and + for voiced users.'],
   LIST: [
     'LIST [<#room or condition>{,<#room or condition>}]',
     'Lists rooms with their member counts and topics. Conditions: >n and <n keep',

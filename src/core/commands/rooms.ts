@@ -1,4 +1,4 @@
-import { fitLastParam, isValidRoomName } from '../../protocol/index.js';
+import { fitLastParam, isValidRoomName, uniqueNames } from '../../protocol/index.js';
 import { MAX_NAME_LENGTH } from '../../cluster/keys.js';
 import { inviteChange, roomFromSnapshot } from '../room-fields.js';
 import * as N from '../../protocol/numerics.js';
@@ -11,6 +11,7 @@ import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
 import { afterJoin, deferNames } from '../history/join.js';
+import { NO_IMPLICIT_NAMES_CAP } from '../caps.js';
 import { tellForgottenRooms } from '../services/chanserv.js';
 
 /** The room, or ERR_NOSUCHCHANNEL. */
@@ -73,14 +74,14 @@ export function JOIN({ server, session, params }: CommandContext): Promise<void>
       if (result.created) created.push(result.room);
     })
     // History replay and read markers need the store, and so does telling about forgotten rooms.
-    .then(() => afterJoin(server, session, joined, sendNames))
+    .then(() => afterJoin(server, session, joined, impliedNames))
     .then(() => (created.length > 0 ? tellForgottenRooms(server, session, created) : undefined));
 }
 
 /** The joiner's topic and NAMES, once its JOIN is in the room (room-events.ts). */
 export function welcomeToRoom(server: Server, session: Session, room: Room): void {
   if (room.topic) sendTopic(session, room);
-  if (!deferNames(server, session, room)) sendNames(server, session, room);
+  if (!deferNames(server, session, room)) impliedNames(server, session, room);
 }
 
 // PART <room>{,<room>} [<reason>]
@@ -163,23 +164,30 @@ function sendTopic(session: Session, room: Room): void {
   session.numeric(N.RPL_TOPICWHOTIME, room.name, topic.setBy, String(topic.setAt));
 }
 
-// NAMES [<room>]
+// NAMES [<room>{,<room>}]
+// Each room in turn, at most limits.targets_per_message (TARGMAX NAMES). A room that does not
+// exist, or is secret to an outsider, gets just its RPL_ENDOFNAMES, as the spec says.
 export function NAMES({ server, session, params }: CommandContext): void | Promise<void> {
-  const name = params[0]?.split(',')[0];
-  if (!name) {
+  const names = params[0] === undefined ? [] : uniqueNames(params[0].split(',').filter((n) => n !== ''));
+  if (names.length === 0) {
     session.numeric(N.RPL_ENDOFNAMES, '*', 'End of /NAMES list');
     return;
   }
-  const names = (room: Room) => {
-    if (!room.flags.has('s') || room.members.has(session)) sendNames(server, session, room);
-    else session.numeric(N.RPL_ENDOFNAMES, name, 'End of /NAMES list');
-  };
-  try {
-    const pending = onRoom(server, name, names);
-    if (pending) return pending.catch(() => session.numeric(N.RPL_ENDOFNAMES, name, 'End of /NAMES list'));
-  } catch {
-    session.numeric(N.RPL_ENDOFNAMES, name, 'End of /NAMES list');
-  }
+  if (names.length > server.config.limits.targets_per_message) throw numericError(N.ERR_TOOMANYTARGETS, params[0]!, 'Too many targets');
+  return server.forEachTargetInTurn(session, 'NAMES', names, async (name) => {
+    const end = () => session.numeric(N.RPL_ENDOFNAMES, name, 'End of /NAMES list');
+    const reply = (room: Room) => (!room.flags.has('s') || room.members.has(session) ? sendNames(server, session, room) : end());
+    try {
+      await onRoom(server, name, reply);
+    } catch {
+      end();
+    }
+  });
+}
+
+/** NAMES as part of a JOIN, unless the client asked not to get it (draft/no-implicit-names). */
+export function impliedNames(server: Server, session: Session, room: Room): void {
+  if (!session.has(NO_IMPLICIT_NAMES_CAP)) sendNames(server, session, room);
 }
 
 /** RPL_NAMREPLY lines (each under 512 bytes), then RPL_ENDOFNAMES. */
