@@ -8,6 +8,7 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ['draft/account-registration', 'before-connect,custom-account-name'],
   ['draft/chathistory', ''],
   ['draft/no-implicit-names', ''],
+  ['draft/pre-away', ''],
   ['draft/read-marker', ''],
   ['echo-message', ''],
   ['extended-join', ''],
@@ -25,6 +26,9 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
 
 /** ircv3.net/specs/extensions/no-implicit-names: JOIN does not send NAMES. */
 export const NO_IMPLICIT_NAMES_CAP = 'draft/no-implicit-names';
+
+/** ircv3.net/specs/extensions/pre-away: AWAY before registration (a bouncer reconnecting while away). */
+export const PRE_AWAY_CAP = 'draft/pre-away';
 
 /** cap-notify cannot be disabled once CAP LS 302 was sent (IRCv3 capability negotiation). */
 export const STICKY_CAPS = new Set(['cap-notify']);

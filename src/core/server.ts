@@ -285,7 +285,8 @@ export class Server {
       else session.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
       return;
     }
-    if (!session.registered && !spec.beforeRegistration) {
+    const early = spec.beforeRegistration === true || (typeof spec.beforeRegistration === 'string' && session.has(spec.beforeRegistration));
+    if (!session.registered && !early) {
       this.metrics.commandError(message.command);
       session.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
       return;

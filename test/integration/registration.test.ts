@@ -62,6 +62,32 @@ describe('registration', () => {
     client.close();
   });
 
+  it('draft/pre-away: AWAY during registration is kept and shows once registered; without the cap it is 451', async () => {
+    const early = await RawClient.connect({ port: server.port });
+    early.send('CAP LS 302');
+    early.send('CAP REQ :draft/pre-away');
+    early.send('NICK preaway');
+    early.send('USER preaway 0 * :Pre Away');
+    early.send('AWAY :back at nine');
+    const before = await early.sync();
+    assert.ok(before.some((m) => m.command === 'CAP' && m.params[1] === 'ACK'));
+    assert.deepEqual(before.filter((m) => ['305', '306', '451', '001'].includes(m.command)), [], 'no reply and no welcome yet');
+    early.send('CAP END');
+    await early.expect(is('001'));
+    const asker = await RawClient.register(server.port, 'preasker');
+    asker.send('WHOIS preaway');
+    const whois = await asker.sync();
+    assert.deepEqual(whois.filter(is('301')).map((m) => m.params.slice(1)), [['preaway', 'back at nine']]);
+    asker.send('WHO preaway');
+    assert.match((await asker.sync()).find(is('352'))!.params[6]!, /^G/);
+
+    const plain = await RawClient.connect({ port: server.port });
+    plain.send('CAP LS 302');
+    plain.send('AWAY :too soon');
+    assert.ok((await plain.sync()).some(is('451')));
+    for (const client of [early, asker, plain]) client.close();
+  });
+
   it('holds registration during CAP negotiation; REQ is all-or-nothing; END completes it', async () => {
     const client = await RawClient.connect({ port: server.port });
     client.send('CAP LS 302');

@@ -15,8 +15,11 @@ export interface CommandSpec {
   handler: (ctx: CommandContext) => void | Promise<void>;
   /** Fewer params than this is answered with ERR_NEEDMOREPARAMS before the handler runs. */
   minParams: number;
-  /** May run before the client is registered (CAP, NICK, USER, PASS, PING, PONG, QUIT). */
-  beforeRegistration?: boolean;
+  /**
+   * May run before the client is registered (CAP, NICK, USER, PASS, PING, PONG, QUIT), or only
+   * once the client negotiated the capability named (AWAY with draft/pre-away).
+   */
+  beforeRegistration?: boolean | string;
   /** Only for IRC operators (OPER); others get ERR_NOPRIVILEGES before the handler runs. */
   oper?: boolean;
 }

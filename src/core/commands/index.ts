@@ -1,3 +1,4 @@
+import { PRE_AWAY_CAP } from '../caps.js';
 import { REGISTER, VERIFY } from './account-registration.js';
 import { CAP } from './cap.js';
 import { CHATHISTORY } from './chathistory.js';
@@ -58,7 +59,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['NOTICE', { handler: NOTICE, minParams: 0 }],
   ['TAGMSG', { handler: TAGMSG, minParams: 0 }],
   ['MODE', { handler: MODE, minParams: 1 }],
-  ['AWAY', { handler: AWAY, minParams: 0 }],
+  ['AWAY', { handler: AWAY, minParams: 0, beforeRegistration: PRE_AWAY_CAP }],
   ['SETNAME', { handler: SETNAME, minParams: 1 }],
   ['WHO', { handler: WHO, minParams: 0 }],
   ['WHOIS', { handler: WHOIS, minParams: 1 }],

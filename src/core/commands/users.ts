@@ -7,6 +7,9 @@ import { sendMotd } from './welcome.js';
 export function AWAY({ server, session, params }: CommandContext): void {
   const text = params[0] ? params[0].slice(0, server.config.limits.away_length) : null;
   session.away = text;
+  // Before registration (draft/pre-away) there is no record and no one to tell yet: the
+  // record made at registration carries it (network-users.ts), and no 305/306 goes out.
+  if (!session.registered) return;
   server.users.update(session, { away: text });
   if (text === null) session.numeric(N.RPL_UNAWAY, 'You are no longer marked as being away');
   else session.numeric(N.RPL_NOWAWAY, 'You have been marked as being away');
