@@ -108,6 +108,20 @@ export class RawClient {
     }
   }
 
+  /**
+   * CAP LS: every capability offered, gathered across the continuation lines (`CAP * LS * :...`)
+   * a 302 reply splits into once it outgrows one line.
+   */
+  async capLs(version: '302' | '' = '302'): Promise<string[]> {
+    this.send(version ? `CAP LS ${version}` : 'CAP LS');
+    const caps: string[] = [];
+    for (;;) {
+      const line = await this.expect((m) => m.command === 'CAP' && m.params[1] === 'LS');
+      caps.push(...line.params.at(-1)!.split(' ').filter(Boolean));
+      if (line.params.length < 4 || line.params[2] !== '*') return caps;
+    }
+  }
+
   expectCommand(command: string, timeoutMs?: number): Promise<IrcMessage> {
     return this.expect((m) => m.command === command, timeoutMs);
   }

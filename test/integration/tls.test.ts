@@ -179,9 +179,7 @@ describe('TLS policy: versions, ciphers, TLS-only, STS', () => {
 
   it('advertises STS: the persistence policy (duration) to TLS clients', async () => {
     const secure = await RawClient.connect({ port: tlsPort, tls: true });
-    secure.send('CAP LS 302');
-    const ls = await secure.expect((m) => m.command === 'CAP' && m.params[1] === 'LS');
-    const caps = ls.params.at(-1)!.split(' ');
+    const caps = await secure.capLs();
     assert.ok(caps.includes(`sts=duration=${DURATION}`), caps.join(' '));
     // Listed, not requested: CAP REQ sts is refused.
     secure.send('CAP REQ sts');
@@ -205,13 +203,11 @@ describe('STS on a plain-text listener', () => {
   it('tells plain-text clients the TLS port to upgrade to, with CAP LS 302 only', async () => {
     const tlsPort = server.listeners.find((l) => l.kind === 'tls')!.port;
     const plain = await RawClient.connect({ port: server.port });
-    plain.send('CAP LS 302');
-    const caps = (await plain.expect((m) => m.command === 'CAP')).params.at(-1)!.split(' ');
+    const caps = await plain.capLs();
     assert.ok(caps.includes(`sts=port=${tlsPort},duration=86400,preload`), caps.join(' '));
     plain.close();
     const old = await RawClient.connect({ port: server.port });
-    old.send('CAP LS');
-    const oldCaps = (await old.expect((m) => m.command === 'CAP')).params.at(-1)!.split(' ');
+    const oldCaps = await old.capLs('');
     assert.ok(!oldCaps.some((c) => c.startsWith('sts')), 'no value without 302, so no sts');
     old.close();
   });
@@ -219,8 +215,7 @@ describe('STS on a plain-text listener', () => {
   it('is not advertised unless configured', async () => {
     const plain = await startTestServer();
     const client = await RawClient.connect({ port: plain.port });
-    client.send('CAP LS 302');
-    const caps = (await client.expect((m) => m.command === 'CAP')).params.at(-1)!.split(' ');
+    const caps = await client.capLs();
     assert.ok(!caps.some((c) => c.startsWith('sts')));
     client.close();
     await plain.stop();
