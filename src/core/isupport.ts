@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { CASEMAPPING, CHANTYPES } from '../protocol/index.js';
 import { ROOM_FLAG_MODES } from './room.js';
+import { EXTBAN } from './room-masks.js';
 
 /** ISUPPORT (005) tokens. Every token describes what the server really enforces. */
 export function buildIsupport(config: Config): string[] {
@@ -10,14 +11,18 @@ export function buildIsupport(config: Config): string[] {
     `AWAYLEN=${l.away_length}`,
     `CASEMAPPING=${CASEMAPPING}`,
     `CHANLIMIT=${CHANTYPES}:${l.channels_per_user}`,
-    `CHANMODES=b,k,l,${ROOM_FLAG_MODES}`,
+    `CHANMODES=beI,k,l,${ROOM_FLAG_MODES}`,
     `CHANNELLEN=${l.channel_length}`,
     `CHANTYPES=${CHANTYPES}`,
     `CHATHISTORY=${config.history.max_query}`,
     'ELIST=CMNTU',
+    'EXCEPTS',
+    `EXTBAN=${EXTBAN}`,
+    'INVEX',
     `KICKLEN=${l.kick_length}`,
     'KNOCK',
-    `MAXLIST=b:${l.list_max_bans}`,
+    // Each list has its own limit (not one shared by b, e and I).
+    `MAXLIST=b:${l.list_max_bans},e:${l.list_max_bans},I:${l.list_max_bans}`,
     'MODES=4',
     `MONITOR=${l.monitor_targets}`,
     // msgid first: it names one message exactly; two messages can share a millisecond.

@@ -16,6 +16,7 @@
  * node never answers, and its users are reaped within the lease's ttl anyway. A WHOIS waits
  * for `idle` at most IDLE_ANSWER_MS, then answers without 317.
  */
+import { rememberInvitation } from './invite-list.js';
 import type { ClusterEvent, IdleEvent, IdleQueryEvent, InviteEvent, KillEvent, KilledEvent } from '../cluster/events.js';
 import type { UserRecord } from '../cluster/state.js';
 import { FencedError } from '../cluster/nodes.js';
@@ -122,6 +123,7 @@ export class RemoteUsers {
     if (typeof event.uid !== 'string' || typeof event.by !== 'string' || typeof event.room !== 'string') return;
     const target = this.server.users.localByUid(event.uid);
     if (!target) return;
+    rememberInvitation(target, event.room);
     const tags: Record<string, string> = { time: new Date(time).toISOString() };
     if (typeof event.account === 'string') tags.account = event.account;
     target.deliver(new Outgoing({ tags, source: event.by, command: 'INVITE', params: [target.nick, event.room] }));

@@ -1,16 +1,23 @@
 /**
  * How a room's state is written in the shared state's generic fields (cluster/state.ts
  * RoomSnapshot): `modes` (flag letters, sorted), `key`, `limit` (decimal), `topic` (JSON
- * `{ text, setBy, setAt }`), `created` (seconds), one `b:<folded mask>` per ban (JSON
- * `{ mask, setBy, setAt }`) and one `i:<uid>` per invitation (the time it was given, ms).
+ * `{ text, setBy, setAt }`), `created` (seconds), one `<list>:<folded mask>` per entry of a
+ * mask list, `b:` bans, `e:` exceptions, `I:` invite exceptions (JSON `{ mask, setBy, setAt }`),
+ * and one `i:<uid>` per invitation (the time it was given, ms).
  * Rooms are copied to nodes from these and changed through them.
  */
-import { foldCase } from '../protocol/index.js';
 import type { RoomSnapshot } from '../cluster/state.js';
 import { Room } from './room.js';
+import { MASK_LIST_MODES, type MaskListMode } from './room-masks.js';
 
-const BAN = 'b:';
 const INVITE = 'i:';
+
+/** The mask list a field holds an entry of, if it does. */
+function listOf(field: string): MaskListMode | null {
+  if (field[1] !== ':') return null;
+  const mode = field[0] as MaskListMode;
+  return MASK_LIST_MODES.includes(mode) ? mode : null;
+}
 
 /** Every field of `room`, for creating it in the shared state. */
 export function fieldsOf(room: Room): Record<string, string> {
@@ -21,7 +28,9 @@ export function fieldsOf(room: Room): Record<string, string> {
   if (room.password !== null) fields.key = room.password;
   if (room.limit !== null) fields.limit = String(room.limit);
   if (room.topic) fields.topic = JSON.stringify(room.topic);
-  for (const ban of room.bans) fields[BAN + ban.folded] = JSON.stringify({ mask: ban.mask, setBy: ban.setBy, setAt: ban.setAt });
+  for (const mode of MASK_LIST_MODES) {
+    for (const entry of room.list(mode)) fields[`${mode}:${entry.folded}`] = JSON.stringify({ mask: entry.mask, setBy: entry.setBy, setAt: entry.setAt });
+  }
   for (const [uid, at] of room.invites) fields[INVITE + uid] = String(at);
   return fields;
 }
@@ -33,12 +42,14 @@ export function applyFields(room: Room, set: Record<string, string>, del: readon
 }
 
 function applyField(room: Room, field: string, value: string | undefined): void {
-  if (field.startsWith(BAN)) {
-    const folded = field.slice(BAN.length);
-    const index = room.bans.findIndex((ban) => ban.folded === folded);
-    if (index !== -1) room.bans.splice(index, 1);
-    const ban = value === undefined ? null : parse<{ mask: string; setBy: string; setAt: number }>(value);
-    if (ban) room.bans.push({ mask: ban.mask, setBy: ban.setBy, setAt: ban.setAt, folded });
+  const mode = listOf(field);
+  if (mode !== null) {
+    const list = room.list(mode);
+    const folded = field.slice(2);
+    const index = list.findIndex((entry) => entry.folded === folded);
+    if (index !== -1) list.splice(index, 1);
+    const entry = value === undefined ? null : parse<{ mask: string; setBy: string; setAt: number }>(value);
+    if (entry) list.push({ mask: entry.mask, setBy: entry.setBy, setAt: entry.setAt, folded });
     return;
   }
   if (field.startsWith(INVITE)) {
@@ -127,11 +138,6 @@ export function inviteChange(room: Room, uid: string, at: number, cap: number): 
   const others = [...room.invites].filter(([other]) => other !== uid).sort((x, y) => x[1] - y[1]);
   const excess = others.length - (cap - 1);
   return { set: { [INVITE + uid]: String(at) }, del: excess > 0 ? others.slice(0, excess).map(([other]) => INVITE + other) : [] };
-}
-
-/** A ban's field name (the shared state folds nothing in field names). */
-export function banField(mask: string): string {
-  return BAN + foldCase(mask);
 }
 
 function parse<T>(value: string): T | null {

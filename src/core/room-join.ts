@@ -12,6 +12,7 @@ import type { InviteEvent, JoinEvent } from '../cluster/events.js';
 import { FencedError } from '../cluster/nodes.js';
 import type { RoomSnapshot } from '../cluster/state.js';
 import { failError, numericError } from './errors.js';
+import { forgetInvitation } from './invite-list.js';
 import { fieldsOf, inviteField, resetFields, roomFromSnapshot } from './room-fields.js';
 import { MEMBER_OP, Room } from './room.js';
 import type { Server } from './server.js';
@@ -68,6 +69,7 @@ async function decide(server: Server, session: Session, name: string, key: strin
     });
     if (result.ok) {
       const { room, delivered } = await server.roomCopies.joined(name, result.stamp!.seq, snapshot, created);
+      forgetInvitation(session, name);
       if (invited) await useInvitation(server, session, name);
       if (!room || !room.members.has(session)) return null; // left again meanwhile (a KICK, a QUIT)
       if (result.created && created && room !== created) resetFields(room, fieldsOf(created));
@@ -96,7 +98,7 @@ export function joinEvent(server: Server, session: Session, flags: number): Join
 
 function checkCanJoin(room: Room, session: Session, key: string | undefined, invited: boolean): void {
   if (room.isBanned(session) && !invited) throw numericError(N.ERR_BANNEDFROMCHAN, room.name, 'Cannot join channel (+b)');
-  if (room.flags.has('i') && !invited) throw numericError(N.ERR_INVITEONLYCHAN, room.name, 'Cannot join channel (+i)');
+  if (room.flags.has('i') && !invited && !room.isInviteExempt(session)) throw numericError(N.ERR_INVITEONLYCHAN, room.name, 'Cannot join channel (+i)');
   if (room.password !== null && key !== room.password) {
     throw numericError(N.ERR_BADCHANNELKEY, room.name, 'Cannot join channel (+k)');
   }

@@ -1,6 +1,7 @@
 import type { RoomRegistration, Store } from '../store/store.js';
 import type { Logger } from '../observability/logger.js';
 import { MEMBER_OP, type Room } from './room.js';
+import type { MaskEntry } from './room-masks.js';
 import type { Session } from './session.js';
 
 /**
@@ -47,7 +48,7 @@ export class RoomRegistry {
     for (const [key, registration] of this.registrations) if (registration.founder === accountKey) this.registrations.delete(key);
   }
 
-  /** A room is being created: give it the registered topic, modes and bans. */
+  /** A room is being created: give it the registered topic, modes and mask lists. */
   restore(room: Room): void {
     const registration = this.registrations.get(room.key);
     if (!registration) return;
@@ -56,7 +57,9 @@ export class RoomRegistry {
     for (const flag of registration.modes.flags) room.flags.add(flag);
     room.password = registration.modes.key;
     room.limit = registration.modes.limit;
-    for (const ban of registration.bans) room.addBan(ban.mask, ban.setBy, ban.setAt);
+    for (const ban of registration.bans) room.addMask('b', ban.mask, ban.setBy, ban.setAt);
+    for (const entry of registration.exceptions) room.addMask('e', entry.mask, entry.setBy, entry.setAt);
+    for (const entry of registration.inviteExceptions) room.addMask('I', entry.mask, entry.setBy, entry.setAt);
   }
 
   /** Membership flags for someone joining: registered rooms op their founder and operators only. */
@@ -67,7 +70,7 @@ export class RoomRegistry {
     return account && (account === registration.founder || registration.operators.includes(account)) ? MEMBER_OP : 0;
   }
 
-  /** Topic, modes or bans of `room` changed: persist them if it is registered. */
+  /** Topic, modes or mask lists of `room` changed: persist them if it is registered. */
   changed(room: Room): void {
     const registration = this.registrations.get(room.key);
     if (!registration) return;
@@ -76,12 +79,16 @@ export class RoomRegistry {
   }
 }
 
-function snapshot(room: Room): Pick<RoomRegistration, 'name' | 'key' | 'topic' | 'modes' | 'bans'> {
+function snapshot(room: Room): Pick<RoomRegistration, 'name' | 'key' | 'topic' | 'modes' | 'bans' | 'exceptions' | 'inviteExceptions'> {
   return {
     name: room.name,
     key: room.key,
     topic: room.topic ? { ...room.topic } : null,
     modes: { flags: [...room.flags].sort().join(''), key: room.password, limit: room.limit },
-    bans: room.bans.map(({ mask, setBy, setAt }) => ({ mask, setBy, setAt })),
+    bans: room.bans.map(entryRecord),
+    exceptions: room.exceptions.map(entryRecord),
+    inviteExceptions: room.inviteExceptions.map(entryRecord),
   };
 }
+
+const entryRecord = ({ mask, setBy, setAt }: MaskEntry) => ({ mask, setBy, setAt });

@@ -18,6 +18,7 @@ import { addLocal, removeLocal } from './room-copies.js';
 import { line } from './room-events.js';
 import { fieldsOf, resetFields, roomFromSnapshot } from './room-fields.js';
 import { MEMBER_OP, MEMBER_VOICE, ROOM_FLAG_MODES, type RemoteMember, type Room } from './room.js';
+import { MASK_LIST_MODES } from './room-masks.js';
 import type { Server } from './server.js';
 import type { Session } from './session.js';
 
@@ -104,7 +105,7 @@ export function reconcile(server: Server, room: Room, read: ResyncRead, keepAbse
   }
 }
 
-/** Flag modes, key, limit and bans that differ, as MODE changes. */
+/** Flag modes, key, limit and mask list entries that differ, as MODE changes. */
 function fieldModeChanges(from: Room, to: Room): ModeChange[] {
   const changes: ModeChange[] = [];
   for (const mode of ROOM_FLAG_MODES) {
@@ -112,10 +113,12 @@ function fieldModeChanges(from: Room, to: Room): ModeChange[] {
   }
   if (from.password !== to.password) changes.push(to.password === null ? { adding: false, mode: 'k', param: '*' } : { adding: true, mode: 'k', param: to.password });
   if (from.limit !== to.limit) changes.push(to.limit === null ? { adding: false, mode: 'l' } : { adding: true, mode: 'l', param: String(to.limit) });
-  const banned = new Set(to.bans.map((ban) => ban.folded));
-  const had = new Set(from.bans.map((ban) => ban.folded));
-  for (const ban of from.bans) if (!banned.has(ban.folded)) changes.push({ adding: false, mode: 'b', param: ban.mask });
-  for (const ban of to.bans) if (!had.has(ban.folded)) changes.push({ adding: true, mode: 'b', param: ban.mask });
+  for (const mode of MASK_LIST_MODES) {
+    const now = new Set(to.list(mode).map((entry) => entry.folded));
+    const had = new Set(from.list(mode).map((entry) => entry.folded));
+    for (const entry of from.list(mode)) if (!now.has(entry.folded)) changes.push({ adding: false, mode, param: entry.mask });
+    for (const entry of to.list(mode)) if (!had.has(entry.folded)) changes.push({ adding: true, mode, param: entry.mask });
+  }
   return changes;
 }
 

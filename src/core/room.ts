@@ -1,5 +1,6 @@
-import { foldCase, matchGlob } from '../protocol/index.js';
+import { foldCase } from '../protocol/index.js';
 import type { MemberDetails } from '../cluster/state.js';
+import { addMask, isMute, maskMatches, removeMask, subjectOf, type MaskEntry, type MaskListMode, type MaskSubject } from './room-masks.js';
 import type { Outgoing } from './outgoing.js';
 import type { RoomLogQueue } from './room-log.js';
 import type { Session } from './session.js';
@@ -14,22 +15,14 @@ export interface Topic {
   setAt: number;
 }
 
-export interface Ban {
-  mask: string;
-  setBy: string;
-  setAt: number;
-  /** The mask case-folded once, for matchGlob. */
-  folded: string;
-}
-
 /** A member connected to another node, as this node's copy of the room knows it. */
 export interface RemoteMember extends MemberDetails {
   uid: string;
   flags: number;
 }
 
-/** The flag modes a room can carry (CHANMODES type D). */
-export const ROOM_FLAG_MODES = 'imnst';
+/** The flag modes a room can carry (CHANMODES type D); C: no CTCP but ACTION. */
+export const ROOM_FLAG_MODES = 'Cimnst';
 
 /**
  * This node's copy of a room (network-wide state lives in the cluster's shared state; see
@@ -61,11 +54,14 @@ export class Room {
   queue: RoomLogQueue | null = null;
   createdAt = Math.floor(Date.now() / 1000);
   topic: Topic | null = null;
-  /** Flag modes set on the room: i, m, n, s, t. */
+  /** Flag modes set on the room: C, i, m, n, s, t. */
   readonly flags = new Set<string>(['n', 't']);
   password: string | null = null;
   limit: number | null = null;
-  readonly bans: Ban[] = [];
+  /** The mask lists (room-masks.ts): +b, +e, +I. */
+  readonly bans: MaskEntry[] = [];
+  readonly exceptions: MaskEntry[] = [];
+  readonly inviteExceptions: MaskEntry[] = [];
   /** Invitations by the invited user's uid, with the time they were given (room-fields.ts `i:<uid>`). */
   readonly invites = new Map<string, number>();
 
@@ -113,25 +109,41 @@ export class Room {
     return prefix;
   }
 
+  list(mode: MaskListMode): MaskEntry[] {
+    return mode === 'b' ? this.bans : mode === 'e' ? this.exceptions : this.inviteExceptions;
+  }
+
+  addMask(mode: MaskListMode, mask: string, setBy: string, setAt?: number): boolean {
+    return addMask(this.list(mode), mask, setBy, setAt);
+  }
+
+  removeMask(mode: MaskListMode, mask: string): boolean {
+    return removeMask(this.list(mode), mask);
+  }
+
+  /** Kept out (JOIN, KNOCK): a ban that is not a mute matches, and no exception does. */
   isBanned(session: Session): boolean {
     if (this.bans.length === 0) return false;
-    const subject = foldCase(session.prefix);
-    return this.bans.some((ban) => matchGlob(ban.folded, subject));
+    const subject = subjectOf(session);
+    return this.bans.some((ban) => !isMute(ban) && maskMatches(ban.folded, subject)) && !this.isExempt(subject);
   }
 
-  addBan(mask: string, setBy: string, setAt = Math.floor(Date.now() / 1000)): boolean {
-    const folded = foldCase(mask);
-    if (this.bans.some((ban) => ban.folded === folded)) return false;
-    this.bans.push({ mask, setBy, setAt, folded });
-    return true;
+  /** May not speak unless voiced: any ban matches, a mute or not, and no exception does. */
+  isSilenced(session: Session): boolean {
+    if (this.bans.length === 0) return false;
+    const subject = subjectOf(session);
+    return this.bans.some((ban) => maskMatches(ban.folded, subject)) && !this.isExempt(subject);
   }
 
-  removeBan(mask: string): boolean {
-    const folded = foldCase(mask);
-    const index = this.bans.findIndex((ban) => ban.folded === folded);
-    if (index === -1) return false;
-    this.bans.splice(index, 1);
-    return true;
+  /** Let past +i without an invitation (+I). */
+  isInviteExempt(session: Session): boolean {
+    if (this.inviteExceptions.length === 0) return false;
+    const subject = subjectOf(session);
+    return this.inviteExceptions.some((entry) => maskMatches(entry.folded, subject));
+  }
+
+  private isExempt(subject: MaskSubject): boolean {
+    return this.exceptions.some((entry) => maskMatches(entry.folded, subject));
   }
 
   /** The mode string for RPL_CHANNELMODEIS; the key is shown to members only. */

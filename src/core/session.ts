@@ -55,6 +55,8 @@ export class Session {
   /** Set while registration waits on an async check (PASS login, is the nick registered?). */
   registering = false;
   away: string | null = null;
+  /** Rooms this user was invited to (key -> name), oldest first, made on the first (invite-list.ts). */
+  invitedTo: Map<string, string> | null = null;
   invisible = false;
   /** User mode +w: receives WALLOPS. */
   wallops = false;

@@ -53,7 +53,7 @@ export const banFromRow = (row: BanRow): ServerBan => ({
   expiresAt: row.expires_at,
 });
 
-/** `bans` and `operators` are JSON: text as written, and as SQLite returns it; PostgreSQL's json columns come back parsed. */
+/** `bans`, `exceptions`, `invite_exceptions` and `operators` are JSON: text as written, and as SQLite returns it; PostgreSQL's json columns come back parsed. */
 export interface RoomRow {
   key: string;
   name: string;
@@ -65,12 +65,19 @@ export interface RoomRow {
   mode_flags: string;
   mode_key: string | null;
   mode_limit: number | null;
-  bans: string | RoomRegistration['bans'];
+  bans: string | MaskEntryRecord[];
+  exceptions: string | MaskEntryRecord[];
+  invite_exceptions: string | MaskEntryRecord[];
   operators: string | string[];
 }
 
+type MaskEntryRecord = RoomRegistration['bans'][number];
+
+/** Only the documented fields, so stray properties never reach the database. */
+const maskEntries = (list: MaskEntryRecord[]): string => JSON.stringify(list.map((b) => ({ mask: b.mask, setBy: b.setBy, setAt: b.setAt })));
+
 export const ROOM_COLUMNS =
-  'key, name, founder, created_at, topic_text, topic_set_by, topic_set_at, mode_flags, mode_key, mode_limit, bans, operators';
+  'key, name, founder, created_at, topic_text, topic_set_by, topic_set_at, mode_flags, mode_key, mode_limit, bans, exceptions, invite_exceptions, operators';
 
 export function roomToRow(r: RoomRegistration): RoomRow {
   return {
@@ -84,8 +91,9 @@ export function roomToRow(r: RoomRegistration): RoomRow {
     mode_flags: r.modes.flags,
     mode_key: r.modes.key,
     mode_limit: r.modes.limit,
-    // Copy only the documented fields so stray properties never reach the database.
-    bans: JSON.stringify(r.bans.map((b) => ({ mask: b.mask, setBy: b.setBy, setAt: b.setAt }))),
+    bans: maskEntries(r.bans),
+    exceptions: maskEntries(r.exceptions),
+    invite_exceptions: maskEntries(r.inviteExceptions),
     operators: JSON.stringify(r.operators),
   };
 }
@@ -101,6 +109,8 @@ export function roomFromRow(row: RoomRow): RoomRegistration {
     topic: row.topic_text === null ? null : { text: row.topic_text, setBy: row.topic_set_by ?? '', setAt: row.topic_set_at ?? 0 },
     modes: { flags: row.mode_flags, key: row.mode_key, limit: row.mode_limit },
     bans: parsed(row.bans),
+    exceptions: parsed(row.exceptions),
+    inviteExceptions: parsed(row.invite_exceptions),
     operators: parsed(row.operators),
   };
 }

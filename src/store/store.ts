@@ -83,6 +83,9 @@ export interface RoomRegistration {
   /** Flag modes such as `nt`, and the key and limit if set. */
   modes: { flags: string; key: string | null; limit: number | null };
   bans: { mask: string; setBy: string; setAt: number }[];
+  /** Ban exceptions (+e) and invite exceptions (+I), entries as in `bans`. */
+  exceptions: { mask: string; setBy: string; setAt: number }[];
+  inviteExceptions: { mask: string; setBy: string; setAt: number }[];
   /** Account keys that get +o on join. */
   operators: string[];
 }

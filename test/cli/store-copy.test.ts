@@ -61,6 +61,8 @@ describe('parley store copy (SQLite to PostgreSQL)', { skip }, () => {
         topic: { text: 'Welcome ✓', setBy: 'Alice!alice@host', setAt: BASE + 1 },
         modes: { flags: 'nt', key: null, limit: null },
         bans: [{ mask: '*!*@bad.example', setBy: 'alice', setAt: BASE + 2 }],
+        exceptions: [{ mask: '$a:carol', setBy: 'alice', setAt: BASE + 3 }],
+        inviteExceptions: [],
         operators: ['alice', 'carol'],
       });
       await store.bans.save({ kind: 'kline', mask: '*@spam.example', reason: 'spam', setBy: 'oper', setAt: BASE, expiresAt: null });

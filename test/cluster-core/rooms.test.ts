@@ -161,4 +161,39 @@ describe('rooms across two nodes', { skip }, () => {
     outsider.send('PRIVMSG #nowhere :hello');
     await outsider.expect((m) => m.command === '403' && m.params[1] === '#nowhere');
   });
+
+  it('+e, +I and extbans set on one node decide JOINs on the other; INVITE alone lists an invitation from the other node', async () => {
+    const op = await register(nodes.a, 'maskop');
+    const friend = await register(nodes.b, 'maskfriend');
+    const stranger = await register(nodes.b, 'maskstranger');
+    op.send('JOIN #masks');
+    await op.expect(is('366'));
+    op.send('MODE #masks +ib *!*@127.0.0.1 $a');
+    await op.expect(is('MODE', '#masks'));
+    op.send('MODE #masks +I maskfriend');
+    await op.expect(is('MODE', '#masks'));
+    // Invite exception lifts +i, the ban still holds; an exception lifts the ban.
+    friend.send('JOIN #masks');
+    await friend.expect(is('474', '#masks'));
+    op.send('MODE #masks +e maskfriend');
+    await op.expect(is('MODE', '#masks'));
+    friend.send('JOIN #masks');
+    await friend.expect(is('366', '#masks'));
+    friend.send('MODE #masks e');
+    await friend.expect(is('482', '#masks'));
+    stranger.send('JOIN #masks');
+    await stranger.expect(is('474', '#masks'));
+    op.send('INVITE maskstranger #masks');
+    await op.expect(is('341'));
+    await stranger.expect(is('INVITE', '#masks'));
+    stranger.send('INVITE');
+    const listed = await stranger.expect((m) => m.command === '336' || m.command === '337');
+    assert.deepEqual([listed.command, listed.params[1]], ['336', '#masks']);
+    await stranger.expect(is('337'));
+    // An invitation lets past bans and +i once.
+    stranger.send('JOIN #masks');
+    await stranger.expect(is('366', '#masks'));
+    stranger.send('PRIVMSG #masks :can anyone hear me?');
+    await stranger.expect(is('404', '#masks'));
+  });
 });

@@ -83,6 +83,8 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
           { mask: '*!*@bad.example', setBy: 'alice', setAt: BASE + 9 },
           { mask: 'troll!*@*', setBy: 'bob', setAt: BASE + 10 },
         ],
+        exceptions: [{ mask: '$a:trusted', setBy: 'alice', setAt: BASE + 11 }],
+        inviteExceptions: [{ mask: '*!*@friends.example', setBy: 'bob', setAt: BASE + 12 }, { mask: '$a', setBy: 'bob', setAt: BASE + 13 }],
         operators: ['zed', 'alice', 'mallory'],
         ...overrides,
       };

@@ -11,7 +11,7 @@ const fromChanServ = (text: RegExp) => (m: { command: string; source?: string; p
   m.command === 'NOTICE' && m.source?.startsWith('ChanServ!') === true && text.test(m.params[1] ?? '');
 
 describe('ChanServ room registration', () => {
-  it('keeps topic, modes, bans and operators across a restart', async () => {
+  it('keeps topic, modes, bans, exceptions and operators across a restart', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-chanserv-'));
     const config = { data_dir: dataDir, accounts: { scrypt_log_n: 10 } };
 
@@ -26,6 +26,7 @@ describe('ChanServ room registration', () => {
     founder.send('TOPIC #kept :We remember');
     founder.send('MODE #kept +mk-t sesame');
     founder.send('MODE #kept +b troll!*@*');
+    founder.send('MODE #kept +eI $a:helper friend!*@*');
     founder.send('PRIVMSG ChanServ :OP #kept ADD helper');
     await founder.expect(fromChanServ(/will get operator status/));
     await founder.sync();
@@ -51,6 +52,10 @@ describe('ChanServ room registration', () => {
       helper.send('JOIN #kept sesame');
       const helperNames = await helper.expectCommand('353');
       assert.ok(helperNames.params[3]!.split(' ').includes('@helper'), helperNames.params[3]);
+      helper.send('MODE #kept e');
+      assert.equal((await helper.expectCommand('348')).params[2], '$a:helper');
+      helper.send('MODE #kept I');
+      assert.equal((await helper.expectCommand('346')).params[2], 'friend!*@*');
       helper.send('PRIVMSG ChanServ :INFO #kept');
       await helper.expect(fromChanServ(/founder founder/));
       for (const c of [guest, topic, helper]) c.close();

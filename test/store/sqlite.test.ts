@@ -83,6 +83,8 @@ describe('SqliteStore specifics', () => {
       topic: { text: 'hi', setBy: 'alice', setAt: BASE },
       modes: { flags: 'nt', key: null, limit: 10 },
       bans: [{ mask: 'x!*@*', setBy: 'alice', setAt: BASE }],
+      exceptions: [],
+      inviteExceptions: [{ mask: '$a:alice', setBy: 'alice', setAt: BASE }],
       operators: ['alice'],
     };
     const messages = [msg('#lobby', 'm1', BASE + 1), msg(dmKey('alice', 'bob'), 'm2', BASE + 2)];

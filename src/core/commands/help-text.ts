@@ -103,9 +103,10 @@ export const HELP_TEXT: Readonly<Record<string, readonly string[]>> = {
     'or as many rooms as nicks, taken in pairs.',
   ],
   INVITE: [
-    'INVITE <nick> <#room>',
+    'INVITE <nick> <#room> | INVITE',
     'Invites a user to a room you are in; the invitation lets them past +i and',
-    'bans. In a +i room only its operators may invite.',
+    'bans, once. In a +i room only its operators may invite. INVITE alone lists',
+    'the rooms you are invited to.',
   ],
   KNOCK: [
     'KNOCK <#room> [:<message>]',
@@ -203,6 +204,11 @@ export const HELP_TEXT: Readonly<Record<string, readonly string[]>> = {
   CMODES: [
     'Room modes',
     'b <mask>   ban (MODE #room b lists the bans)',
+    'e <mask>   ban exception: let past bans (operators list them with MODE #room e)',
+    'I <mask>   invite exception: let into a +i room (MODE #room I lists them)',
+    '           A mask is nick!user@host with * and ?, or: $a any logged-in user,',
+    '           $a:<account>, and in bans $m:<mask>, a mute (may join, not speak).',
+    'C          no CTCP to the room (ACTION, /me, still goes)',
     'i          invite only',
     'k <key>    key needed to join',
     'l <n>      at most n members',

@@ -53,7 +53,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['NAMES', { handler: NAMES, minParams: 0 }],
   ['LIST', { handler: LIST, minParams: 0 }],
   ['KICK', { handler: KICK, minParams: 2 }],
-  ['INVITE', { handler: INVITE, minParams: 2 }],
+  ['INVITE', { handler: INVITE, minParams: 0 }],
   ['KNOCK', { handler: KNOCK, minParams: 1 }],
   ['PRIVMSG', { handler: PRIVMSG, minParams: 0 }],
   ['NOTICE', { handler: NOTICE, minParams: 0 }],

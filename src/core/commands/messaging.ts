@@ -67,14 +67,14 @@ function relay({ server, session, message, params }: CommandContext, command: Re
       const cut = command === 'TAGMSG' ? '' : fitLastParam(session.prefix, command, [target, text!])[1]!;
       const room = server.findRoom(name);
       if (room) {
-        checkMaySend(session, room);
+        checkMaySend(session, room, text);
         return server.roomMessages.publish(session, room, command, target, cut, clientTags, labeled);
       }
       // No member here: a -n room elsewhere on the network may still take it (a read-only view).
       return server.cluster.state.room(name, { details: false }).then((snapshot) => {
         if (!snapshot) throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
         const view = roomFromSnapshot(snapshot, () => undefined, () => {});
-        checkMaySend(session, view);
+        checkMaySend(session, view, text);
         return server.roomMessages.publish(session, view, command, target, cut, clientTags, labeled);
       });
     }
@@ -122,14 +122,18 @@ function isNumeric(err: unknown): boolean {
   return err instanceof IrcError && err.kind === 'numeric';
 }
 
-function checkMaySend(session: Session, room: Room): void {
+function checkMaySend(session: Session, room: Room, text: string | undefined): void {
   const flags = room.members.get(session);
   const voiced = flags !== undefined && (flags & (MEMBER_OP | MEMBER_VOICE)) !== 0;
   const refuse = (why: string) => numericError(N.ERR_CANNOTSENDTOCHAN, room.name, `Cannot send to channel (${why})`);
   if (flags === undefined && room.flags.has('n')) throw refuse('no external messages');
   if (!voiced && room.flags.has('m')) throw refuse('+m');
-  if (!voiced && room.isBanned(session)) throw refuse('banned');
+  if (!voiced && room.isSilenced(session)) throw refuse('banned');
+  // +C: no CTCP (VERSION, PING... would make every member's client answer), /me stays.
+  if (text !== undefined && room.flags.has('C') && isCtcp(text)) throw refuse('no CTCP, +C');
 }
+
+const isCtcp = (text: string) => text.charCodeAt(0) === 1 && !/^\x01ACTION(?: |\x01|$)/.test(text);
 
 /** Only client-only tags (`+name`) are relayed; server tags from a client are ignored. */
 function clientOnlyTags(tags: Tags | undefined): Tags | undefined {

@@ -1,4 +1,4 @@
-import { isRoomName, MAX_MASK_LENGTH, namesEqual, normalizeMask } from '../../protocol/index.js';
+import { isRoomName, MAX_MASK_LENGTH, namesEqual } from '../../protocol/index.js';
 import * as N from '../../protocol/numerics.js';
 import { failError, numericError } from '../errors.js';
 import { MEMBER_OP, MEMBER_VOICE, ROOM_FLAG_MODES, type Room } from '../room.js';
@@ -7,6 +7,7 @@ import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
 import { changeRoom, onRoom, requireOp } from './rooms.js';
 import { cloneRoom, fieldChanges, roomFromSnapshot } from '../room-fields.js';
+import { listMask, type MaskListMode } from '../room-masks.js';
 import { changeFlags, type MemberChange } from '../../cluster/state.js';
 
 /** Mode changes with a parameter honoured per command, as ISUPPORT MODES=4 says. */
@@ -71,9 +72,13 @@ function modesOf({ server, session, params }: CommandContext, room: Room): void 
     return;
   }
   const args = params.slice(2);
-  // "MODE #room b" / "+b" without a mask lists the bans, and needs no privilege.
-  if (/^[+]?b$/.test(modestring) && args.length === 0) {
-    sendBanList(session, room);
+  // "MODE #room b" / "+b" without a mask lists the bans, and needs no privilege; the
+  // exception lists are for operators (they tell who is let past a ban).
+  const listing = /^[+]?([beI])$/.exec(modestring);
+  if (listing && args.length === 0) {
+    const mode = listing[1] as MaskListMode;
+    if (mode !== 'b') requireOp(room, session);
+    sendMaskList(session, room, mode);
     return;
   }
   requireOp(room, session);
@@ -132,13 +137,13 @@ function tryModes(server: Server, session: Session, room: Room, modestring: stri
       adding = mode === '+';
       continue;
     }
-    const needsParam = 'ovb'.includes(mode) || (adding && 'kl'.includes(mode));
+    const needsParam = 'ovbeI'.includes(mode) || (adding && 'kl'.includes(mode));
     let param: string | undefined;
     // -k may name the key or not; either way it clears it.
     if (needsParam || (!adding && mode === 'k')) {
       param = args.shift();
       if (param === undefined && needsParam) {
-        if (mode === 'b') replies.push(() => sendBanList(session, room));
+        if (isMaskList(mode)) replies.push(() => sendMaskList(session, room, mode));
         else replies.push(() => session.numeric(N.ERR_NEEDMOREPARAMS, 'MODE', 'Not enough parameters'));
         continue;
       }
@@ -179,19 +184,10 @@ function applyRoomMode(server: Server, session: Session, room: Room, change: Mod
       bits.remove = adding ? bits.remove & ~bit : bits.remove | bit;
       return { adding, mode, param: target.nick };
     }
-    case 'b': {
-      const mask = normalizeMask(param!);
-      if (adding) {
-        if (mask.length > MAX_MASK_LENGTH) {
-          throw numericError(N.ERR_INVALIDMODEPARAM, room.name, 'b', shownParam(mask), `Ban mask too long (at most ${MAX_MASK_LENGTH} characters)`);
-        }
-        if (room.bans.length >= server.config.limits.list_max_bans) {
-          throw numericError(N.ERR_BANLISTFULL, room.name, mask, 'Channel ban list is full');
-        }
-        return room.addBan(mask, session.prefix) ? { adding, mode, param: mask } : null;
-      }
-      return room.removeBan(mask) ? { adding, mode, param: mask } : null;
-    }
+    case 'b':
+    case 'e':
+    case 'I':
+      return changeMaskList(server, session, room, { adding, mode, param: param! });
     case 'k': {
       if (!adding) {
         if (room.password === null) return null;
@@ -242,7 +238,34 @@ export function formatChanges(changes: ModeChange[]): string[] {
   return [letters, ...params];
 }
 
-function sendBanList(session: Session, room: Room): void {
-  for (const ban of room.bans) session.numeric(N.RPL_BANLIST, room.name, ban.mask, ban.setBy, String(ban.setAt));
-  session.numeric(N.RPL_ENDOFBANLIST, room.name, 'End of channel ban list');
+const isMaskList = (mode: string): mode is MaskListMode => mode === 'b' || mode === 'e' || mode === 'I';
+
+const LIST_NAMES: Record<MaskListMode, string> = { b: 'ban', e: 'exception', I: 'invite exception' };
+
+/** +b/-b, +e/-e, +I/-I: an entry added or removed, host masks completed, extbans checked. */
+function changeMaskList(server: Server, session: Session, room: Room, change: { adding: boolean; mode: MaskListMode; param: string }): ModeChange | null {
+  const { adding, mode } = change;
+  const checked = listMask(mode, change.param);
+  if ('invalid' in checked) throw numericError(N.ERR_INVALIDMODEPARAM, room.name, mode, shownParam(change.param), checked.invalid);
+  const { mask } = checked;
+  if (!adding) return room.removeMask(mode, mask) ? { adding, mode, param: mask } : null;
+  if (mask.length > MAX_MASK_LENGTH) {
+    throw numericError(N.ERR_INVALIDMODEPARAM, room.name, mode, shownParam(mask), `Mask too long (at most ${MAX_MASK_LENGTH} characters)`);
+  }
+  if (room.list(mode).length >= server.config.limits.list_max_bans) {
+    throw numericError(N.ERR_BANLISTFULL, room.name, mask, `Channel ${LIST_NAMES[mode]} list is full`);
+  }
+  return room.addMask(mode, mask, session.prefix) ? { adding, mode, param: mask } : null;
+}
+
+const LIST_NUMERICS: Record<MaskListMode, [entry: string, end: string]> = {
+  b: [N.RPL_BANLIST, N.RPL_ENDOFBANLIST],
+  e: [N.RPL_EXCEPTLIST, N.RPL_ENDOFEXCEPTLIST],
+  I: [N.RPL_INVEXLIST, N.RPL_ENDOFINVEXLIST],
+};
+
+function sendMaskList(session: Session, room: Room, mode: MaskListMode): void {
+  const [entry, end] = LIST_NUMERICS[mode];
+  for (const item of room.list(mode)) session.numeric(entry, room.name, item.mask, item.setBy, String(item.setAt));
+  session.numeric(end, room.name, `End of channel ${LIST_NAMES[mode]} list`);
 }

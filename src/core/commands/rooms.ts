@@ -1,3 +1,4 @@
+import { rememberInvitation, sendInviteList } from '../invite-list.js';
 import { fitLastParam, isValidRoomName, uniqueNames } from '../../protocol/index.js';
 import { MAX_NAME_LENGTH } from '../../cluster/keys.js';
 import { inviteChange, roomFromSnapshot } from '../room-fields.js';
@@ -256,12 +257,14 @@ export function KICK({ server, session, params }: CommandContext): Promise<void>
 /** Invitations a room keeps; a new one beyond pushes out the oldest (invited users who never came). */
 const MAX_INVITES_PER_ROOM = 100;
 
-// INVITE <nick> <room>
+// INVITE <nick> <room>   (INVITE alone: the rooms one is invited to, invite-list.ts)
 // The invitation is a field of the room's shared state (`i:<uid>`, room-fields.ts), so a JOIN on
 // any node lets the invited user past +i and bans; its JOIN uses it up (room-join.ts). The
 // change is sequenced in the room's log: every node's invite-notify members see it there. The
 // invited user gets the line on its own node (an `invite` to its inbox when that is another).
 export function INVITE({ server, session, params }: CommandContext): Promise<void> {
+  if (params.length === 0) return sendInviteList(server, session);
+  if (params.length < 2) throw numericError(N.ERR_NEEDMOREPARAMS, 'INVITE', 'Not enough parameters');
   const [nick, name] = params as [string, string];
   const found = server.findUser(nick);
   return Promise.resolve(found).then(async (target) => {
@@ -287,7 +290,10 @@ export function INVITE({ server, session, params }: CommandContext): Promise<voi
     }
     await server.roomCopies.applied(room.key, result.stamp!.seq);
     session.numeric(N.RPL_INVITING, target.nick, room.name);
-    if ('conn' in target) target.deliver(server.event(session, 'INVITE', [target.nick, room.name]));
+    if ('conn' in target) {
+      rememberInvitation(target, room.name);
+      target.deliver(server.event(session, 'INVITE', [target.nick, room.name]));
+    }
     else await server.cluster.bus.send(target.node, announce);
     if (target.away !== null) session.numeric(N.RPL_AWAY, target.nick, target.away);
   });

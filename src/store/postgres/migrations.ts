@@ -122,6 +122,12 @@ export const MIGRATIONS: readonly string[] = [
   ) STORED;
   CREATE INDEX messages_search ON messages USING gin (search) WITH (gin_pending_list_limit = 512);
   `,
+  // 4: a registered room keeps its ban exceptions (+e) and invite exceptions (+I) as it keeps
+  // its bans: JSON arrays of { mask, setBy, setAt }.
+  `
+  ALTER TABLE rooms ADD COLUMN exceptions json NOT NULL DEFAULT '[]',
+                    ADD COLUMN invite_exceptions json NOT NULL DEFAULT '[]';
+  `,
 ];
 
 /** The version of a fully migrated schema. */

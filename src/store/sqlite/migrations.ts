@@ -115,6 +115,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   DROP TRIGGER messages_fts_insert;
   `,
+  // 5: a registered room keeps its ban exceptions (+e) and invite exceptions (+I) as it keeps
+  // its bans: JSON arrays of { mask, setBy, setAt }.
+  `
+  ALTER TABLE rooms ADD COLUMN exceptions TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE rooms ADD COLUMN invite_exceptions TEXT NOT NULL DEFAULT '[]';
+  `,
 ];
 
 /** The user_version of a fully migrated database. */

@@ -12,13 +12,14 @@ export class SqliteRoomRegistrationStore implements RoomRegistrationStore {
     this.upsert = db.prepare(
       `INSERT INTO rooms (${COLUMNS})
        VALUES (@key, @name, @founder, @created_at, @topic_text, @topic_set_by, @topic_set_at,
-               @mode_flags, @mode_key, @mode_limit, @bans, @operators)
+               @mode_flags, @mode_key, @mode_limit, @bans, @exceptions, @invite_exceptions, @operators)
        ON CONFLICT (key) DO UPDATE SET
          name = excluded.name, founder = excluded.founder, created_at = excluded.created_at,
          topic_text = excluded.topic_text, topic_set_by = excluded.topic_set_by,
          topic_set_at = excluded.topic_set_at, mode_flags = excluded.mode_flags,
          mode_key = excluded.mode_key, mode_limit = excluded.mode_limit,
-         bans = excluded.bans, operators = excluded.operators`,
+         bans = excluded.bans, exceptions = excluded.exceptions,
+         invite_exceptions = excluded.invite_exceptions, operators = excluded.operators`,
     );
     this.selectOne = db.prepare(`SELECT ${COLUMNS} FROM rooms WHERE key = ?`);
     this.selectAll = db.prepare(`SELECT ${COLUMNS} FROM rooms ORDER BY key`);
