@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { CASEMAPPING, CHANTYPES } from '../protocol/index.js';
 import { ROOM_FLAG_MODES } from './room.js';
 import { EXTBAN } from './room-masks.js';
+import { BOT_MODE } from './network-users.js';
 
 /** ISUPPORT (005) tokens. Every token describes what the server really enforces. */
 export function buildIsupport(config: Config): string[] {
@@ -9,6 +10,7 @@ export function buildIsupport(config: Config): string[] {
   const targets = l.targets_per_message;
   return [
     `AWAYLEN=${l.away_length}`,
+    `BOT=${BOT_MODE}`,
     `CASEMAPPING=${CASEMAPPING}`,
     `CHANLIMIT=${CHANTYPES}:${l.channels_per_user}`,
     `CHANMODES=beI,k,l,${ROOM_FLAG_MODES}`,

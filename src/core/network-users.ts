@@ -26,8 +26,11 @@ import type { Logger } from '../observability/logger.js';
 import type { Session } from './session.js';
 
 /** The user modes other nodes see: i (invisible) and o (operator); w stays local. */
+/** The user mode of a bot (IRCv3 bot-mode; ISUPPORT BOT=B, the WHO flag too). */
+export const BOT_MODE = 'B';
+
 export function userModesOf(session: Session): string {
-  return (session.invisible ? 'i' : '') + (session.oper ? 'o' : '');
+  return (session.invisible ? 'i' : '') + (session.oper ? 'o' : '') + (session.bot ? BOT_MODE : '');
 }
 
 export class NetworkUsers {

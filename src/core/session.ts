@@ -60,6 +60,8 @@ export class Session {
   invisible = false;
   /** User mode +w: receives WALLOPS. */
   wallops = false;
+  /** User mode +B (IRCv3 bot-mode): shown in WHOIS (335) and WHO (`B`), its messages tagged `bot`. */
+  bot = false;
   /** Counted in Server.counts (set once registered); the counts are undone when it leaves. */
   counted = false;
   /** Server password given with PASS before registration. */

@@ -42,6 +42,7 @@ export const RPL_WHOISACCOUNT = '330';
 export const RPL_NOTOPIC = '331';
 export const RPL_TOPIC = '332';
 export const RPL_TOPICWHOTIME = '333';
+export const RPL_WHOISBOT = '335';
 export const RPL_INVITELIST = '336';
 export const RPL_ENDOFINVITELIST = '337';
 export const RPL_INVITING = '341';

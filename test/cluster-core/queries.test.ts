@@ -324,6 +324,24 @@ describe('network-wide queries on two nodes', { skip }, () => {
     }
   });
 
+  it('a bot on the other node: WHOIS 335, WHO and WHOX flag B, its room messages tagged bot', async () => {
+    const asker = await register(nodes.a, 'botasker', ['message-tags']);
+    const bot = await register(nodes.b, 'farbot');
+    bot.send('MODE farbot +B');
+    await bot.expect(is('MODE'));
+    await joined(bot, '#botroom');
+    await joined(asker, '#botroom');
+    const whois = await until(asker, 'WHOIS farbot', '318');
+    assert.equal(of(whois, '335')[0]?.params[1], 'farbot');
+    const who = await until(asker, 'WHO #botroom', '315');
+    assert.equal(of(who, '352').find((m) => m.params[5] === 'farbot')?.params[6], 'H@B');
+    const whox = await until(asker, 'WHO farbot %nf', '315');
+    assert.deepEqual(of(whox, '354')[0]?.params.slice(1), ['farbot', 'H@B']);
+    bot.send('PRIVMSG #botroom :beep from node b');
+    const got = await asker.expect((m) => m.command === 'PRIVMSG' && m.params[1] === 'beep from node b');
+    assert.equal(got.tags?.bot, '');
+  });
+
   it('USERHOST and ISON find users of both nodes', async () => {
     const asker = await register(nodes.a, 'uhasker');
     const far = await register(nodes.b, 'uhfar');

@@ -197,6 +197,7 @@ export const HELP_TEXT: Readonly<Record<string, readonly string[]>> = {
   // Topics
   UMODES: [
     'User modes',
+    'B  bot: WHOIS says so (335), WHO shows B, your messages carry the bot tag',
     'i  invisible: WHO and LUSERS do not show you to people who share no room',
     'o  IRC operator: given by OPER; MODE <yournick> -o gives it up',
     'w  receive WALLOPS',

@@ -45,7 +45,8 @@ function relay({ server, session, message, params }: CommandContext, command: Re
     throw numericError(N.ERR_TOOMANYTARGETS, params[0]!, 'Too many targets');
   }
   session.lastSpoke = Date.now();
-  const clientTags = clientOnlyTags(message.tags);
+  // A bot's messages carry `bot` (IRCv3 bot-mode), in history too; a client cannot send it.
+  const clientTags = session.bot ? { ...clientOnlyTags(message.tags), bot: '' } : clientOnlyTags(message.tags);
   // A labeled reply is built when the command ends, so a stored message is committed at once.
   const labeled = message.tags?.label !== undefined && session.has('labeled-response');
   // With an asynchronous store a labeled message's outcome comes later: the reply waits for it.

@@ -23,7 +23,7 @@ function userMode({ server, session, params }: CommandContext): void {
   if (!namesEqual(params[0]!, session.nick)) throw numericError(N.ERR_USERSDONTMATCH, "Can't change mode for other users");
   const modes = params[1];
   if (modes === undefined) {
-    session.numeric(N.RPL_UMODEIS, `+${session.invisible ? 'i' : ''}${session.oper ? 'o' : ''}${session.wallops ? 'w' : ''}`);
+    session.numeric(N.RPL_UMODEIS, `+${session.bot ? 'B' : ''}${session.invisible ? 'i' : ''}${session.oper ? 'o' : ''}${session.wallops ? 'w' : ''}`);
     return;
   }
   let adding = true;
@@ -37,6 +37,9 @@ function userMode({ server, session, params }: CommandContext): void {
         server.counts.invisible += adding ? 1 : -1;
       }
       session.invisible = adding;
+    } else if (ch === 'B') {
+      if (session.bot !== adding) applied += (adding ? '+' : '-') + 'B';
+      session.bot = adding;
     } else if (ch === 'w') {
       if (session.wallops !== adding) applied += (adding ? '+' : '-') + 'w';
       session.wallops = adding;
@@ -50,7 +53,7 @@ function userMode({ server, session, params }: CommandContext): void {
     } else unknown = true;
   }
   if (unknown) session.numeric(N.ERR_UMODEUNKNOWNFLAG, 'Unknown MODE flag');
-  if (/[io]/.test(applied)) server.users.updateModes(session);
+  if (/[ioB]/.test(applied)) server.users.updateModes(session);
   if (applied) session.sendMessage({ source: session.prefix, command: 'MODE', params: [session.nick, applied] });
 }
 

@@ -8,6 +8,7 @@ import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
 import { outputRead } from './output-wait.js';
 import { parseWhox, sendPlainWhoReply, sendWhoxEntry, type WhoEntry } from './whox.js';
+import { BOT_MODE } from '../network-users.js';
 
 /** Users read from the shared state per round trip of a mask search. */
 const SCAN_PAGE = 500;
@@ -148,14 +149,14 @@ function remoteRoommates(session: Session): Map<string, Room> {
 function localEntry(user: Session, room: Room | null, multi: boolean): WhoEntry {
   return {
     nick: user.nick, user: user.user, host: user.host, realname: user.realname, account: user.account, away: user.away,
-    oper: user.oper !== null, room: room?.name ?? null, prefix: room ? room.prefixOf(user, multi) : '',
+    oper: user.oper !== null, bot: user.bot, room: room?.name ?? null, prefix: room ? room.prefixOf(user, multi) : '',
     idle: Math.floor((Date.now() - user.lastSpoke) / 1000),
   };
 }
 
 /** A member known from a room (copy or snapshot), with its record's modes when there is one. */
 function detailsEntry(m: MemberDetails, room: string, prefix: string, modes = ''): WhoEntry {
-  return { nick: m.nick, user: m.user, host: m.host, realname: m.realname, account: m.account, away: m.away, oper: modes.includes('o'), room, prefix, idle: null };
+  return { nick: m.nick, user: m.user, host: m.host, realname: m.realname, account: m.account, away: m.away, oper: modes.includes('o'), bot: modes.includes(BOT_MODE), room, prefix, idle: null };
 }
 
 /** A user of another node from its record; for WHOX a room the asker shares with it, if any. */
@@ -164,7 +165,7 @@ function recordEntry(record: UserRecord, asker: Session, whox: boolean): WhoEntr
   const flags = room?.remote.get(record.uid)?.flags ?? 0;
   return {
     nick: record.nick, user: record.user, host: record.host, realname: record.realname, account: record.account, away: record.away,
-    oper: record.modes.includes('o'), room: room?.name ?? null, prefix: room ? prefixFor(flags, asker.has('multi-prefix')) : '', idle: null,
+    oper: record.modes.includes('o'), bot: record.modes.includes(BOT_MODE), room: room?.name ?? null, prefix: room ? prefixFor(flags, asker.has('multi-prefix')) : '', idle: null,
   };
 }
 

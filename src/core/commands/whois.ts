@@ -4,6 +4,7 @@ import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
 import { prefixFor } from './who.js';
+import { BOT_MODE } from '../network-users.js';
 
 // WHOIS [<server>] <nick>   (TARGMAX WHOIS:1: only the first of a comma list is looked up)
 // A user of any node: this node's sessions answer at once, others from the shared state (the
@@ -33,6 +34,7 @@ async function whoisRemote(server: Server, session: Session, nick: string, user:
   sendWhoisChannels(server, session, user.nick, rooms);
   session.numeric(N.RPL_WHOISSERVER, user.nick, server.name, server.config.server.network);
   if (user.modes.includes('o')) session.numeric(N.RPL_WHOISOPERATOR, user.nick, 'is an IRC operator');
+  if (user.modes.includes(BOT_MODE)) session.numeric(N.RPL_WHOISBOT, user.nick, `is a bot on ${server.config.server.network}`);
   if (user.away !== null) session.numeric(N.RPL_AWAY, user.nick, user.away);
   if (user.account) session.numeric(N.RPL_WHOISACCOUNT, user.nick, user.account, 'is logged in as');
   if (user.secure) session.numeric(N.RPL_WHOISSECURE, user.nick, 'is using a secure connection');
@@ -48,6 +50,7 @@ function whoisLocal(server: Server, session: Session, user: Session): void {
   sendWhoisChannels(server, session, user.nick, rooms);
   session.numeric(N.RPL_WHOISSERVER, user.nick, server.name, server.config.server.network);
   if (user.oper) session.numeric(N.RPL_WHOISOPERATOR, user.nick, 'is an IRC operator');
+  if (user.bot) session.numeric(N.RPL_WHOISBOT, user.nick, `is a bot on ${server.config.server.network}`);
   if (user.away !== null) session.numeric(N.RPL_AWAY, user.nick, user.away);
   if (user.account) session.numeric(N.RPL_WHOISACCOUNT, user.nick, user.account, 'is logged in as');
   if (user.conn.secure) session.numeric(N.RPL_WHOISSECURE, user.nick, 'is using a secure connection');

@@ -1,6 +1,7 @@
 import * as N from '../../protocol/numerics.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
+import { BOT_MODE } from '../network-users.js';
 
 /**
  * WHOX (ircv3.net/specs/extensions/whox): `WHO <mask> %<fields>[,<token>]` asks for chosen
@@ -43,6 +44,8 @@ export interface WhoEntry {
   account: string | null;
   away: string | null;
   oper: boolean;
+  /** User mode +B: the `B` flag (bot-mode). */
+  bot: boolean;
   /** The room shown (the one asked about, or for WHOX one the asker can see), null for none. */
   room: string | null;
   /** The user's prefix in that room: `@`, `+`, or with multi-prefix both. */
@@ -53,7 +56,7 @@ export interface WhoEntry {
 
 /** WHO's flags: H here or G gone, `*` for an IRC operator, then the prefix in the room. */
 export function flagsOf(entry: WhoEntry): string {
-  return (entry.away === null ? 'H' : 'G') + (entry.oper ? '*' : '') + entry.prefix;
+  return (entry.away === null ? 'H' : 'G') + (entry.oper ? '*' : '') + entry.prefix + (entry.bot ? BOT_MODE : '');
 }
 
 /** RPL_WHOREPLY (352); hop count 0: the network shows as one server. */
