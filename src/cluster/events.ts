@@ -49,6 +49,8 @@ export interface JoinEvent extends EventBase {
   flags: number;
   /** The joiner's away message, for away-notify. */
   away?: string | null;
+  /** Room fields the join deleted in its step (the invitation it used up). */
+  del?: string[];
 }
 
 /** A user left a room: PART, or KICK when `by` is set. */
@@ -164,7 +166,7 @@ export interface IdleEvent extends EventBase {
 
 /**
  * An invitation (core/remote-users.ts). In a room's log: the `i:<uid>` field set (INVITE) or
- * deleted (used up by the invited user's JOIN, or pushed out by newer ones), so every copy
+ * deleted (pushed out by newer ones; a JOIN uses one up in its own step, JoinEvent `del`), so every copy
  * follows, and `invite-notify` members see the line. In the invited user's node inbox: the
  * INVITE line for that user.
  */

@@ -122,6 +122,12 @@ export interface JoinOptions {
   create?: { fields: Record<string, string>; flags: number };
   /** Skip the `limit` check (an invited user, an oper). */
   ignoreLimit?: boolean;
+  /**
+   * Fields deleted in the same step (the invitation the join uses up, so it lets in once even
+   * if a KICK follows at once). When one existed the version goes up by one, and the stamp
+   * carries the new version, as a `changeRoom` does.
+   */
+  del?: string[];
   announce?: ClusterEvent;
 }
 

@@ -52,6 +52,8 @@ export function line(source: string, command: string, params: string[], time: nu
 }
 
 function applyJoin(server: Server, room: Room, event: JoinEvent, delivery: EventDelivery): void {
+  if (event.del) applyFields(room, {}, event.del);
+  if (delivery.stamp.version !== undefined) room.version = delivery.stamp.version;
   const joiner = event.origin === server.cluster.nodes.id ? server.users.localByUid(event.uid) : undefined;
   if (joiner) {
     if (room.members.has(joiner)) return;
@@ -174,7 +176,7 @@ function applyUser(server: Server, room: Room, event: UserEvent, delivery: Event
 }
 
 /**
- * Invitations recorded or used up (commands/rooms.ts INVITE, room-join.ts): the copy follows;
+ * Invitations recorded or pushed out (commands/rooms.ts INVITE): the copy follows;
  * for a new one, invite-notify members see the INVITE, in a +i room only those who could have
  * invited (its ops), never the inviter (it has RPL_INVITING).
  */

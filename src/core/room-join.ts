@@ -8,9 +8,7 @@
  */
 import { foldCase, isValidRoomName } from '../protocol/index.js';
 import * as N from '../protocol/numerics.js';
-import type { InviteEvent, JoinEvent } from '../cluster/events.js';
-import { FencedError } from '../cluster/nodes.js';
-import type { RoomSnapshot } from '../cluster/state.js';
+import type { JoinEvent } from '../cluster/events.js';
 import { failError, numericError } from './errors.js';
 import { forgetInvitation } from './invite-list.js';
 import { fieldsOf, inviteField, resetFields, roomFromSnapshot } from './room-fields.js';
@@ -61,16 +59,18 @@ async function decide(server: Server, session: Session, name: string, key: strin
       flags = joinFlags(server, session, created.key, true);
     }
     const announce = joinEvent(server, session, flags);
+    // An invitation lets in once, as on one server: used up in the join's own step.
+    if (invited) announce.del = [invitation];
     const result = await state.join(name, session.uid, {
       flags,
       expectVersion: snapshot ? snapshot.version : null,
       create: created ? { fields: fieldsOf(created), flags } : undefined,
+      del: announce.del,
       announce,
     });
     if (result.ok) {
       const { room, delivered } = await server.roomCopies.joined(name, result.stamp!.seq, snapshot, created);
       forgetInvitation(session, name);
-      if (invited) await useInvitation(server, session, name);
       if (!room || !room.members.has(session)) return null; // left again meanwhile (a KICK, a QUIT)
       if (result.created && created && room !== created) resetFields(room, fieldsOf(created));
       // Another local join's snapshot held this one: the log never delivered it here.
@@ -114,19 +114,6 @@ function joinFlags(server: Server, session: Session, key: string, creating: bool
   if (!registration) return creating ? MEMBER_OP : 0;
   const account = session.accountKey;
   return account && (account === registration.founder || registration.operators.includes(account)) ? MEMBER_OP : 0;
-}
-
-/**
- * An invitation lets in once, as on one server: the invited user's JOIN deletes it, announced
- * so every copy follows. Not in the join's own step (the shared state's join sets no fields),
- * so a KICK in between leaves it usable once more; a failure is logged, the JOIN stands.
- */
-async function useInvitation(server: Server, session: Session, name: string): Promise<void> {
-  const del = [inviteField(session.uid)];
-  const announce: InviteEvent = { v: 1, origin: server.cluster.nodes.id, kind: 'invite', room: name, uid: session.uid, nick: session.nick, set: {}, del };
-  await server.cluster.state.changeRoom(name, { del, announce }).catch((err: unknown) => {
-    if (!(err instanceof FencedError)) server.logger.warn('cluster: invitation not used up', { room: name, uid: session.uid, err });
-  });
 }
 
 /** The joiner's own JOIN, topic and NAMES when its JOIN was not delivered here. */

@@ -195,5 +195,12 @@ describe('rooms across two nodes', { skip }, () => {
     await stranger.expect(is('366', '#masks'));
     stranger.send('PRIVMSG #masks :can anyone hear me?');
     await stranger.expect(is('404', '#masks'));
+    // Used up in the JOIN's own step: kicked at once, the invitation does not let in again.
+    op.send('KICK #masks maskstranger');
+    await stranger.expect(is('KICK', '#masks'));
+    stranger.send('JOIN #masks');
+    await stranger.expect(is('474', '#masks'));
+    stranger.send('INVITE');
+    assert.deepEqual((await stranger.expect((m) => m.command === '336' || m.command === '337')).command, '337');
   });
 });

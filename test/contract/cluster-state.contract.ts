@@ -164,6 +164,27 @@ export function clusterStateContract(name: string, make: () => Promise<ClusterBa
       assert.equal((await a.state.room(room))!.seq, snap.seq + 1);
     });
 
+    it('a join deletes the fields it uses up in its own step: the version goes up only when one existed', async () => {
+      const room = unique('#useup');
+      const [op, guest, other] = [await member(a), await member(b), await member(b)];
+      assert.equal((await a.state.join(room, op, { flags: 0, create: { fields: {}, flags: OP } })).ok, true);
+      const invited = await a.state.changeRoom(room, { set: { [`i:${guest}`]: '1' } });
+      assert.ok(invited.ok);
+      const before = (await b.state.room(room))!.version;
+      await assert.rejects(b.state.join(room, guest, { flags: 0, del: ['_v'] }), /not allowed/);
+      const used = await b.state.join(room, guest, { flags: 0, expectVersion: before, del: [`i:${guest}`] });
+      assert.deepEqual(used.ok && [used.version, used.count], [before + 1, 2]);
+      const after = (await a.state.room(room))!;
+      assert.equal(`i:${guest}` in after.fields, false);
+      assert.equal(after.version, before + 1);
+      // Nothing to delete: the version stays.
+      const plain = await b.state.join(room, other, { flags: 0, expectVersion: after.version, del: [`i:${other}`] });
+      assert.deepEqual(plain.ok && plain.version, after.version);
+      // The invitation is gone: joining again after a KICK finds no invitation to check against.
+      await a.state.leave(room, guest);
+      assert.equal(`i:${guest}` in (await a.state.room(room))!.fields, false);
+    });
+
     it('counts the member limit atomically: racing joins never exceed it', async () => {
       const room = unique('#full');
       const op = await member(a);

@@ -171,6 +171,7 @@ export class MemoryState implements SharedState {
     const key = fold(name, 'room');
     checkUid(uid);
     if (options.create) checkFields(Object.keys(options.create.fields));
+    if (options.del) checkFields(options.del);
     return this.atomic((): JoinResult => {
       let room = this.net.rooms.get(key);
       if (options.expectVersion !== undefined && (room?.version ?? null) !== options.expectVersion) {
@@ -197,8 +198,11 @@ export class MemoryState implements SharedState {
       let rooms = this.net.userRooms.get(uid);
       if (!rooms) this.net.userRooms.set(uid, (rooms = new Set()));
       rooms.add(key);
+      let deleted = false;
+      for (const field of options.del ?? []) if (field !== 'name' && room.fields.delete(field)) deleted = true;
+      if (deleted) room.version++;
       const result: JoinResult = { ok: true, created, version: room.version, count: room.members.size, flags };
-      if (options.announce) result.stamp = this.net.sequence(`r:${key}`, options.announce, this.node.ids.suffix(), this.node.maxLen);
+      if (options.announce) result.stamp = this.net.sequence(`r:${key}`, options.announce, this.node.ids.suffix(), this.node.maxLen, deleted ? room.version : undefined);
       return result;
     });
   }

@@ -157,10 +157,12 @@ export class RedisState implements SharedState {
   async join(name: string, uid: string, options: JoinOptions): Promise<JoinResult> {
     const seg = roomSeg(name);
     if (options.create) checkFields(Object.keys(options.create.fields));
+    if (options.del) checkFields(options.del);
     const expect = options.expectVersion === undefined ? '' : options.expectVersion === null ? 'none' : String(options.expectVersion);
     const create = options.create ? JSON.stringify({ fields: options.create.fields, flags: options.create.flags }) : '';
     const reply = (await this.run('room-join', [
       seg, checkUid(uid), options.flags, expect, create, options.ignoreLimit ? '1' : '0', name, ...this.seq(options.announce),
+      JSON.stringify(options.del ?? []),
     ])) as unknown[];
     switch (reply[0]) {
       case 'ok': {

@@ -1,9 +1,10 @@
 -- JOIN, decided in one step: compare-and-set on the room's version (the caller checked key,
 -- +i, invites and bans against that version), the member limit counted here, creation of an
--- absent room with its creator's flags, and the JOIN sequenced into the room's log.
+-- absent room with its creator's flags, fields deleted (the invitation used up: version + 1
+-- when one existed, sequenced with the new version), and the JOIN sequenced into the room's log.
 -- ARGV: P, NODE, TOKEN, seg, uid, flags, expect ('' no check | 'none' no room | version),
 --   create JSON ('' | { fields = {...}, flags = n }), ignore limit ('0'|'1'), display name,
---   payload ('' for none), msgid suffix, epoch candidate, maxlen.
+--   payload ('' for none), msgid suffix, epoch candidate, maxlen, del JSON array.
 -- Returns { 'ok', created, version, count, flags[, seq, time, msgid, epoch] } or { reason, ... }.
 local denied = fence()
 if denied then return denied end
@@ -37,6 +38,15 @@ redis.call('HSET', members, uid, flags)
 redis.call('SADD', P .. 'u:rooms:' .. uid, seg)
 redis.call('PERSIST', P .. 'r:log:' .. seg)
 redis.call('PERSIST', P .. 'r:seq:' .. seg)
+local deleted = 0
+for _, k in ipairs(cjson.decode(ARGV[15])) do
+  if k ~= '_v' and k ~= 'name' then deleted = deleted + redis.call('HDEL', state, k) end
+end
+local bumped = nil
+if deleted > 0 then
+  bumped = redis.call('HINCRBY', state, '_v', 1)
+  version = tostring(bumped)
+end
 local out = { 'ok', created, tonumber(version), redis.call('HLEN', members), tonumber(flags) }
-if ARGV[11] ~= '' then push_stamp(out, sequence('r', seg, ARGV[11], ARGV[12], ARGV[13], ARGV[14])) end
+if ARGV[11] ~= '' then push_stamp(out, sequence('r', seg, ARGV[11], ARGV[12], ARGV[13], ARGV[14], bumped)) end
 return out
