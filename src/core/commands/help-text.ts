@@ -191,7 +191,7 @@ export const HELP_TEXT: Readonly<Record<string, readonly string[]>> = {
     'REDACT <target> <msgid> [:<reason>]',
     'Deletes a stored message of a room or conversation from history (IRCv3',
     'draft/message-redaction); clients with that capability are told. Your own',
-    'message (sent while logged in) within history.redact_window_seconds;',
+    'message (sent while logged in) for a while (1 hour by default);',
     'room operators any message of their room, IRC operators any, at any time.',
   ],
   MARKREAD: [
