@@ -12,9 +12,11 @@ import type { Session } from '../../src/core/session.js';
 import type { IrcMessage } from '../../src/protocol/index.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import { loginClient, registerAccount } from '../helpers/accounts.js';
+import { dropSchema, pgAdmin, pgSkipReason, randomSchema, TEST_PG_URL } from '../helpers/postgres.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { manualClock, startTestServer, type TestServer } from '../helpers/server.js';
 
+const pgSkip = await pgSkipReason();
 const CAP = 'draft/message-redaction';
 const CAPS = ['echo-message', 'message-tags', 'server-time', 'batch', 'labeled-response', 'draft/chathistory', CAP];
 const PASSWORD = 'redaction-test-pw';
@@ -329,5 +331,59 @@ describe('REDACT (draft/message-redaction)', () => {
     op.send(`REDACT #r ${msgid} :old spam`);
     await op.expect(redactOf(msgid));
     assert.equal(await store.history.find('#r', msgid), null);
+  });
+});
+
+// The same rules on the asynchronous store: the look-up and the delete await PostgreSQL, and a
+// delete it refuses (a trigger in the test's own schema) is announced to no one.
+describe('REDACT on a PostgreSQL store', { skip: pgSkip }, () => {
+  const schema = randomSchema('redact');
+  let server: TestServer;
+  let alice: RawClient, bob: RawClient;
+  before(async () => {
+    server = await startTestServer({ store: { url: TEST_PG_URL, schema }, accounts: { scrypt_log_n: 10 } });
+    for (const name of ['alice', 'bob']) await registerAccount(server.port, name, PASSWORD);
+    alice = await loginClient(server.port, 'alice', 'alice', PASSWORD, CAPS);
+    bob = await loginClient(server.port, 'bob', 'bob', PASSWORD, CAPS);
+    for (const c of [alice, bob]) {
+      c.send('JOIN #pg');
+      await c.expect((m) => m.command === '366');
+    }
+  });
+  after(async () => {
+    alice?.close();
+    bob?.close();
+    await server?.stop();
+    await dropSchema(schema);
+  });
+  const stored = async (msgid: string) => (await pgAdmin(`SELECT count(*)::int AS n FROM ${schema}.messages WHERE msgid = $1`, [msgid]))[0]!.n as number;
+
+  it('the sender redacts: the member is told, CHATHISTORY and the table no longer have it', async () => {
+    await say(alice, '#pg', 'stays');
+    const msgid = await say(alice, '#pg', 'goes');
+    await bob.sync();
+    alice.send(`@label=pg1 REDACT #pg ${msgid} :bye`);
+    const echo = await alice.expect(redactOf(msgid));
+    assert.equal(echo.tags?.label, 'pg1');
+    assert.deepEqual((await outcome(bob)).redacts.map((m) => m.params), [['#pg', msgid, 'bye']]);
+    assert.equal(await stored(msgid), 0);
+    assert.deepEqual(await historyTexts(bob, '#pg'), ['stays']);
+  });
+
+  it('a delete PostgreSQL refuses is FAIL TEMPORARILY_UNAVAILABLE, announced to no one', async () => {
+    const msgid = await say(alice, '#pg', 'refused delete');
+    await bob.sync();
+    await pgAdmin(`CREATE OR REPLACE FUNCTION ${schema}.fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$;
+                   CREATE TRIGGER fault BEFORE DELETE ON ${schema}.messages FOR EACH ROW EXECUTE FUNCTION ${schema}.fault()`);
+    try {
+      alice.send(`REDACT #pg ${msgid}`);
+      const mine = await outcome(alice);
+      assert.deepEqual(mine.fail?.params.slice(0, 4), ['REDACT', 'TEMPORARILY_UNAVAILABLE', '#pg', msgid]);
+      assert.deepEqual(mine.redacts, []);
+      assert.deepEqual((await outcome(bob)).redacts, []);
+    } finally {
+      await pgAdmin(`DROP TRIGGER IF EXISTS fault ON ${schema}.messages`);
+    }
+    assert.equal(await stored(msgid), 1);
   });
 });
