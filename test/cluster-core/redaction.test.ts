@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { hashPassword } from '../../src/auth/password.js';
 import type { IrcMessage } from '../../src/protocol/index.js';
 import { loginClient, registerAccount } from '../helpers/accounts.js';
 import type { RawClient } from '../helpers/raw-client.js';
@@ -21,13 +22,14 @@ const skip = await redisSkipReason();
 const CAP = 'draft/message-redaction';
 const CAPS = ['echo-message', 'message-tags', 'server-time', 'batch', 'draft/chathistory', CAP];
 const PASSWORD = 'two-node-redaction';
+const OPERS = [{ name: 'admin', password_hash: await hashPassword('operpass', { N: 1024 }) }];
 
 const isRedact = (m: IrcMessage) => m.command === 'REDACT';
 const line = (m: IrcMessage) => `${m.command} ${m.params.join(' ')}`;
 
 describe('REDACT across two nodes', { skip }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-redact-'));
-  const nodes = twoNodes('redact', { data_dir: dataDir, accounts: { scrypt_log_n: 10 } });
+  const nodes = twoNodes('redact', { data_dir: dataDir, accounts: { scrypt_log_n: 10 }, opers: OPERS });
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
   const login = async (server: TestServer, nick: string, caps = CAPS): Promise<RawClient> => {
@@ -92,6 +94,27 @@ describe('REDACT across two nodes', { skip }, () => {
     const onA = await ann.expect(isRedact);
     assert.deepEqual([onA.source!.split('!')[0], ...onA.params], ['olga', '#x', msgid, 'moderated']);
     assert.deepEqual(await historyTexts(ann, '#x'), ['second']);
+  });
+
+  it('an IRC operator on A, where the room has no member (no copy), redacts in it: B’s members are told', async () => {
+    const ben = nodes.clients.find((c) => c.nick === 'ben')!;
+    await joinRoom(ben, '#only-b');
+    ben.send('PRIVMSG #only-b :only on B');
+    const msgid = (await ben.expect((m) => m.command === 'PRIVMSG' && m.params[1] === 'only on B')).tags!.msgid!;
+    const oper = await nodes.register(nodes.a, 'oper', CAPS);
+    oper.send('OPER admin operpass');
+    await oper.expect((m) => m.command === '381');
+    assert.equal(nodes.a.server.rooms.has('#only-b'), false, 'A keeps no copy of the room');
+
+    oper.send(`REDACT #only-b ${msgid} :network policy`);
+    const echo = await oper.expect((m) => isRedact(m) && m.params[1] === msgid);
+    assert.deepEqual(echo.params, ['#only-b', msgid, 'network policy']);
+    const onB = await ben.expect(isRedact);
+    assert.deepEqual([onB.source!.split('!')[0], ...onB.params], ['oper', '#only-b', msgid, 'network policy']);
+    assert.deepEqual(await historyTexts(ben, '#only-b'), []);
+    // A room that exists nowhere is still INVALID_TARGET, operator or not.
+    oper.send(`REDACT #nowhere ${msgid}`);
+    assert.deepEqual((await oper.sync()).find((m) => m.command === 'FAIL')?.params.slice(0, 3), ['REDACT', 'INVALID_TARGET', '#nowhere']);
   });
 
   it('a direct message’s redaction reaches its recipient on the other node, and both histories drop it', async () => {
