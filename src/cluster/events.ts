@@ -39,6 +39,27 @@ export interface MessageEvent extends EventBase {
   time?: number;
 }
 
+/**
+ * REDACT (draft/message-redaction) of a stored message, published once the store deleted it:
+ * into the room's log (so every node tells its members in the room's order), or into the
+ * recipient's node inbox for a direct message.
+ */
+export interface RedactEvent extends EventBase {
+  kind: 'redact';
+  /** The redacter's uid, `nick!user@host` and account at the time. */
+  from: string;
+  source: string;
+  account: string | null;
+  /** The room name as the redacter wrote it, or the recipient's uid for a direct message. */
+  target: string;
+  /** The redacted message. */
+  msgid: string;
+  /** Already cut to fit the line with the redacter's prefix; null when none was given. */
+  reason: string | null;
+  /** Direct: the recipient's account key, the conversation's other side; told only while logged in to it. */
+  recipientAccount?: string;
+}
+
 /** A user entered a room; carries what other nodes need to show it in NAMES/WHO. */
 export interface JoinEvent extends EventBase {
   kind: 'join';
@@ -271,6 +292,7 @@ export interface ServerBanEvent extends EventBase {
 
 export type ClusterEvent =
   | MessageEvent
+  | RedactEvent
   | JoinEvent
   | PartEvent
   | QuitEvent
@@ -295,6 +317,7 @@ export type ClusterEvent =
 export const EVENT_KINDS: ReadonlySet<string> = new Set<ClusterEvent['kind']>([
   'message', 'join', 'part', 'quit', 'nick', 'room', 'user', 'kill', 'forced-nick', 'stored',
   'killed', 'idle-query', 'idle', 'invite', 'signon', 'signoff', 'renamed', 'details', 'wallops', 'server-ban',
+  'redact',
 ]);
 
 /** Where an event was put in its log. */

@@ -208,6 +208,9 @@ const history = z
       )
       .default({}),
     retention_sweep_minutes: seconds.default(60),
+    // REDACT (draft/message-redaction): a sender may redact a message of theirs for this many
+    // seconds after it was sent (0 = no limit). Room and IRC operators are not bound by it.
+    redact_window_seconds: int(0).default(3600),
   })
   .strict();
 

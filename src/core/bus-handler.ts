@@ -5,6 +5,7 @@
 import type { Delivery } from '../cluster/events.js';
 import { deliverDirect } from './direct.js';
 import { NETWORK_LOG } from './network-log.js';
+import { deliverDirectRedaction } from './redactions.js';
 import { applyRoomDelivery } from './room-log.js';
 import type { Server } from './server.js';
 
@@ -20,6 +21,7 @@ export function handleDelivery(server: Server, delivery: Delivery): void {
   if (delivery.type !== 'event') return;
   const { event } = delivery;
   if (event.kind === 'message') deliverDirect(server, event, delivery);
+  else if (event.kind === 'redact') deliverDirectRedaction(server, event, delivery);
   else if (event.kind === 'kill') server.remoteUsers.applyKill(event);
   else if (event.kind === 'killed') server.remoteUsers.applyKilled(event);
   else if (event.kind === 'idle-query') server.remoteUsers.applyIdleQuery(event);

@@ -7,6 +7,7 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ['cap-notify', ''],
   ['draft/account-registration', 'before-connect,custom-account-name'],
   ['draft/chathistory', ''],
+  ['draft/message-redaction', ''],
   ['draft/no-implicit-names', ''],
   ['draft/pre-away', ''],
   ['draft/read-marker', ''],
@@ -26,6 +27,9 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
 
 /** ircv3.net/specs/extensions/no-implicit-names: JOIN does not send NAMES. */
 export const NO_IMPLICIT_NAMES_CAP = 'draft/no-implicit-names';
+
+/** ircv3.net/specs/extensions/message-redaction: REDACT reaches only the clients that negotiated it. */
+export const REDACTION_CAP = 'draft/message-redaction';
 
 /** ircv3.net/specs/extensions/pre-away: AWAY before registration (a bouncer reconnecting while away). */
 export const PRE_AWAY_CAP = 'draft/pre-away';

@@ -23,6 +23,7 @@ import type { StoredMessage } from '../store/store.js';
 import { applyEvent } from './room-events.js';
 import { readForResync, reconcile, type ResyncRead } from './room-resync.js';
 import { deliverRoomMessage, deliverStoredMessage, isStoredMessage } from './room-messages.js';
+import { deliverRoomRedaction } from './redactions.js';
 import type { Room } from './room.js';
 import type { Server } from './server.js';
 
@@ -170,6 +171,10 @@ function apply(server: Server, room: Room, entry: Delivery | Waiting, next?: Del
         // Before the copy's snapshot: waited for (until stored), delivered to no one.
         if (beforeCopy) forget(room, stamp.seq);
         else applyMessage(server, room, event, delivery);
+      }
+      // A redaction (redactions.ts): the store deleted the message before it was published.
+      else if (event.kind === 'redact') {
+        if (!beforeCopy) deliverRoomRedaction(server, room, event, stamp.time, delivery.own);
       }
       // A state change a snapshot held already is not applied twice.
       else if (event.kind !== 'stored' && stamp.seq > room.stateSeq) applyEvent(server, room, event as ClusterEvent, delivery);

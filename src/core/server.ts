@@ -63,6 +63,8 @@ export class Server {
   readonly motd: string[] | null;
   readonly name: string;
   readonly createdAt = new Date();
+  /** The clock time rules use (flood control, ban expiry, the REDACT window); tests inject one. */
+  readonly clock: () => number;
   readonly isupport: string[];
   readonly sessions = new Set<Session>();
   /** Registered and registering nicks, by folded nick. */
@@ -131,6 +133,7 @@ export class Server {
     options.cluster.bus.onDelivery((delivery) => handleDelivery(this, delivery));
     options.cluster.nodes.onEvent((event) => handleNodeEvent(this, event));
     const clock = options.clock ?? Date.now;
+    this.clock = clock;
     this.accounts = new Accounts(options.store, options.config.accounts, clock);
     this.roomRegistry = new RoomRegistry(options.store, options.logger);
     this.nickProtection = new NickProtection(options.config.accounts, this.accounts, clock);

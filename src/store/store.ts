@@ -152,6 +152,19 @@ export interface HistoryStore {
   prune(conversation: string, options: { olderThan?: number; keep?: number }): Promise<number>;
   /** Every conversation key with stored messages (for retention sweeps). */
   conversations(): Promise<string[]>;
+  /**
+   * The message `msgid` of `conversation`, or null: unknown, or a message of another
+   * conversation (a msgid is looked up only where the caller says it belongs). REDACT decides
+   * who sent a message from this row (its sender of record), never from what a client claims.
+   */
+  find(conversation: string, msgid: string): Promise<StoredMessage | null>;
+  /**
+   * Redaction (draft/message-redaction): delete the message `msgid` of `conversation`, so no
+   * query (history, search, JOIN replay) returns it again; a direct conversation left empty is
+   * forgotten by `directConversationsOf`, as after pruning. True if this call deleted it, false
+   * if it was not there (unknown, another conversation's, or redacted already). Atomic.
+   */
+  redact(conversation: string, msgid: string): Promise<boolean>;
 }
 
 /** The conversation key of a direct message between two accounts, the same from both sides. */
@@ -178,7 +191,7 @@ export function dmKey(accountA: string, accountB: string): string {
  *   gives every match exactly once: no gaps, no duplicates, while messages are added or pruned.
  * - Bounds are exclusive: `after` < time < `before`; `cursor` continues strictly after (older
  *   than) the position it names.
- * - A pruned message is no longer found. What was appended before the call is found (callers
+ * - A pruned or redacted message is no longer found. What was appended before the call is found (callers
  *   commit pending writes first, as for history: core/history `read()`).
  * - The promise rejects only for a store failure (connection, I/O), never for query content.
  */

@@ -322,6 +322,13 @@ export function searchContract(name: string, open: () => Promise<Store>, cleanup
         assert.deepEqual(texts(await find([conv], 'needle')), []);
       });
 
+      it('a redacted message is no longer found; the rest of its room still is', async () => {
+        const { conv, msgs } = await room(['secret needle', 'plain needle']);
+        assert.equal(await store.history.redact(conv, msgs[0]!.msgid), true);
+        assert.deepEqual(texts(await find([conv], 'needle')), ['plain needle']);
+        assert.deepEqual(texts(await find([conv], 'secret')), []);
+      });
+
       it('a duplicate msgid appended again is found once', async () => {
         const { conv, msgs } = await room(['only once']);
         await store.history.append([msgs[0]!]);

@@ -777,6 +777,76 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
       });
     });
 
+    // ---- history: find and redact (draft/message-redaction) --------------------------------
+
+    describe('history find', () => {
+      it('returns the message of that conversation, as stored', async () => {
+        const { conv, msgs } = await seed(3);
+        const tagged = msg(conv, unique('id'), BASE + 10 * STEP, { account: 'alice', tags: { '+draft/reply': 'x' }, command: 'NOTICE' });
+        await store.history.append([tagged]);
+        assert.deepEqual(await store.history.find(conv, msgs[1]!.msgid), msgs[1]);
+        assert.deepEqual(await store.history.find(conv, tagged.msgid), tagged);
+      });
+
+      it('is null for an unknown msgid and for a msgid of another conversation', async () => {
+        const one = await seed(2);
+        const two = await seed(2);
+        assert.equal(await store.history.find(one.conv, unique('missing')), null);
+        assert.equal(await store.history.find(one.conv, two.msgs[0]!.msgid), null);
+        assert.equal(await store.history.find(unique('#none'), one.msgs[0]!.msgid), null);
+      });
+    });
+
+    describe('history redact', () => {
+      it('deletes the message: no query returns it, the others are untouched', async () => {
+        const { conv, msgs } = await seed(7);
+        const gone = msgs[3]!;
+        assert.equal(await store.history.redact(conv, gone.msgid), true);
+        const rest = msgs.filter((m) => m !== gone);
+        assert.equal(await store.history.find(conv, gone.msgid), null);
+        assert.deepEqual(await store.history.latest(conv, 100), rest);
+        assert.deepEqual(await store.history.before(conv, byId(msgs[6]!), 100), rest.slice(0, 5));
+        assert.deepEqual(await store.history.after(conv, byId(msgs[0]!), 100), rest.slice(1));
+        assert.deepEqual(await store.history.around(conv, at(gone.time), 2), [msgs[2], msgs[4]]);
+        assert.deepEqual(await store.history.between(conv, byId(msgs[0]!), byId(msgs[6]!), 100), rest.slice(1, 5));
+        // The redacted msgid is no reference any more: as an unknown one, nothing.
+        assert.deepEqual(await store.history.after(conv, byId(gone), 100), []);
+      });
+
+      it('is false for a msgid already redacted, unknown, or of another conversation (which keeps it)', async () => {
+        const one = await seed(2);
+        const two = await seed(2);
+        assert.equal(await store.history.redact(one.conv, one.msgs[0]!.msgid), true);
+        assert.equal(await store.history.redact(one.conv, one.msgs[0]!.msgid), false);
+        assert.equal(await store.history.redact(one.conv, unique('missing')), false);
+        assert.equal(await store.history.redact(one.conv, two.msgs[1]!.msgid), false);
+        assert.deepEqual(await store.history.latest(two.conv, 10), two.msgs);
+        assert.deepEqual(await store.history.latest(one.conv, 10), one.msgs.slice(1));
+      });
+
+      it('takes the last message of a conversation out of targets, conversations and directConversationsOf', async () => {
+        const [alice, bob] = [unique('alice'), unique('bob')];
+        const dm = dmKey(alice, bob);
+        const only = msg(dm, unique('id'), BASE + 5, { account: alice, target: bob });
+        const kept = dmKey(alice, unique('carol'));
+        await store.history.append([only, msg(kept, unique('id'), BASE + 6, { account: alice })]);
+        assert.equal(await store.history.redact(dm, only.msgid), true);
+        assert.deepEqual(await store.history.targets([dm, kept], BASE, BASE + 100, 10), [{ conversation: kept, latest: BASE + 6 }]);
+        assert.ok(!(await store.history.conversations()).includes(dm));
+        assert.deepEqual(await store.history.directConversationsOf(bob), []);
+        assert.deepEqual(await store.history.directConversationsOf(alice), [kept]);
+      });
+
+      it('keeps a direct conversation listed while it has other messages', async () => {
+        const [alice, bob] = [unique('alice'), unique('bob')];
+        const dm = dmKey(alice, bob);
+        const first = msg(dm, unique('id'), BASE + 1, { account: alice });
+        await store.history.append([first, msg(dm, unique('id'), BASE + 2, { account: bob })]);
+        assert.equal(await store.history.redact(dm, first.msgid), true);
+        assert.deepEqual(await store.history.directConversationsOf(bob), [dm]);
+      });
+    });
+
     // ---- read markers ---------------------------------------------------------------------
 
     describe('read markers', () => {

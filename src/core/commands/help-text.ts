@@ -188,6 +188,13 @@ export const HELP_TEXT: Readonly<Record<string, readonly string[]>> = {
     'BETWEEN <target> <ref> <ref> <limit>',
     'TARGETS <timestamp=t> <timestamp=t> <limit>: who you talked with',
   ],
+  REDACT: [
+    'REDACT <target> <msgid> [:<reason>]',
+    'Deletes a stored message of a room or conversation from history (IRCv3',
+    'draft/message-redaction); clients with that capability are told. Your own',
+    'message (sent while logged in) for a while (1 hour by default);',
+    'room operators any message of their room, IRC operators any, at any time.',
+  ],
   MARKREAD: [
     'MARKREAD <target> [timestamp=<time>]',
     'Reads or moves your read marker of a room or conversation (IRCv3',

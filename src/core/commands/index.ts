@@ -6,6 +6,7 @@ import { HELP, HELPOP } from './help.js';
 import { KNOCK } from './knock.js';
 import { MARKREAD } from './markread.js';
 import { OPER } from './oper.js';
+import { REDACT } from './redact.js';
 import { DLINE, KILL, KLINE, STATS, UNDLINE, UNKLINE } from './operator.js';
 import { AUTHENTICATE } from './sasl.js';
 import type { CommandSpec } from './context.js';
@@ -58,6 +59,8 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['PRIVMSG', { handler: PRIVMSG, minParams: 0 }],
   ['NOTICE', { handler: NOTICE, minParams: 0 }],
   ['TAGMSG', { handler: TAGMSG, minParams: 0 }],
+  // draft/message-redaction: REDACT <target> <msgid> [<reason>]
+  ['REDACT', { handler: REDACT, minParams: 2 }],
   ['MODE', { handler: MODE, minParams: 1 }],
   ['AWAY', { handler: AWAY, minParams: 0, beforeRegistration: PRE_AWAY_CAP }],
   ['SETNAME', { handler: SETNAME, minParams: 1 }],

@@ -25,6 +25,8 @@ const RULES: ReadonlyMap<string, TextRule> = new Map([
   ['PART', { index: 1, allowed: FORMATTING_CODES, code: 'INVALID_TEXT' }],
   ['KICK', { index: 2, allowed: FORMATTING_CODES, code: 'INVALID_TEXT' }],
   ['KILL', { index: 1, allowed: FORMATTING_CODES, code: 'INVALID_TEXT' }],
+  // draft/message-redaction: the reason is shown to the room.
+  ['REDACT', { index: 2, allowed: FORMATTING_CODES, code: 'INVALID_TEXT' }],
   ['QUIT', { index: 0, allowed: FORMATTING_CODES, code: 'strip' }],
   // IRCv3 setname names INVALID_REALNAME; USER uses the same code for the same field.
   ['USER', { index: 3, allowed: '', code: 'INVALID_REALNAME' }],

@@ -3,6 +3,7 @@ import type { HistoryRef, HistoryStore, StoredMessage } from '../store.js';
 import {
   APPEND_SQL,
   CONVERSATIONS_SQL,
+  MESSAGE_COLUMNS,
   pruneBatchSql,
   rangeStatement,
   targetsStatement,
@@ -243,6 +244,33 @@ export class PgHistoryStore implements HistoryStore {
 
   async conversations(): Promise<string[]> {
     return (await this.db.query<{ conversation: string }>(CONVERSATIONS_SQL, [], 'history.conversations')).map((r) => r.conversation);
+  }
+
+  async find(conversation: string, msgid: string): Promise<StoredMessage | null> {
+    const rows = await this.db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msgid = $1 AND conversation = $2`,
+      [msgid, conversation],
+      'history.find',
+    );
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  /**
+   * One transaction: the row goes (its generated search column with it), and a direct
+   * conversation left empty leaves dm_participants, as after pruning.
+   */
+  async redact(conversation: string, msgid: string): Promise<boolean> {
+    const deleted = await this.db.run(
+      `WITH gone AS (DELETE FROM messages WHERE msgid = $1 AND conversation = $2 RETURNING conversation),
+            forgot AS (
+              DELETE FROM dm_participants AS p WHERE p.conversation IN (SELECT conversation FROM gone)
+                AND p.conversation LIKE '@%'
+                AND NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.conversation = p.conversation AND m.msgid <> $1))
+       SELECT 1 FROM gone`,
+      [msgid, conversation],
+      'history.redact',
+    );
+    return deleted > 0;
   }
 
   private async deleteInBatches(conversation: string, condition: string, values: unknown[], label: string): Promise<number> {

@@ -108,6 +108,8 @@ export class SqliteHistoryStore implements HistoryStore {
   private readonly deleteBelow: Database.Statement<[string, number, string, number]>;
   private readonly deleteUpTo: Database.Statement<[string, number, string, number]>;
   private readonly forgetParticipants: Database.Statement<[string, string]>;
+  private readonly selectOne: Database.Statement<[string, string], MessageRow>;
+  private readonly deleteOne: Database.Statement<[string, string]>;
 
   /** `pruneBatch`: rows one prune transaction deletes at most (the event loop runs between). */
   constructor(
@@ -210,6 +212,10 @@ export class SqliteHistoryStore implements HistoryStore {
       `DELETE FROM dm_participants WHERE conversation = ?
          AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation = ?)`,
     );
+    // By msgid (its UNIQUE index), checked against the conversation: a msgid of another room
+    // is neither found nor deleted. The FTS5 delete trigger (migration 3) unindexes the text.
+    this.selectOne = db.prepare(`${SELECT} WHERE msgid = ? AND conversation = ?`);
+    this.deleteOne = db.prepare('DELETE FROM messages WHERE msgid = ? AND conversation = ?');
   }
 
   /**
@@ -315,6 +321,17 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async conversations(): Promise<string[]> {
     return this.selectConversations.all().map((r) => r.conversation);
+  }
+
+  async find(conversation: string, msgid: string): Promise<StoredMessage | null> {
+    const row = this.selectOne.get(msgid, conversation);
+    return row ? fromRow(row) : null;
+  }
+
+  async redact(conversation: string, msgid: string): Promise<boolean> {
+    if (this.deleteOne.run(msgid, conversation).changes === 0) return false;
+    if (dmParticipants(conversation)) this.forgetParticipants.run(conversation, conversation);
+    return true;
   }
 
   /** Where "strictly before ref" ends (exclusive upper bound), or null for an unknown msgid. */
