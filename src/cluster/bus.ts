@@ -68,6 +68,13 @@ export interface Bus {
    * the largest and the sum. No await; walks the followed logs (for metrics at scrape time).
    */
   lag(): { max: number; total: number };
+  /**
+   * For a followed room: reads the log's end (retrying while the store of the log is not
+   * reachable) and resolves true once delivery has reached it, false past `timeoutMs` or for
+   * a room not followed. After a publish of unknown outcome, it tells whether the event was
+   * sequenced: it was if it has been delivered (as an own event) by then.
+   */
+  caughtUp(room: string, timeoutMs: number): Promise<boolean>;
   /** Unsubscribes everything and stops; pending reads are dropped. */
   close(): Promise<void>;
 }

@@ -31,6 +31,11 @@ export interface MessageEvent extends EventBase {
   tags: Record<string, string>;
   account: string | null;
   /**
+   * The publishing node's number for this publish: it recognises its own message read back
+   * from the log after a publish whose outcome was unknown (core/room-messages.ts).
+   */
+  pub?: number;
+  /**
    * A direct message carries its own msgid and time (ms): the sender's node stored it in
    * history under them before sending, so it reaches no one before it is durable. A room
    * message takes both from its stamp.

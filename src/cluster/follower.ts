@@ -30,6 +30,9 @@ export interface LogSource {
   read(after: number, count: number): Promise<{ epoch: string | null; last: number; entries: LogEntry[]; at: string | null }>;
 }
 
+/** How often `reached` looks at the position (a rare path: after a publish of unknown outcome). */
+const REACHED_POLL_MS = 20;
+
 export class LogFollower {
   private pos: number;
   /** The entry delivered at `pos` (null: none delivered yet, following from a given position). */
@@ -96,6 +99,21 @@ export class LogFollower {
   stop(): void {
     this.active = false;
     this.own.clear();
+  }
+
+  /**
+   * Resolves true once everything up to `head` (the log's end as just read from its source)
+   * has been delivered, false at `deadline` (ms since the epoch) or when stopped first.
+   */
+  async reached(head: { last: number; epoch: string | null }, deadline: number): Promise<boolean> {
+    this.catchUp();
+    for (;;) {
+      if (!this.active) return false;
+      if (this.epoch === head.epoch && this.pos >= head.last) return true;
+      if (head.epoch === null && head.last === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, REACHED_POLL_MS));
+    }
   }
 
   private async pump(): Promise<void> {

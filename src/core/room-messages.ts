@@ -44,6 +44,9 @@ import type { Session } from './session.js';
 
 type RelayCommand = MessageEvent['command'];
 
+/** How long a publish of unknown outcome waits to learn it: past a lease (5 s) the node is fenced anyway. */
+const OUTCOME_WAIT_MS = 6000;
+
 const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** Is this message held until stored? Stored are PRIVMSG and NOTICE to the whole room. */
@@ -67,6 +70,10 @@ export class RoomMessages {
   private readonly labeled = new WeakSet<MessageEvent>();
   /** Msgids of labeled messages the store refused, until their command has answered. */
   private readonly refused = new Set<string>();
+  /** Publishes numbered (MessageEvent `pub`). */
+  private publishes = 0;
+  /** `pub` of own messages whose publish had an unknown outcome, until the log shows them or not. */
+  private readonly uncertain = new Set<number>();
 
   constructor(private readonly server: Server) {
     server.history.onCommitted((messages, stored) => this.committed(messages, stored));
@@ -82,7 +89,7 @@ export class RoomMessages {
     const { server } = this;
     const event: MessageEvent = {
       v: 1, origin: server.cluster.nodes.id, kind: 'message', command, from: session.uid, source: session.prefix,
-      target, text, tags: tags ?? NO_TAGS, account: session.account,
+      target, text, tags: tags ?? NO_TAGS, account: session.account, pub: ++this.publishes,
     };
     // The sender's node stores it when its turn comes: refused here while that store is behind.
     if (isStoredMessage(event)) server.history.refuseIfBehind(command, target);
@@ -91,7 +98,7 @@ export class RoomMessages {
     const published = server.cluster.bus.publish(room.key, event);
     if (isStoredMessage(event)) published.then((stamp) => this.recordEarly(room.key, event, stamp.seq, stamp.msgid, stamp.time, session), () => {});
     if (!labeled) {
-      published.catch((err: unknown) => this.notPublished(session, command, target, err));
+      published.catch((err: unknown) => this.notPublished(session, room.key, event, err));
       return;
     }
     // Labeled: the reply holds the echo, so its outcome is known first (committed at once),
@@ -102,9 +109,7 @@ export class RoomMessages {
         await server.history.flush();
         if (this.refused.delete(stamp.msgid)) throw failError(command, 'TEMPORARILY_UNAVAILABLE', target, NOT_STORED);
       },
-      (err: unknown) => {
-        this.notPublished(session, command, target, err);
-      },
+      (err: unknown) => this.notPublished(session, room.key, event, err),
     );
   }
 
@@ -179,10 +184,37 @@ export class RoomMessages {
     if (stored && !this.server.rooms.has(entry.room) && sender.has('echo-message')) sender.send(echoOf(message));
   }
 
-  private notPublished(session: Session, command: RelayCommand, target: string, err: unknown): void {
+  /** Publishes of this node whose outcome was unknown, since it started. */
+  unknownOutcomes = 0;
+
+  /** Own messages whose publish had an unknown outcome and that are still being looked for. */
+  get awaitingOutcome(): number {
+    return this.uncertain.size;
+  }
+
+  /** An own message read back from the log: if its publish had an unknown outcome, now it is known. */
+  arrived(event: MessageEvent): void {
+    if (this.uncertain.size > 0 && event.pub !== undefined) this.uncertain.delete(event.pub);
+  }
+
+  /**
+   * A publish failed other than fenced: the outcome is unknown (the reply may be what was lost,
+   * bus.ts). The room's log is read to its end once Redis answers again: if the message is in
+   * it, it was delivered from there like any other (its echo too) and nothing is said; if not,
+   * it was not sent, and the sender is told so. Without an answer in time, that it may not be.
+   */
+  private async notPublished(session: Session, room: string, event: MessageEvent, err: unknown): Promise<void> {
     if (err instanceof FencedError) return; // the node drops every client (node-events.ts)
-    this.server.logger.warn('cluster: room message not published', { room: target, err });
-    if (command !== 'NOTICE') this.server.replyError(session, command, failError(command, 'TEMPORARILY_UNAVAILABLE', target, 'Message not sent: the network is not reachable right now'));
+    const { command, target } = event;
+    this.server.logger.warn('cluster: room message publish failed; looking for it in the log', { room, err });
+    this.uncertain.add(event.pub!);
+    this.unknownOutcomes++;
+    const known = await this.server.cluster.bus.caughtUp(room, OUTCOME_WAIT_MS).catch(() => false);
+    if (!this.uncertain.delete(event.pub!)) return; // it was sequenced after all
+    this.server.logger.warn('cluster: room message not in the log', { room, known });
+    if (command === 'NOTICE') return;
+    const text = known ? 'Message not sent: the network was not reachable' : 'Message not confirmed: the network is not reachable right now; it may still be delivered';
+    this.server.replyError(session, command, failError(command, 'TEMPORARILY_UNAVAILABLE', target, text));
   }
 }
 
@@ -201,6 +233,7 @@ export function deliverRoomMessage(server: Server, room: Room, event: MessageEve
     params: event.command === 'TAGMSG' ? [event.target] : [event.target, event.text],
   });
   const sender = own ? server.users.localByUid(event.from) : undefined;
+  if (own) server.roomMessages.arrived(event);
   // `stored`: committed before its turn (RoomMessages.recordEarly), so not recorded again.
   if (own && isStoredMessage(event) && !stored) server.roomMessages.record(room, event, seq, msgid, time, out, sender);
   const status = event.target[0];

@@ -13,6 +13,9 @@ import type { ClusterEvent, Stamp } from '../../src/cluster/events.js';
 import type { SqliteStore } from '../../src/store/sqlite/store.js';
 import type { IrcMessage } from '../../src/protocol/index.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { segment } from '../../src/cluster/keys.js';
+import { waitFor } from '../contract/cluster-backend.js';
+import { foldCase } from '../../src/protocol/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { dropPrefix, randomPrefix, redisSkipReason, TEST_REDIS_URL } from '../cluster/redis-helpers.js';
 
@@ -118,6 +121,57 @@ describe('room messages across two nodes', { skip }, () => {
     assert.deepEqual(order, ['first', 'second']);
   });
 
+  /**
+   * A publish whose reply is lost: the script ran in Redis (sequenced, noticed to followers) but
+   * the node got an error instead of the stamp, as when the connection drops or a command times
+   * out after Redis executed it. The private `sequence` is what `publish` runs before handing
+   * its own event to the follower; calling it and throwing is exactly that failure.
+   */
+  function loseReplies(server: TestServer, texts: Set<string>, executed: boolean): () => void {
+    const bus = server.server.cluster.bus as unknown as {
+      publish: (room: string, event: ClusterEvent) => Promise<Stamp>;
+      sequence: (kind: 'r', seg: string, event: ClusterEvent) => Promise<Stamp>;
+    };
+    const publish = bus.publish.bind(bus);
+    bus.publish = async (room, event) => {
+      if (event.kind !== 'message' || !texts.has(event.text)) return publish(room, event);
+      if (executed) await bus.sequence('r', segment(foldCase(room), 'room'), event);
+      throw new Error('Command timed out');
+    };
+    return () => {
+      bus.publish = publish;
+    };
+  }
+
+  it('a publish of unknown outcome: found in the log, it is delivered once with its echo and no FAIL; not found, FAIL', async () => {
+    const [hal, ivy] = [await member(a, 'hal', '#unknown'), await member(b, 'ivy', '#unknown')];
+    const restore = loseReplies(a, new Set(['the reply was lost']), true);
+    hal.send('PRIVMSG #unknown :the reply was lost');
+    const { roomMessages } = a.server;
+    await waitFor(() => roomMessages.unknownOutcomes === 1 && roomMessages.awaitingOutcome === 0, 8000, 'its outcome found');
+    const echo = await hal.expect(said);
+    const got = await ivy.expect(said);
+    assert.deepEqual([echo.params[1], got.params[1], echo.tags?.msgid], ['the reply was lost', 'the reply was lost', got.tags?.msgid]);
+    hal.send('PRIVMSG #unknown :after it');
+    await ivy.expect((m) => said(m) && m.params[1] === 'after it');
+    const seen = await hal.sync();
+    assert.deepEqual(seen.filter((m) => m.command === 'FAIL'), [], 'no FAIL for a message that was sent');
+    assert.deepEqual(seen.filter(said).map((m) => m.params[1]), ['after it']);
+    restore();
+    await a.server.history.flush();
+    const stored = await (await a.server.history.read()).latest('#unknown', 10);
+    assert.deepEqual(stored.map((m) => m.text).sort(), ['after it', 'the reply was lost'], 'stored once');
+
+    const restoreNever = loseReplies(a, new Set(['never sequenced']), false);
+    hal.send('PRIVMSG #unknown :never sequenced');
+    const fail = await hal.expect((m) => m.command === 'FAIL');
+    assert.deepEqual(fail.params.slice(0, 3), ['PRIVMSG', 'TEMPORARILY_UNAVAILABLE', '#unknown']);
+    assert.match(fail.params.at(-1)!, /not sent/);
+    restoreNever();
+    ivy.send('PING done');
+    assert.deepEqual((await ivy.sync()).filter(said), [], 'no one got it');
+  });
+
   it("a reaped publisher's held messages: delivered if stored, dropped if not", async () => {
     const [fay, gil] = [await member(a, 'fay', '#reap'), await member(b, 'gil', '#reap')];
     const notices = holdStoredNotices(a);
@@ -141,4 +195,5 @@ describe('room messages across two nodes', { skip }, () => {
     assert.deepEqual([...delivered.values()], ['stored before the crash']);
     assert.deepEqual((await gil.sync()).filter(said), []);
   });
+
 });

@@ -126,6 +126,21 @@ export function clusterBusContract(name: string, make: () => Promise<ClusterBack
       }
     });
 
+    it('caughtUp: true once delivery reached the log as it is now, publishes of others included; false for a room not followed', async () => {
+      const room = unique('#CaughtUp');
+      const [a, b] = nodes as [Cluster, Cluster];
+      const got = collect(a);
+      assert.equal(await a.bus.caughtUp(room, 200), false, 'not followed');
+      await a.bus.follow(room);
+      assert.equal(await a.bus.caughtUp(room, 1000), true, 'an empty log');
+      for (let i = 0; i < 20; i++) await b.bus.publish(room, message(b, room, `b:${i}`));
+      // Without waiting for any notice: caughtUp itself reads the end and waits for delivery.
+      assert.equal(await a.bus.caughtUp(room, 5000), true);
+      assert.equal(events(got, room.toLowerCase()).length, 20);
+      await a.bus.unfollow(room);
+      assert.equal(await a.bus.caughtUp(room, 200), false, 'unfollowed');
+    });
+
     it('caps the stream and tells a follower that fell behind it as a gap', async () => {
       const small = await backend.open({ ...STEADY, maxLen: 20 });
       const room = unique('#cap');

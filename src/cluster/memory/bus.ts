@@ -90,6 +90,13 @@ export class MemoryBus implements Bus {
     return [...this.rooms.keys()].sort();
   }
 
+  async caughtUp(room: string, timeoutMs: number): Promise<boolean> {
+    const key = foldCase(room);
+    const followed = this.rooms.get(key);
+    if (!followed) return false;
+    return followed.follower.reached(this.net.read(`r:${key}`, Number.MAX_SAFE_INTEGER, 0), Date.now() + timeoutMs);
+  }
+
   lag(): { max: number; total: number } {
     return followerLag([...this.rooms.values()].map((f) => f.follower), this.inbox.follower);
   }

@@ -29,6 +29,9 @@ interface Followed {
   channel: string;
 }
 
+/** Between reads of a log's end while Redis does not answer (`caughtUp`). */
+const CAUGHT_UP_RETRY_MS = 100;
+
 export class RedisBus implements Bus {
   private handler: ((delivery: Delivery) => void) | null = null;
   private readonly P: string;
@@ -103,6 +106,24 @@ export class RedisBus implements Bus {
       this.starting.set(key, pending);
     }
     return pending;
+  }
+
+  async caughtUp(room: string, timeoutMs: number): Promise<boolean> {
+    const key = foldCase(room);
+    const deadline = Date.now() + timeoutMs;
+    const source = this.source('r', segment(key, 'room'));
+    for (;;) {
+      const followed = this.rooms.get(key);
+      if (!followed) return false;
+      try {
+        const head = await source.read(Number.MAX_SAFE_INTEGER, 0);
+        return await followed.follower.reached(head, deadline);
+      } catch {
+        // Redis not reachable yet (the reason the outcome was unknown): try again until the deadline.
+        if (Date.now() >= deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, CAUGHT_UP_RETRY_MS));
+      }
+    }
   }
 
   /** Subscribe first, then read the head: no notice after the head can be missed. */
