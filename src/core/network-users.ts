@@ -142,8 +142,17 @@ export class NetworkUsers {
     this.toNetwork({ v: 1, origin: this.cluster.nodes.id, kind: 'details', uid: session.uid, nick: session.nick, source: session.prefix, account: session.account, fields: changed });
   }
 
+  /**
+   * The session yielded `given` (its nick before) to a guest nick after Redis lost its data and
+   * another user claimed it meanwhile (node-events.ts): MONITOR and WHOWAS on every node learn
+   * it as from a NICK.
+   */
+  yielded(session: Session, given: GivenUpNick): void {
+    this.toNetwork({ v: 1, origin: this.cluster.nodes.id, kind: 'renamed', uid: session.uid, nick: given.nick, to: session.nick, source: session.prefix, entry: given });
+  }
+
   /** The session's nick as WHOWAS will show it once given up. */
-  private givenUp(session: Session): GivenUpNick {
+  givenUp(session: Session): GivenUpNick {
     const { nick, user, host, realname, account } = session;
     return { nick, user, host, realname, account, server: this.serverName, at: Date.now() };
   }

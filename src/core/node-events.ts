@@ -77,11 +77,16 @@ async function reannounceAll(server: Server): Promise<void> {
 /** Claims the user again; resolves with its `nick!user@host` before a guest rename, or null. */
 async function reannounce(server: Server, session: Session): Promise<string | null> {
   const before = session.prefix;
+  const given = server.users.givenUp(session);
   try {
     for (let attempt = 0; attempt < 8; attempt++) {
       const result = await server.cluster.state.addUser(server.users.recordOf(session));
       if (session.state === 'closing') return null;
-      if (result.ok || result.reason !== 'in-use') return session.prefix === before ? null : before;
+      if (result.ok || result.reason !== 'in-use') {
+        if (session.prefix === before) return null;
+        if (result.ok) server.users.yielded(session, given);
+        return before;
+      }
       // The nick went to someone else while Redis was empty: this user yields it.
       changeNick(server, session, guestNick(server));
     }

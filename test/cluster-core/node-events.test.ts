@@ -69,4 +69,56 @@ describe('node events', { skip }, () => {
       await redis.stop();
     }
   });
+
+  it('Redis restarted empty and the nick taken meanwhile on another node: its user yields to a guest nick, and WHOWAS and MONITOR elsewhere hear of it at once', async () => {
+    const redis = await PrivateRedis.start();
+    const a = await startTestServer({ cluster: { url: redis.url } });
+    const b = await startTestServer({ cluster: { url: redis.url } });
+    try {
+      const kim = await RawClient.connect({ port: a.port });
+      kim.answerPings = true;
+      kim.send('NICK kim');
+      kim.send('USER kim 0 * :Kim of node A');
+      await kim.expect((m) => m.command === '376' || m.command === '422');
+      const watcher = await RawClient.register(b.port, 'watcher');
+      watcher.answerPings = true;
+      // Node A announces its users again only when the test says: node B's new kim comes first.
+      const state = a.server.cluster.state;
+      const addUser = state.addUser.bind(state);
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      state.addUser = async (record) => {
+        await gate;
+        return addUser(record);
+      };
+      await redis.down();
+      await redis.up();
+      let other: RawClient | null = null;
+      for (let i = 0; i < 100 && other === null; i++) {
+        other = await RawClient.register(b.port, 'kim').catch(() => null);
+        if (other === null) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(other, 'node B registers a new kim once Redis is back');
+      other.answerPings = true;
+      watcher.send('MONITOR + kim');
+      await watcher.expect((m) => m.command === '730');
+      open();
+      const renamed = await kim.expect((m) => m.command === 'NICK');
+      const guest = renamed.params[0]!;
+      assert.match(guest, /^Guest\d+$/);
+      // The rename is on the network log: node B's WHOWAS has the old kim at once, not only
+      // after the 10 s the network log's restart grace takes to recheck.
+      watcher.send('MONITOR + ' + guest);
+      const online = await watcher.expect((m) => m.command === '730', 3000);
+      assert.match(online.params[1]!, new RegExp(`^${guest}!`));
+      watcher.send('WHOWAS kim');
+      const was = await watcher.expect((m) => m.command === '314' || m.command === '406', 3000);
+      assert.deepEqual([was.command, was.params.at(-1)], ['314', 'Kim of node A']);
+      for (const c of [kim, watcher, other]) c.close();
+    } finally {
+      await a.stop();
+      await b.stop();
+      await redis.stop();
+    }
+  });
 });
