@@ -161,6 +161,15 @@ export interface KillEvent extends EventBase {
   request?: string;
 }
 
+/** Node-addressed: an operator changed this user's displayed host (CHGHOST); its node applies it. */
+export interface ChghostEvent extends EventBase {
+  kind: 'chghost';
+  uid: string;
+  host: string;
+  /** The operator, for the target node's log. */
+  by: string;
+}
+
 /**
  * Node-addressed, the answer to a `kill` with a `request`: 'done' once the session ended and
  * its nick is free network-wide, 'absent' when the node had no such user (it left meanwhile).
@@ -272,7 +281,7 @@ export interface DetailsEvent extends EventBase {
   source: string;
   /** The account after the change, for the account tag. */
   account: string | null;
-  fields: { away?: string | null; account?: string | null; realname?: string };
+  fields: { away?: string | null; account?: string | null; realname?: string; host?: string };
 }
 
 /** Network log: an operator's WALLOPS, for +w users of every node. */
@@ -305,6 +314,7 @@ export type ClusterEvent =
   | RoomStateEvent
   | UserEvent
   | KillEvent
+  | ChghostEvent
   | ForcedNickEvent
   | StoredEvent
   | KilledEvent
@@ -322,7 +332,7 @@ export type ClusterEvent =
 export const EVENT_KINDS: ReadonlySet<string> = new Set<ClusterEvent['kind']>([
   'message', 'join', 'part', 'quit', 'nick', 'room', 'user', 'kill', 'forced-nick', 'stored',
   'killed', 'idle-query', 'idle', 'invite', 'signon', 'signoff', 'renamed', 'details', 'wallops', 'server-ban',
-  'redact',
+  'redact', 'chghost',
 ]);
 
 /** Where an event was put in its log. */

@@ -23,6 +23,7 @@ export function handleDelivery(server: Server, delivery: Delivery): void {
   if (event.kind === 'message') deliverDirect(server, event, delivery);
   else if (event.kind === 'redact') deliverDirectRedaction(server, event, delivery);
   else if (event.kind === 'kill') server.remoteUsers.applyKill(event);
+  else if (event.kind === 'chghost') server.remoteUsers.applyChghost(event);
   else if (event.kind === 'killed') server.remoteUsers.applyKilled(event);
   else if (event.kind === 'idle-query') server.remoteUsers.applyIdleQuery(event);
   else if (event.kind === 'idle') server.remoteUsers.applyIdle(event);

@@ -5,6 +5,7 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ['away-notify', ''],
   ['batch', ''],
   ['cap-notify', ''],
+  ['chghost', ''],
   ['draft/account-registration', 'before-connect,custom-account-name'],
   ['draft/chathistory', ''],
   ['draft/message-redaction', ''],

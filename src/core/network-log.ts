@@ -27,6 +27,7 @@ import { FencedError } from '../cluster/nodes.js';
 import type { Logger } from '../observability/logger.js';
 import { dropBanned, enforce, kickReason } from './commands/operator.js';
 import { line } from './room-events.js';
+import { CHGHOST_CAP } from './host-change.js';
 import type { Server } from './server.js';
 import type { Session } from './session.js';
 
@@ -112,6 +113,10 @@ export class NetworkLog {
     if ('away' in fields) lines.push({ cap: 'away-notify', out: line(event.source, 'AWAY', fields.away ? [fields.away] : [], time, event.account) });
     if ('account' in fields) lines.push({ cap: 'account-notify', out: line(event.source, 'ACCOUNT', [fields.account ?? '*'], time, null) });
     if (typeof fields.realname === 'string') lines.push({ cap: 'setname', out: line(event.source, 'SETNAME', [fields.realname], time, event.account) });
+    if (typeof fields.host === 'string') {
+      const user = event.source.slice(event.source.indexOf('!') + 1, event.source.lastIndexOf('@'));
+      lines.push({ cap: CHGHOST_CAP, out: line(event.source, 'CHGHOST', [user, fields.host], time, event.account) });
+    }
     if (lines.length === 0) return;
     for (const watcher of server.monitor.watchersOf(event.nick)) {
       if (!watcher.has('extended-monitor') || watcher.uid === event.uid || sharesRoom(server, watcher, event.uid)) continue;

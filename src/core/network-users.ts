@@ -123,7 +123,7 @@ export class NetworkUsers {
    * Keeps the shared record's details in step (WHOIS and direct messages from other nodes read
    * them); no await for the caller, a failure is logged.
    */
-  update(session: Session, fields: Omit<UserFields, 'nick'>): void {
+  update(session: Session, fields: Omit<UserFields, 'nick'>, before = session.prefix): void {
     if (!session.claimed || session.removal) return;
     // Other nodes' copies of its rooms follow (away-notify, account-notify there).
     const change = `${this.cluster.nodes.id}.${(this.changes++).toString(36)}`;
@@ -138,8 +138,10 @@ export class NetworkUsers {
     if ('away' in fields) changed.away = fields.away ?? null;
     if ('account' in fields) changed.account = fields.account ?? null;
     if (typeof fields.realname === 'string') changed.realname = fields.realname;
+    if (typeof fields.host === 'string') changed.host = fields.host;
     if (Object.keys(changed).length === 0) return;
-    this.toNetwork({ v: 1, origin: this.cluster.nodes.id, kind: 'details', uid: session.uid, nick: session.nick, source: session.prefix, account: session.account, fields: changed });
+    // `before`: a host change is shown from the prefix the watchers knew.
+    this.toNetwork({ v: 1, origin: this.cluster.nodes.id, kind: 'details', uid: session.uid, nick: session.nick, source: before, account: session.account, fields: changed });
   }
 
   /**

@@ -17,7 +17,8 @@
  * for `idle` at most IDLE_ANSWER_MS, then answers without 317.
  */
 import { rememberInvitation } from './invite-list.js';
-import type { ClusterEvent, IdleEvent, IdleQueryEvent, InviteEvent, KillEvent, KilledEvent } from '../cluster/events.js';
+import { changeHost, isValidHost } from './host-change.js';
+import type { ChghostEvent, ClusterEvent, IdleEvent, IdleQueryEvent, InviteEvent, KillEvent, KilledEvent } from '../cluster/events.js';
 import type { UserRecord } from '../cluster/state.js';
 import { FencedError } from '../cluster/nodes.js';
 import { Outgoing } from './outgoing.js';
@@ -93,6 +94,15 @@ export class RemoteUsers {
     this.server.quit(target, reason);
     // A session already ending (it quit as the kill came) is still answered once it is gone.
     void Promise.resolve(target.removal).then(() => this.answer(event, 'done'));
+  }
+
+  /** A `chghost` in this node's inbox: the operator's node checked the permission and the host. */
+  applyChghost(event: ChghostEvent): void {
+    if (typeof event.uid !== 'string' || typeof event.host !== 'string' || !isValidHost(event.host)) return;
+    const target = this.server.users.localByUid(event.uid);
+    if (!target) return;
+    this.server.logger.info('CHGHOST from another node', { origin: event.origin, by: String(event.by), nick: target.nick, host: event.host });
+    changeHost(this.server, target, event.host);
   }
 
   /** The answer to one of this node's kills. */

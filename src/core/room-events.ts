@@ -19,6 +19,7 @@ import type { Server } from './server.js';
 import type { Session } from './session.js';
 import { welcomeToRoom } from './commands/rooms.js';
 import { rememberLeaving } from './history/seen.js';
+import { isValidHost, showHostChange } from './host-change.js';
 
 type EventDelivery = Extract<Delivery, { type: 'event' }>;
 
@@ -172,6 +173,12 @@ function applyUser(server: Server, room: Room, event: UserEvent, delivery: Event
     remote.realname = fields.realname;
     const out = line(source, 'SETNAME', [remote.realname], delivery.stamp.time, remote.account);
     tellOnce(server, room, `realname:${event.uid}:${event.change ?? remote.realname}`, out, (m) => m.has('setname'));
+  }
+  if (typeof fields.host === 'string' && isValidHost(fields.host) && fields.host !== remote.host) {
+    remote.host = fields.host;
+    const told = server.notified.of(`host:${event.uid}:${event.change ?? remote.host}`);
+    const change = { before: source, user: remote.user, host: remote.host, flags: remote.flags, away: remote.away, account: remote.account, realname: remote.realname };
+    for (const member of room.members.keys()) showHostChange(server.name, member, room, told, change, delivery.stamp.time);
   }
 }
 

@@ -33,7 +33,8 @@ export class Session {
   nickKey = '';
   user = '';
   realname = '';
-  readonly host: string;
+  /** The displayed host: the address, until an operator's CHGHOST (host-change.ts). */
+  host: string;
   state: RegistrationState = 'connecting';
   /** Account name as registered (shown in tags and WHOIS), and its folded key. */
   account: string | null = null;

@@ -68,6 +68,7 @@ export const RPL_ENDOFMOTD = '376';
 export const RPL_WHOISHOST = '378';
 export const RPL_WHOISMODES = '379';
 export const RPL_TIME = '391';
+export const RPL_VISIBLEHOST = '396';
 export const ERR_UNKNOWNERROR = '400';
 export const ERR_NOSUCHNICK = '401';
 export const ERR_NOSUCHSERVER = '402';

@@ -261,6 +261,31 @@ describe('actions on users of the other node', { skip }, () => {
     assert.equal((await plain.expect(is('311'))).params.at(-1), 'A New Name');
   });
 
+  it('CHGHOST of a user on the other node: its node applies it; members there and here, WHO and extended-monitor watchers see it', async () => {
+    const admin = await oper(nodes.a, 'hostadmin');
+    const target = await inRoom(nodes.b, 'farhost', '#hosts', ['chghost']);
+    const modern = await inRoom(nodes.a, 'modernhere', '#hosts', ['chghost']);
+    const legacy = await inRoom(nodes.a, 'legacyhere', '#hosts');
+    const sameNode = await inRoom(nodes.b, 'legacythere', '#hosts');
+    const watcher = await register(nodes.a, 'hostwatcher', ['extended-monitor', 'chghost']);
+    watcher.send('MONITOR + farhost');
+    await watcher.expect(is('730'));
+    admin.send('CHGHOST farhost cloak/farhost');
+    await admin.expect((m) => m.command === 'NOTICE' && m.params[1] === 'Changed the host of farhost to cloak/farhost');
+    assert.equal((await target.expect(is('396'))).params[1], 'cloak/farhost');
+    for (const c of [target, modern, watcher]) {
+      const seen = await c.expect(is('CHGHOST'));
+      assert.deepEqual([seen.source, seen.params], ['farhost!~farhost@127.0.0.1', ['~farhost', 'cloak/farhost']]);
+    }
+    for (const c of [legacy, sameNode]) {
+      assert.deepEqual((await c.expect(is('QUIT'))).params, ['Changing host']);
+      assert.equal((await c.expect(is('JOIN'))).source, 'farhost!~farhost@cloak/farhost');
+    }
+    legacy.send('WHO #hosts');
+    const who = await legacy.expect((m) => m.command === '352' && m.params[5] === 'farhost');
+    assert.equal(who.params[3], 'cloak/farhost');
+  });
+
   it("KILL of a user whose node died: FAIL once the wait is over, and the reaper's QUIT reaches the room (last: node b is gone)", async () => {
     const admin = await oper(nodes.a, 'killer3');
     await inRoom(nodes.b, 'doomed', '#doom');
@@ -272,4 +297,5 @@ describe('actions on users of the other node', { skip }, () => {
     const quit = await watcher.expect(is('QUIT'), 15_000);
     assert.deepEqual([nickOf(quit), quit.params[0]], ['doomed', 'Server went away']);
   });
+
 });

@@ -55,6 +55,11 @@ export const HELP_TEXT: Readonly<Record<string, readonly string[]>> = {
 
   // Operators
   KILL: ['KILL <nick> [:<reason>]', 'Operators only. Disconnects a user.'],
+  CHGHOST: [
+    'CHGHOST <nick> <host>',
+    "Operators only. Changes the host a user is shown with (a vhost). Clients with the",
+    'chghost capability see CHGHOST; others see the user quit and join again.',
+  ],
   KLINE: [
     'KLINE [<duration>] <user@host | nick> [:<reason>]',
     'Operators only. Bans user@host masks from the server (a nick stands for',

@@ -7,7 +7,7 @@ import { KNOCK } from './knock.js';
 import { MARKREAD } from './markread.js';
 import { OPER } from './oper.js';
 import { REDACT } from './redact.js';
-import { DLINE, KILL, KLINE, STATS, UNDLINE, UNKLINE } from './operator.js';
+import { CHGHOST, DLINE, KILL, KLINE, STATS, UNDLINE, UNKLINE } from './operator.js';
 import { AUTHENTICATE } from './sasl.js';
 import type { CommandSpec } from './context.js';
 import { NOTICE, PRIVMSG, TAGMSG } from './messaging.js';
@@ -41,6 +41,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['VERIFY', { handler: VERIFY, minParams: 2, beforeRegistration: true }],
   ['OPER', { handler: OPER, minParams: 2 }],
   ['KILL', { handler: KILL, minParams: 1, oper: true }],
+  ['CHGHOST', { handler: CHGHOST, minParams: 2, oper: true }],
   ['KLINE', { handler: KLINE, minParams: 1, oper: true }],
   ['UNKLINE', { handler: UNKLINE, minParams: 1, oper: true }],
   ['DLINE', { handler: DLINE, minParams: 1, oper: true }],

@@ -1,3 +1,5 @@
+import type { ChghostEvent } from '../../cluster/events.js';
+import { changeHost, isValidHost } from '../host-change.js';
 import * as N from '../../protocol/numerics.js';
 import type { ServerBan } from '../../store/store.js';
 import { DisconnectReason, failError, numericError } from '../errors.js';
@@ -62,6 +64,27 @@ export function KILL({ server, session, params }: CommandContext): void | Promis
     if (outcome === 'absent') throw numericError(N.ERR_NOSUCHNICK, params[0]!, 'No such nick/channel');
     if (outcome === 'timeout') throw failError('KILL', 'TEMPORARILY_UNAVAILABLE', record.nick, `No answer from ${record.nick}'s server; it may be down, and its users then leave on their own`);
     notice(server, session, `Killed ${record.nick}: ${reason}`);
+  });
+}
+
+// CHGHOST <nick> <host>   (InspIRCd's and UnrealIRCd's operator command; IRCv3 chghost shows it)
+// On the user's own node: here, or through that node's inbox (remote-users.ts applyChghost).
+export function CHGHOST({ server, session, params }: CommandContext): void | Promise<void> {
+  const [nick, host] = params as [string, string];
+  if (!isValidHost(host)) throw failError('CHGHOST', 'INVALID_PARAMS', '*', 'Not a valid host: letters, digits, . - : / and at most 63 characters');
+  const target = server.findUser(nick);
+  if (!(target instanceof Promise)) {
+    server.logger.info('CHGHOST', { oper: session.oper, nick: target.nick, host });
+    changeHost(server, target, host);
+    notice(server, session, `Changed the host of ${target.nick} to ${host}`);
+    return;
+  }
+  return target.then(async (record) => {
+    if (!record) throw numericError(N.ERR_NOSUCHNICK, nick, 'No such nick/channel');
+    server.logger.info('CHGHOST', { oper: session.oper, nick: record.nick, node: record.node, host });
+    const event: ChghostEvent = { v: 1, origin: server.cluster.nodes.id, kind: 'chghost', uid: record.uid, host, by: session.oper! };
+    await server.cluster.bus.send(record.node, event);
+    notice(server, session, `Changed the host of ${record.nick} to ${host}`);
   });
 }
 
