@@ -87,8 +87,17 @@ export class Accounts {
     return this.throttle.begin(foldCase(name), address);
   }
 
-  /** Log `session` in: 900 to it, ACCOUNT to those who share a room and asked (account-notify). */
-  login(server: Server, session: Session, account: AccountRecord): void {
+  /**
+   * Log `session` in: 900 to it, ACCOUNT to those who share a room and asked (account-notify).
+   * A session logged in already (SASL re-authentication) moves to the new account; to the same
+   * one, only 900 again. Returns whether the account changed.
+   */
+  login(server: Server, session: Session, account: AccountRecord): boolean {
+    if (session.accountKey === account.key) {
+      session.numeric(N.RPL_LOGGEDIN, session.prefix, account.name, `You are now logged in as ${account.name}`);
+      return false;
+    }
+    this.forget(session);
     session.account = account.name;
     session.accountKey = account.key;
     let sessions = this.sessionsByAccount.get(account.key);
@@ -102,6 +111,7 @@ export class Accounts {
       const out = server.event(session.prefix, 'ACCOUNT', [account.name]);
       for (const member of server.audienceOf(session)) if (member.has('account-notify')) member.deliver(out);
     }
+    return true;
   }
 
   /** Delete an account; every session logged in to it is logged out first. */

@@ -134,6 +134,23 @@ export async function protectNick(server: Server, session: Session): Promise<voi
   });
 }
 
+/**
+ * The session's account changed (SASL re-authentication) while it holds a nick: a nick
+ * registered to another account is given up at once in strict mode (as it would never have
+ * been granted), and warned about with the usual delay in timeout mode.
+ */
+export async function recheckNick(server: Server, session: Session): Promise<void> {
+  if (server.nickProtection.mode !== 'strict') return protectNick(server, session);
+  const key = session.nickKey;
+  if (!(await server.nickProtection.isReserved(session, key)) || session.nickKey !== key || session.state === 'closing') return;
+  session.sendMessage({
+    source: `NickServ!NickServ@services.${server.name}`,
+    command: 'NOTICE',
+    params: [session.nick, 'This nick is registered to another account; your nick is being changed.'],
+  });
+  await claimGuestNick(server, session);
+}
+
 /** A free guest nick for someone who held a registered nick without logging in. */
 export function guestNick(server: Server): string {
   for (;;) {

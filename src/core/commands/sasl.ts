@@ -5,6 +5,7 @@ import type { LoginAttempt, LoginFailure } from '../accounts.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
+import { recheckNick } from './registration.js';
 
 /** One AUTHENTICATE exchange (IRCv3 sasl-3.1/3.2). */
 export interface SaslExchange {
@@ -29,10 +30,8 @@ export async function AUTHENTICATE({ server, session, params }: CommandContext):
     }
     return;
   }
-  if (session.account) {
-    session.numeric(N.ERR_SASLALREADY, 'You have already authenticated using SASL');
-    return;
-  }
+  // Logged in already: a new exchange re-authenticates (IRCv3 sasl-3.2); the account stays
+  // until one succeeds.
   if (!session.sasl) {
     startExchange(server, session, arg.toUpperCase());
     return;
@@ -137,8 +136,12 @@ async function stepScram(server: Server, session: Session, exchange: SaslExchang
 
 function succeed(server: Server, session: Session, account: AccountRecord): void {
   if (session.state === 'closing') return;
-  server.accounts.login(server, session, account);
+  const changed = server.accounts.login(server, session, account);
   session.numeric(N.RPL_SASLSUCCESS, 'SASL authentication successful');
+  // Re-authenticated to another account while holding a nick registered to the old one.
+  if (changed && session.registered) {
+    recheckNick(server, session).catch((err: unknown) => server.logger.error('nick protection after re-authentication failed', { session: session.id, err }));
+  }
 }
 
 function failLogin(session: Session, failure: LoginFailure): void {
