@@ -120,6 +120,8 @@ const limits = z
     channels_per_user: int(1).default(50),
     targets_per_message: int(1).default(4),
     list_max_bans: int(1).default(100),
+    // SEARCH (soju.im/search) per connection: this many a minute, a quarter of them at once.
+    searches_per_minute: int(1).default(30),
     sendq_bytes: int(4096).default(1048576),
     ping_interval_seconds: seconds.default(90),
     ping_timeout_seconds: seconds.default(120),

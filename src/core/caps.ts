@@ -22,6 +22,7 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ['sasl', 'PLAIN,SCRAM-SHA-256'],
   ['server-time', ''],
   ['setname', ''],
+  ['soju.im/search', ''],
   ['standard-replies', ''],
   ['userhost-in-names', ''],
 ]);

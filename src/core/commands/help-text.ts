@@ -54,6 +54,12 @@ export const HELP_TEXT: Readonly<Record<string, readonly string[]>> = {
   OPER: ['OPER <name> <password>', 'Become an IRC operator, with a name and password from the server configuration.'],
 
   // Operators
+  SEARCH: [
+    'SEARCH text=<words>[;in=<#room | nick>][;from=<nick>][;after=<time>][;before=<time>][;limit=<n>]',
+    'Searches the history you may read (soju.im/search; the client negotiates it): every word',
+    'of text, "phrases" kept together, from:nick too; in one room or conversation, or all of',
+    'yours. Times as server-time writes them. Results come oldest first, at most the limit.',
+  ],
   KILL: ['KILL <nick> [:<reason>]', 'Operators only. Disconnects a user.'],
   CHGHOST: [
     'CHGHOST <nick> <host>',

@@ -1,3 +1,4 @@
+import { SEARCH } from './search.js';
 import { PRE_AWAY_CAP } from '../caps.js';
 import { REGISTER, VERIFY } from './account-registration.js';
 import { CAP } from './cap.js';
@@ -40,6 +41,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['REGISTER', { handler: REGISTER, minParams: 3, beforeRegistration: true }],
   ['VERIFY', { handler: VERIFY, minParams: 2, beforeRegistration: true }],
   ['OPER', { handler: OPER, minParams: 2 }],
+  ['SEARCH', { handler: SEARCH, minParams: 1 }],
   ['KILL', { handler: KILL, minParams: 1, oper: true }],
   ['CHGHOST', { handler: CHGHOST, minParams: 2, oper: true }],
   ['KLINE', { handler: KLINE, minParams: 1, oper: true }],
