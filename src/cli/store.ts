@@ -6,7 +6,8 @@ import { openPgStore } from '../store/postgres/store.js';
 export const STORE_HELP = `Usage: parley store copy --from PATH --to URL [--schema NAME] [--batch N]
 
 Copy an embedded installation's store into PostgreSQL: accounts (with their password hashes
-and SCRAM keys), registered rooms, server bans, read markers and every message. The SQLite
+and SCRAM keys), registered rooms, server bans, read markers, account metadata
+(draft/metadata-2) and every message. The SQLite
 database is only read, so the server may keep running; run the copy again after stopping it
 to pick up what came in meanwhile. Safe to run more than once: nothing is duplicated.
 
@@ -21,6 +22,7 @@ const KINDS: [keyof StoreCounts, string][] = [
   ['rooms', 'registered rooms'],
   ['bans', 'server bans'],
   ['readMarkers', 'read markers'],
+  ['metadata', 'account metadata'],
   ['messages', 'messages'],
 ];
 

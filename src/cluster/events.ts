@@ -326,12 +326,29 @@ export type ClusterEvent =
   | RenamedEvent
   | DetailsEvent
   | WallopsEvent
-  | ServerBanEvent;
+  | ServerBanEvent
+  | MetadataEvent;
+
+/**
+ * draft/metadata-2: an account's metadata changed (already in the store), on the network log so
+ * that every node tells its subscribers (core/metadata/notify.ts).
+ */
+export interface MetadataEvent extends EventBase {
+  kind: 'metadata';
+  /** The user whose metadata it is (uid, nick at the time) and its folded account key. */
+  uid: string;
+  nick: string;
+  account: string;
+  /** The uid of the session that made the change: the spec tells it nothing of its own change. */
+  by: string;
+  /** In the order made; `value` null for a key removed. At most limits.metadata_max_keys. */
+  changes: { key: string; value: string | null }[];
+}
 
 /** The kinds this version reads; anything else is skipped. */
 export const EVENT_KINDS: ReadonlySet<string> = new Set<ClusterEvent['kind']>([
   'message', 'join', 'part', 'quit', 'nick', 'room', 'user', 'kill', 'forced-nick', 'stored',
-  'killed', 'idle-query', 'idle', 'invite', 'signon', 'signoff', 'renamed', 'details', 'wallops', 'server-ban',
+  'killed', 'idle-query', 'idle', 'invite', 'signon', 'signoff', 'renamed', 'details', 'wallops', 'server-ban', 'metadata',
   'redact', 'chghost',
 ]);
 

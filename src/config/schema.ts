@@ -147,6 +147,17 @@ const limits = z
     list_max_results: int(1).default(1000),
     // MONITOR list entries per client (ISUPPORT MONITOR=<n>; 734 ERR_MONLISTFULL past it).
     monitor_targets: int(0).max(10_000).default(100),
+    // draft/metadata-2 (advertised in the cap value): keys one account may set (LIMIT_REACHED
+    // past it), keys one connection may subscribe to (TOO_MANY_SUBS), bytes of one value
+    // (VALUE_INVALID; at most 300 so that every reply carrying it fits in 512 bytes). Defaults
+    // are Ergo's (100 and 100).
+    metadata_max_keys: int(1, 1000).default(100),
+    metadata_max_subs: int(1, 1000).default(100),
+    metadata_max_value_bytes: int(1, 300).default(300),
+    // METADATA SET and CLEAR on one's own metadata: a burst, then this many per minute
+    // (RATE_LIMITED with the seconds to wait). Ergo's default: 10 per 2 minutes.
+    metadata_set_burst: int(1).default(10),
+    metadata_sets_per_minute: z.number().positive().default(5),
   })
   .strict();
 

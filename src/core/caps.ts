@@ -8,6 +8,8 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ['chghost', ''],
   ['draft/account-registration', 'before-connect,custom-account-name'],
   ['draft/chathistory', ''],
+  // Its value comes from the configuration: metadata/keys.ts metadataCapValue.
+  ['draft/metadata-2', ''],
   ['draft/message-redaction', ''],
   ['draft/no-implicit-names', ''],
   ['draft/pre-away', ''],
@@ -32,6 +34,9 @@ export const NO_IMPLICIT_NAMES_CAP = 'draft/no-implicit-names';
 
 /** ircv3.net/specs/extensions/message-redaction: REDACT reaches only the clients that negotiated it. */
 export const REDACTION_CAP = 'draft/message-redaction';
+
+/** ircv3.net/specs/extensions/metadata: METADATA, its notifications and batches (core/metadata/). */
+export const METADATA_CAP = 'draft/metadata-2';
 
 /** ircv3.net/specs/extensions/pre-away: AWAY before registration (a bouncer reconnecting while away). */
 export const PRE_AWAY_CAP = 'draft/pre-away';

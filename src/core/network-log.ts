@@ -1,7 +1,8 @@
 /**
  * The network log: one bus log every node follows from its start, for what concerns the whole
  * network rather than a room or one node: users signing on and off and changing nick or
- * details (MONITOR, WHOWAS), WALLOPS, K-lines and D-lines. It is a room log under a name no
+ * details (MONITOR, WHOWAS), WALLOPS, K-lines and D-lines, metadata changes (draft/metadata-2;
+ * a gap loses those notifications, the store keeps the values: a client may SYNC). It is a room log under a name no
  * room can have (room names start with # or &, protocol/names.ts), so it has the room logs'
  * guarantees (one order, every event once, `gap` when entries are lost) with no new bus kind.
  *
@@ -26,6 +27,7 @@ import type { Delivery, DetailsEvent, ClusterEvent, ServerBanEvent } from '../cl
 import { FencedError } from '../cluster/nodes.js';
 import type { Logger } from '../observability/logger.js';
 import { dropBanned, enforce, kickReason } from './commands/operator.js';
+import { applyMetadataEvent } from './metadata/notify.js';
 import { line } from './room-events.js';
 import { CHGHOST_CAP } from './host-change.js';
 import type { Server } from './server.js';
@@ -96,6 +98,9 @@ export class NetworkLog {
       case 'server-ban':
         if (!own) this.applyBan(event);
         return;
+      case 'metadata':
+        // Own changes too: this node's subscribers are told from the log, like every node's.
+        return applyMetadataEvent(server, event, delivery.stamp.time);
       default:
         return;
     }
@@ -175,7 +180,7 @@ export class NetworkLog {
 }
 
 /** Whether `watcher` sees user `uid` in one of its rooms on this node. */
-function sharesRoom(server: Server, watcher: Session, uid: string): boolean {
+export function sharesRoom(server: Server, watcher: Session, uid: string): boolean {
   const local = server.users.localByUid(uid);
   for (const room of watcher.rooms) if (local ? room.members.has(local) : room.remote.has(uid)) return true;
   return false;

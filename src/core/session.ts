@@ -65,6 +65,12 @@ export class Session {
   bot = false;
   /** Counted in Server.counts (set once registered); the counts are undone when it leaves. */
   counted = false;
+  /**
+   * draft/metadata-2: the keys this connection subscribed to (at most limits.metadata_max_subs),
+   * and its bucket for METADATA SET/CLEAR on its own metadata; both made on first use.
+   */
+  metadataSubs: Set<string> | null = null;
+  metadataBucket: TokenBucket | null = null;
   /** Server password given with PASS before registration. */
   password: string | null = null;
   /**

@@ -117,6 +117,13 @@ export const RPL_MONOFFLINE = '731';
 export const RPL_MONLIST = '732';
 export const RPL_ENDOFMONLIST = '733';
 export const ERR_MONLISTFULL = '734';
+// draft/metadata-2 (ircv3.net/specs/extensions/metadata), 760-775 reserved.
+export const RPL_KEYVALUE = '761';
+export const RPL_KEYNOTSET = '766';
+export const RPL_METADATASUBOK = '770';
+export const RPL_METADATAUNSUBOK = '771';
+export const RPL_METADATASUBS = '772';
+export const RPL_METADATASYNCLATER = '774';
 export const ERR_NOOPERHOST = '491';
 export const RPL_YOUREOPER = '381';
 export const RPL_HELPSTART = '704';

@@ -12,6 +12,8 @@ export interface StoreCounts {
   rooms: number;
   bans: number;
   readMarkers: number;
+  /** Metadata keys, all accounts together (draft/metadata-2). */
+  metadata: number;
   messages: number;
 }
 
@@ -53,6 +55,7 @@ export function openSqliteSource(path: string): SqliteStore {
 
 const COUNT_SQL = `SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM rooms) AS rooms,
   (SELECT count(*) FROM server_bans) AS bans, (SELECT count(*) FROM read_markers) AS "readMarkers",
+  (SELECT count(*) FROM account_metadata) AS metadata,
   (SELECT count(*) FROM messages) AS messages`;
 
 export function countSqlite(store: SqliteStore): StoreCounts {
@@ -78,9 +81,9 @@ async function eachParallel<T>(items: Iterable<T>, work: (item: T) => Promise<un
 
 /**
  * Copies everything from an SQLite store into a PostgreSQL one: accounts with their password
- * hashes and SCRAM keys, room registrations, server bans, read markers, and every message in
+ * hashes and SCRAM keys, room registrations, server bans, read markers, account metadata, and every message in
  * batches. Idempotent: accounts that exist get the source's credentials, rooms and bans are
- * upserted, read markers only move forward, messages already there (by msgid) are skipped; so a
+ * upserted, read markers only move forward, metadata keys are upserted, messages already there (by msgid) are skipped; so a
  * second run changes nothing and leaves the same counts. Returns the counts of both afterwards.
  */
 export async function copySqliteToPg(from: SqliteStore, to: PgStore, options: CopyOptions = {}): Promise<{ source: StoreCounts; target: StoreCounts }> {
@@ -95,6 +98,10 @@ export async function copySqliteToPg(from: SqliteStore, to: PgStore, options: Co
   // Read markers have no listing in the Store interface; this reads the SQLite table directly.
   const markers = from.db.prepare<[], { account: string; target: string; time: number }>('SELECT account, target, time FROM read_markers').iterate();
   await eachParallel(markers, (m) => to.readMarkers.set(m.account, m.target, m.time));
+  // Metadata has no listing across accounts either. No key limit here: the source already kept
+  // its own, and a copy must not drop keys because the target's configuration is smaller.
+  const metadata = from.db.prepare<[], { account: string; key: string; value: string }>('SELECT account, key, value FROM account_metadata').iterate();
+  await eachParallel(metadata, (m) => to.metadata.set(m.account, m.key, m.value, Number.MAX_SAFE_INTEGER));
 
   let done = 0;
   let pending: StoredMessage[] = [];

@@ -1,5 +1,6 @@
 /**
- * Durable storage: accounts, room registrations, message history, read markers, server bans.
+ * Durable storage: accounts, room registrations, message history, read markers, server bans,
+ * account metadata (draft/metadata-2).
  *
  * Every method is async so a networked implementation (PostgreSQL) fits the same shape; the
  * SQLite implementation resolves immediately. Names given to the store are already case-folded
@@ -17,6 +18,7 @@ export interface Store {
   readonly history: HistoryStore;
   readonly readMarkers: ReadMarkerStore;
   readonly bans: ServerBanStore;
+  readonly metadata: MetadataStore;
   /**
    * Full-text search over history: an ability, so optional. Both stores that ship have it; a
    * store without it (a test double, a future read-only or in-memory store) still implements
@@ -65,7 +67,7 @@ export interface AccountStore {
   get(key: string): Promise<AccountRecord | null>;
   /** Returns false if there is no such account. */
   setPassword(key: string, passwordHash: string, scram: ScramCredentials): Promise<boolean>;
-  /** Deletes the account, its read markers and its room foundership. Returns false if absent. */
+  /** Deletes the account, its read markers, its metadata and its room foundership. Returns false if absent. */
   delete(key: string): Promise<boolean>;
   /** All accounts ordered by key. */
   list(): Promise<AccountRecord[]>;
@@ -277,4 +279,39 @@ export interface ServerBanStore {
   list(now: number): Promise<ServerBan[]>;
   /** Delete the bans expired at `now` (expiresAt <= now); returns how many. */
   prune(now: number): Promise<number>;
+}
+
+/** One metadata key of an account and its value (IRCv3 draft/metadata-2). */
+export interface MetadataEntry {
+  /** Already valid per the spec's grammar (a-z 0-9 _ . / -); the caller checks it. */
+  key: string;
+  /** UTF-8 text; may be empty (the spec allows an empty value). */
+  value: string;
+}
+
+/** What `MetadataStore.set` did. */
+export type MetadataSetResult = 'set' | 'limit';
+
+/**
+ * Metadata kept per account (folded account key), so it survives restarts and every node reads
+ * the same. Keys compare bytewise; entries come back ordered by key (code point order).
+ */
+export interface MetadataStore {
+  /** The account's entries, ordered by key; [] for an account without any (or no account). */
+  list(account: string): Promise<MetadataEntry[]>;
+  /**
+   * Entries of several accounts in one query (JOIN and SYNC of a room): only accounts with at
+   * least one entry appear, each list ordered by key. The caller bounds `accounts`.
+   */
+  listMany(accounts: readonly string[]): Promise<Map<string, MetadataEntry[]>>;
+  /**
+   * Inserts or replaces one key. Atomic against the limit, also across nodes sharing the store:
+   * when the key is new and the account already has `maxKeys` keys, nothing changes and the
+   * result is 'limit'. Replacing a key that exists is always allowed.
+   */
+  set(account: string, key: string, value: string, maxKeys: number): Promise<MetadataSetResult>;
+  /** Removes one key; false when it was not set. */
+  delete(account: string, key: string): Promise<boolean>;
+  /** Removes every key of the account; returns what was removed, ordered by key. */
+  clear(account: string): Promise<MetadataEntry[]>;
 }

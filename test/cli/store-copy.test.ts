@@ -69,6 +69,9 @@ describe('parley store copy (SQLite to PostgreSQL)', { skip }, () => {
       await store.bans.save({ kind: 'dline', mask: '192.0.2.0/24', reason: 'later', setBy: 'oper', setAt: BASE, expiresAt: BASE + 365 * 86_400_000 });
       await store.readMarkers.set('alice', '#lobby', BASE + 1_000_000);
       await store.readMarkers.set('bob', 'alice', BASE + 7);
+      await store.metadata.set('alice', 'display-name', 'Alice ✓', 10);
+      await store.metadata.set('alice', 'pronouns', 'she/her', 10);
+      await store.metadata.set('carol', 'status', '', 10);
       const who = ['alice', 'bob', 'carol'];
       for (let i = 0; i < 4500; i++) {
         const nick = who[i % 3]!;
@@ -106,6 +109,7 @@ describe('parley store copy (SQLite to PostgreSQL)', { skip }, () => {
     assert.match(first.stdout, /registered rooms +1 in SQLite, +1 in PostgreSQL: ok/);
     assert.match(first.stdout, /server bans +2 in SQLite, +2 in PostgreSQL: ok/);
     assert.match(first.stdout, /read markers +2 in SQLite, +2 in PostgreSQL: ok/);
+    assert.match(first.stdout, /account metadata +3 in SQLite, +3 in PostgreSQL: ok/);
     assert.match(first.stdout, new RegExp(`messages +${messages.length} in SQLite, +${messages.length} in PostgreSQL: ok`));
     assert.match(first.stdout, /copy complete/);
     const second = runParley(args);
@@ -122,6 +126,8 @@ describe('parley store copy (SQLite to PostgreSQL)', { skip }, () => {
       assert.deepEqual(await target.history.latest('#lobby', Infinity), await source.history.latest('#lobby', Infinity));
       assert.deepEqual(await target.history.directConversationsOf('bob'), [dmKey('alice', 'bob')]);
       assert.equal(await target.readMarkers.get('alice', '#lobby'), BASE + 1_000_000);
+      for (const who of ['alice', 'bob', 'carol']) assert.deepEqual(await target.metadata.list(who), await source.metadata.list(who));
+      assert.equal((await target.metadata.list('alice')).length, 2);
     } finally {
       await source.close();
       await target.close();

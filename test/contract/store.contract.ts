@@ -882,6 +882,89 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
       });
     });
 
+    // ---- account metadata (draft/metadata-2) -----------------------------------------------
+
+    describe('metadata', () => {
+      it('list is [] until set; set inserts and replaces; entries ordered by key', async () => {
+        const acct = unique('meta');
+        assert.deepEqual(await store.metadata.list(acct), []);
+        assert.equal(await store.metadata.set(acct, 'status', 'busy', 10), 'set');
+        assert.equal(await store.metadata.set(acct, 'avatar', 'https://example.org/a.png', 10), 'set');
+        assert.equal(await store.metadata.set(acct, 'display-name', 'Ünïcode ✓ name', 10), 'set');
+        assert.equal(await store.metadata.set(acct, 'status', '', 10), 'set'); // the empty value is a value
+        assert.deepEqual(await store.metadata.list(acct), [
+          { key: 'avatar', value: 'https://example.org/a.png' },
+          { key: 'display-name', value: 'Ünïcode ✓ name' },
+          { key: 'status', value: '' },
+        ]);
+      });
+
+      it('is kept per account', async () => {
+        const [one, two] = [unique('meta'), unique('meta')];
+        await store.metadata.set(one, 'pronouns', 'she/her', 10);
+        assert.deepEqual(await store.metadata.list(two), []);
+        assert.deepEqual(await store.metadata.list(one), [{ key: 'pronouns', value: 'she/her' }]);
+      });
+
+      it('set refuses a new key past maxKeys, changing nothing, but replaces an existing one', async () => {
+        const acct = unique('meta');
+        assert.equal(await store.metadata.set(acct, 'a', '1', 2), 'set');
+        assert.equal(await store.metadata.set(acct, 'b', '2', 2), 'set');
+        assert.equal(await store.metadata.set(acct, 'c', '3', 2), 'limit');
+        assert.equal(await store.metadata.set(acct, 'b', 'two', 2), 'set');
+        assert.deepEqual(await store.metadata.list(acct), [{ key: 'a', value: '1' }, { key: 'b', value: 'two' }]);
+      });
+
+      it('concurrent sets of new keys never pass maxKeys', async () => {
+        const acct = unique('meta');
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.metadata.set(acct, `k${i}`, 'v', 3)));
+        assert.equal(results.filter((r) => r === 'set').length, 3);
+        assert.equal((await store.metadata.list(acct)).length, 3);
+      });
+
+      it('delete removes one key and says whether it was set', async () => {
+        const acct = unique('meta');
+        await store.metadata.set(acct, 'avatar', 'x', 10);
+        await store.metadata.set(acct, 'status', 'y', 10);
+        assert.equal(await store.metadata.delete(acct, 'avatar'), true);
+        assert.equal(await store.metadata.delete(acct, 'avatar'), false);
+        assert.equal(await store.metadata.delete(unique('meta'), 'status'), false);
+        assert.deepEqual(await store.metadata.list(acct), [{ key: 'status', value: 'y' }]);
+      });
+
+      it('clear removes every key and returns them ordered by key', async () => {
+        const acct = unique('meta');
+        const other = unique('meta');
+        await store.metadata.set(acct, 'status', 's', 10);
+        await store.metadata.set(acct, 'avatar', 'a', 10);
+        await store.metadata.set(other, 'status', 'kept', 10);
+        assert.deepEqual(await store.metadata.clear(acct), [{ key: 'avatar', value: 'a' }, { key: 'status', value: 's' }]);
+        assert.deepEqual(await store.metadata.list(acct), []);
+        assert.deepEqual(await store.metadata.clear(acct), []);
+        assert.deepEqual(await store.metadata.list(other), [{ key: 'status', value: 'kept' }]);
+      });
+
+      it('listMany returns only accounts with entries, each ordered by key', async () => {
+        const [one, two, none] = [unique('meta'), unique('meta'), unique('meta')];
+        await store.metadata.set(one, 'status', 'b', 10);
+        await store.metadata.set(one, 'avatar', 'a', 10);
+        await store.metadata.set(two, 'pronouns', 'they/them', 10);
+        const many = await store.metadata.listMany([one, two, none]);
+        assert.deepEqual([...many.keys()].sort(), [one, two].sort());
+        assert.deepEqual(many.get(one), [{ key: 'avatar', value: 'a' }, { key: 'status', value: 'b' }]);
+        assert.deepEqual(many.get(two), [{ key: 'pronouns', value: 'they/them' }]);
+        assert.equal((await store.metadata.listMany([])).size, 0);
+      });
+
+      it('deleting the account deletes its metadata', async () => {
+        const key = unique('metauser');
+        assert.equal(await store.accounts.create(account(key)), true);
+        await store.metadata.set(key, 'display-name', 'Gone soon', 10);
+        assert.equal(await store.accounts.delete(key), true);
+        assert.deepEqual(await store.metadata.list(key), []);
+      });
+    });
+
     // ---- server bans -----------------------------------------------------------------------
 
     describe('server bans', () => {

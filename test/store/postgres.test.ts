@@ -99,7 +99,7 @@ if (skip) {
       const tables = await pgAdmin<{ t: string }>('SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1', [schema]);
       assert.deepEqual(
         tables.map((r) => r.t),
-        ['accounts', 'dm_participants', 'messages', 'parley_migrations', 'read_markers', 'rooms', 'server_bans'],
+        ['account_metadata', 'accounts', 'dm_participants', 'messages', 'parley_migrations', 'read_markers', 'rooms', 'server_bans'],
       );
       const again = await open(schema);
       try {

@@ -122,7 +122,7 @@ describe('SqliteStore specifics', () => {
         .prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
         .all()
         .map((r) => r.name);
-      for (const t of ['accounts', 'dm_participants', 'messages', 'read_markers', 'rooms']) assert.ok(tables.includes(t), t);
+      for (const t of ['accounts', 'account_metadata', 'dm_participants', 'messages', 'read_markers', 'rooms']) assert.ok(tables.includes(t), t);
     } finally {
       raw.close();
     }

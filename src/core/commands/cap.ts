@@ -1,5 +1,6 @@
 import * as N from '../../protocol/numerics.js';
-import { SUPPORTED_CAPS, STICKY_CAPS } from '../caps.js';
+import { METADATA_CAP, SUPPORTED_CAPS, STICKY_CAPS } from '../caps.js';
+import { metadataCapValue } from '../metadata/keys.js';
 import type { Session } from '../session.js';
 import { stsPolicy } from '../sts.js';
 import type { CommandContext } from './context.js';
@@ -19,7 +20,10 @@ export function CAP(ctx: CommandContext): void | Promise<void> {
       session.capVersion = Math.max(session.capVersion, version);
       // CAP LS 302 implies cap-notify (IRCv3 capability negotiation, "cap-notify").
       if (version >= 302) session.addCap('cap-notify');
-      const names = [...SUPPORTED_CAPS].map(([name, value]) => (version >= 302 && value ? `${name}=${value}` : name));
+      const names = [...SUPPORTED_CAPS].map(([name, fixed]) => {
+        const value = name === METADATA_CAP ? metadataCapValue(server.config.limits) : fixed;
+        return version >= 302 && value ? `${name}=${value}` : name;
+      });
       // STS needs its value, which only CAP LS 302 carries.
       const sts = version >= 302 ? stsPolicy(server, session) : null;
       if (sts) names.push(`sts=${sts}`);

@@ -172,6 +172,15 @@ export const HELP_TEXT: Readonly<Record<string, readonly string[]>> = {
     'MONITOR=<n>. With the extended-monitor capability you also see their AWAY,',
     'ACCOUNT and SETNAME changes when you negotiated the matching capability.',
   ],
+  METADATA: [
+    'METADATA <target> GET <key>... | LIST | SET <key> [:<value>] | CLEAR | SYNC',
+    'METADATA * SUB <key>... | UNSUB <key>... | SUBS   (draft/metadata-2)',
+    'Key/value data on your account (display-name, avatar, pronouns, status...),',
+    'kept across reconnects and the same on every server. <target> is * (you) or',
+    'a nick. SET without a value removes the key; you must be logged in to set.',
+    'SUB chooses the keys you want to hear about (METADATA lines) from users in',
+    'your rooms or on your MONITOR list. Limits: the draft/metadata-2 cap value.',
+  ],
   USERHOST: [
     'USERHOST <nick>{ <nick>}',
     'Shows up to five users as nick=+user@host: * after the nick for an IRC',

@@ -6,6 +6,7 @@ import { CHATHISTORY } from './chathistory.js';
 import { HELP, HELPOP } from './help.js';
 import { KNOCK } from './knock.js';
 import { MARKREAD } from './markread.js';
+import { METADATA } from './metadata.js';
 import { OPER } from './oper.js';
 import { REDACT } from './redact.js';
 import { CHGHOST, DLINE, KILL, KLINE, STATS, UNDLINE, UNKLINE } from './operator.js';
@@ -74,6 +75,8 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['USERHOST', { handler: USERHOST, minParams: 1 }],
   ['ISON', { handler: ISON, minParams: 1 }],
   ['MONITOR', { handler: MONITOR, minParams: 1 }],
+  // draft/metadata-2: METADATA <target> <subcommand> [...]; before registration too (before-connect).
+  ['METADATA', { handler: METADATA, minParams: 2, beforeRegistration: true }],
   ['LUSERS', { handler: LUSERS, minParams: 0 }],
   ['MOTD', { handler: MOTD, minParams: 0 }],
   ['VERSION', { handler: VERSION, minParams: 0 }],

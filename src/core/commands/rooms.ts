@@ -14,6 +14,7 @@ import type { CommandContext } from './context.js';
 import { afterJoin, deferNames } from '../history/join.js';
 import { NO_IMPLICIT_NAMES_CAP } from '../caps.js';
 import { tellForgottenRooms } from '../services/chanserv.js';
+import { sendJoinMetadata } from '../metadata/notify.js';
 
 /** The room, or ERR_NOSUCHCHANNEL. */
 export function requireRoom(server: Server, name: string): Room {
@@ -76,6 +77,8 @@ export function JOIN({ server, session, params }: CommandContext): Promise<void>
     })
     // History replay and read markers need the store, and so does telling about forgotten rooms.
     .then(() => afterJoin(server, session, joined, impliedNames))
+    // draft/metadata-2: the members' metadata the joiner subscribed to.
+    .then(() => sendJoinMetadata(server, session, joined))
     .then(() => (created.length > 0 ? tellForgottenRooms(server, session, created) : undefined));
 }
 

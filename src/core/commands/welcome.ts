@@ -2,6 +2,7 @@ import * as N from '../../protocol/numerics.js';
 import type { Server } from '../server.js';
 import type { Session } from '../session.js';
 import type { CommandContext } from './context.js';
+import { sendOwnMetadata } from '../metadata/notify.js';
 import { ROOM_FLAG_MODES } from '../room.js';
 
 /** The version in 002, 004 and VERSION (351). */
@@ -20,6 +21,8 @@ export async function sendWelcome(server: Server, session: Session): Promise<voi
   session.numeric(N.RPL_MYINFO, server.name, VERSION, USER_MODES, `b${ROOM_FLAG_MODES}klov`, 'bklov');
   sendIsupport(server, session);
   await sendLusers(server, session);
+  // draft/metadata-2: the client's own metadata, before the end of the MOTD.
+  await sendOwnMetadata(server, session);
   sendMotd(server, session);
 }
 

@@ -36,6 +36,7 @@ export class PgAccountStore implements AccountStore {
     const rows = await this.db.query<{ n: number }>(
       `WITH gone AS (DELETE FROM accounts WHERE key = $1 RETURNING key),
             markers AS (DELETE FROM read_markers WHERE account IN (SELECT key FROM gone)),
+            metadata AS (DELETE FROM account_metadata WHERE account IN (SELECT key FROM gone)),
             -- Losing the founder unregisters the room (a registration always has a founder).
             founded AS (DELETE FROM rooms WHERE founder IN (SELECT key FROM gone))
        SELECT count(*) AS n FROM gone`,

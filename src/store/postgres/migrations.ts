@@ -128,6 +128,16 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE rooms ADD COLUMN exceptions json NOT NULL DEFAULT '[]',
                     ADD COLUMN invite_exceptions json NOT NULL DEFAULT '[]';
   `,
+  // 5: account metadata (IRCv3 draft/metadata-2, store.ts MetadataStore): one row per key.
+  // Deleted with the account by the account store, as read markers are.
+  `
+  CREATE TABLE account_metadata (
+    account text COLLATE "C" NOT NULL,
+    key     text COLLATE "C" NOT NULL,
+    value   text NOT NULL,
+    PRIMARY KEY (account, key)
+  );
+  `,
 ];
 
 /** The version of a fully migrated schema. */

@@ -4,6 +4,7 @@ import { PgAccountStore } from './accounts.js';
 import { PgServerBanStore } from './bans.js';
 import { PgHistoryStore } from './history.js';
 import { migrate } from './migrations.js';
+import { PgMetadataStore } from './metadata.js';
 import { PgReadMarkerStore } from './read-markers.js';
 import { PgRoomRegistrationStore } from './rooms.js';
 import { PgSearchStore } from './search.js';
@@ -38,6 +39,7 @@ export class PgStore implements Store {
   readonly history: PgHistoryStore;
   readonly readMarkers: PgReadMarkerStore;
   readonly bans: PgServerBanStore;
+  readonly metadata: PgMetadataStore;
   readonly search: PgSearchStore;
 
   constructor(
@@ -51,6 +53,7 @@ export class PgStore implements Store {
     this.history = new PgHistoryStore(db, pruneBatch);
     this.readMarkers = new PgReadMarkerStore(db);
     this.bans = new PgServerBanStore(db);
+    this.metadata = new PgMetadataStore(db);
     this.search = new PgSearchStore(db);
   }
 

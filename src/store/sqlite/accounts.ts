@@ -26,11 +26,13 @@ export class SqliteAccountStore implements AccountStore {
        WHERE key = @key`,
     );
     const deleteMarkers = db.prepare<[string]>('DELETE FROM read_markers WHERE account = ?');
+    const deleteMetadata = db.prepare<[string]>('DELETE FROM account_metadata WHERE account = ?');
     const deleteFounded = db.prepare<[string]>('DELETE FROM rooms WHERE founder = ?');
     const deleteRow = db.prepare<[string]>('DELETE FROM accounts WHERE key = ?');
     this.deleteAccount = db.transaction((key: string): boolean => {
       if (deleteRow.run(key).changes === 0) return false;
       deleteMarkers.run(key);
+      deleteMetadata.run(key);
       // Losing the founder unregisters the room (a registration always has a founder).
       deleteFounded.run(key);
       return true;

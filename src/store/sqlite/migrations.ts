@@ -121,6 +121,16 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE rooms ADD COLUMN exceptions TEXT NOT NULL DEFAULT '[]';
   ALTER TABLE rooms ADD COLUMN invite_exceptions TEXT NOT NULL DEFAULT '[]';
   `,
+  // 6: account metadata (IRCv3 draft/metadata-2, store.ts MetadataStore): one row per key.
+  // Deleted with the account by the account store, as read markers are.
+  `
+  CREATE TABLE account_metadata (
+    account TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    PRIMARY KEY (account, key)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 /** The user_version of a fully migrated database. */

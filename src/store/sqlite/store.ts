@@ -6,6 +6,7 @@ import { SqliteAccountStore } from './accounts.js';
 import { SqliteServerBanStore } from './bans.js';
 import { SqliteHistoryStore } from './history.js';
 import { migrate } from './migrations.js';
+import { SqliteMetadataStore } from './metadata.js';
 import { SqliteReadMarkerStore } from './read-markers.js';
 import { SqliteRoomRegistrationStore } from './rooms.js';
 import { SqliteSearchStore } from './search.js';
@@ -56,6 +57,7 @@ export class SqliteStore implements Store {
   readonly history: SqliteHistoryStore;
   readonly readMarkers: SqliteReadMarkerStore;
   readonly bans: SqliteServerBanStore;
+  readonly metadata: SqliteMetadataStore;
   readonly search: SqliteSearchStore;
 
   /** `db` is exposed for diagnostics and tests; the store owns it and closes it. */
@@ -70,6 +72,7 @@ export class SqliteStore implements Store {
     this.history = new SqliteHistoryStore(db);
     this.readMarkers = new SqliteReadMarkerStore(db);
     this.bans = new SqliteServerBanStore(db);
+    this.metadata = new SqliteMetadataStore(db);
     this.search = new SqliteSearchStore(db);
   }
 
