@@ -64,7 +64,8 @@ describe('WALLOPS and user mode +w', () => {
     c.send('NICK umodes');
     c.send('USER umodes 0 * :u');
     const myinfo = await c.expect(is('004'));
-    assert.equal(myinfo.params[3], 'iow');
+    assert.equal(myinfo.params[3], 'Biow');
+    assert.deepEqual(myinfo.params.slice(4), ['beICimnstklov', 'beIklov']);
     c.close();
   });
 });

@@ -8,7 +8,7 @@ import { ROOM_FLAG_MODES } from '../room.js';
 /** The version in 002, 004 and VERSION (351). */
 export const VERSION = 'parley-0.1.0';
 /** User modes there are: i (invisible), o (operator, given by OPER), w (receives WALLOPS). */
-export const USER_MODES = 'iow';
+export const USER_MODES = 'Biow';
 /** ISUPPORT tokens per 005 line, so each line stays well under 512 bytes. */
 const TOKENS_PER_LINE = 12;
 
@@ -18,7 +18,7 @@ export async function sendWelcome(server: Server, session: Session): Promise<voi
   session.numeric(N.RPL_WELCOME, `Welcome to the ${network} IRC Network ${session.prefix}`);
   session.numeric(N.RPL_YOURHOST, `Your host is ${server.name}, running version ${VERSION}`);
   session.numeric(N.RPL_CREATED, `This server was created ${server.createdAt.toUTCString()}`);
-  session.numeric(N.RPL_MYINFO, server.name, VERSION, USER_MODES, `b${ROOM_FLAG_MODES}klov`, 'bklov');
+  session.numeric(N.RPL_MYINFO, server.name, VERSION, USER_MODES, `beI${ROOM_FLAG_MODES}klov`, 'beIklov');
   sendIsupport(server, session);
   await sendLusers(server, session);
   // draft/metadata-2: the client's own metadata, before the end of the MOTD.
