@@ -114,3 +114,12 @@ export function roomFromRow(row: RoomRow): RoomRegistration {
     operators: parsed(row.operators),
   };
 }
+
+/** Metadata rows of several accounts into `result`, per account, in row order (both stores' listMany). */
+export function addEntries(result: Map<string, { key: string; value: string }[]>, rows: Iterable<{ account: string; key: string; value: string }>): void {
+  for (const { account, key, value } of rows) {
+    let list = result.get(account);
+    if (!list) result.set(account, (list = []));
+    list.push({ key, value });
+  }
+}

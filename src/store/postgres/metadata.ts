@@ -1,5 +1,6 @@
 import type { MetadataEntry, MetadataSetResult, MetadataStore } from '../store.js';
 import type { PgPool } from './pool.js';
+import { addEntries } from '../rows.js';
 
 /** First key of the advisory lock that orders the sets of one account (`'meta'`). */
 const LOCK_CLASS = 0x6d657461;
@@ -20,11 +21,7 @@ export class PgMetadataStore implements MetadataStore {
       [accounts],
       'metadata.listMany',
     );
-    for (const { account, key, value } of rows) {
-      let list = result.get(account);
-      if (!list) result.set(account, (list = []));
-      list.push({ key, value });
-    }
+    addEntries(result, rows);
     return result;
   }
 

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { MetadataEntry, MetadataSetResult, MetadataStore } from '../store.js';
+import { addEntries } from '../rows.js';
 
 /** Accounts per statement in listMany: well under SQLite's 32766 bound parameters. */
 const MANY_CHUNK = 500;
@@ -44,11 +45,7 @@ export class SqliteMetadataStore implements MetadataStore {
           `SELECT account, key, value FROM account_metadata WHERE account IN (${chunk.map(() => '?').join(',')}) ORDER BY account, key`,
         )
         .all(...chunk);
-      for (const { account, key, value } of rows) {
-        let list = result.get(account);
-        if (!list) result.set(account, (list = []));
-        list.push({ key, value });
-      }
+      addEntries(result, rows);
     }
     return result;
   }
