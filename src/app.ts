@@ -72,7 +72,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   metrics.setSource({
     connections: () => {
       const open: Record<string, number> = {};
-      for (const session of server.sessions) open[session.conn.transport] = (open[session.conn.transport] ?? 0) + 1;
+      for (const session of server.sessions) if (session.connected) open[session.conn.transport] = (open[session.conn.transport] ?? 0) + 1;
       return open;
     },
     registeredUsers: () => server.counts.registered,

@@ -192,6 +192,11 @@ const accounts = z
     failed_login_window_seconds: seconds.default(300),
     // Accounts created per client address per hour (REGISTER, NickServ REGISTER).
     max_registrations_per_address_per_hour: int(1).default(5),
+    // Multiclient: a connection logged in to an account that asks for the nick a user of that
+    // account holds on this node joins that user (same nick, rooms and messages on every device)
+    // instead of getting 433; at most multiclient_max_connections per user. See core/multiclient.ts.
+    multiclient: z.boolean().default(true),
+    multiclient_max_connections: int(1, 100).default(10),
   })
   .strict();
 

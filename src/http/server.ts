@@ -90,7 +90,7 @@ export function listenHttp(server: Server, host: string, port: number, options: 
         ...(cluster ? { cluster: { status: cluster.ok ? 'ok' : 'failing', node: cluster.node, live: cluster.live, ping_ms: cluster.pingMs, ...(cluster.problem ? { problem: cluster.problem } : {}) } } : {}),
         ...(failingSince === null ? {} : { store_failing_since: new Date(failingSince).toISOString() }),
         ...(connection.ok ? {} : { store_error: connection.error }),
-        connections: server.sessions.size,
+        connections: server.openConnections,
         rooms: server.rooms.size,
       });
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
