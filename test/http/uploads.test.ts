@@ -242,6 +242,19 @@ describe('upload limits per account', () => {
     }
   });
 
+  it('http.public_origin is the advertised origin, the Location, and the origin browsers may upload from', async () => {
+    const server = await uploadServer({}, { http: { listen: '127.0.0.1:0', public_origin: 'https://chat.example.org' } });
+    try {
+      await registerAccount(server.port, 'gina', PASSWORD);
+      assert.ok((await isupportTokens(server)).includes('soju.im/FILEHOST=https://chat.example.org/upload'));
+      const res = await post(server, 'x', { authorization: basic('gina'), origin: 'https://chat.example.org' });
+      assert.equal(res.status, 201);
+      assert.match(res.headers.get('location')!, /^https:\/\/chat\.example\.org\/uploads\/[A-Za-z0-9_-]{22}$/);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('not advertised, and no routes, when uploads are off', async () => {
     const server = await startTestServer({ http: { listen: '127.0.0.1:0' } });
     try {
