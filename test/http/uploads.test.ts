@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Config, DeepPartial } from '../../src/config/schema.js';
@@ -207,6 +208,69 @@ describe('uploads (soju.im/filehost)', () => {
       conn.send(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
       assert.equal((await conn.head()).status, 404, path);
       conn.close();
+    }
+  });
+});
+
+describe('uploads: hostile and unlucky clients', () => {
+  it('Expect: 100-continue: 100 only once the checks pass; a refused upload never asks for its body', async () => {
+    const server = await uploadServer();
+    try {
+      await registerAccount(server.port, 'hank', PASSWORD);
+      const refused = await RawHttp.connect(server.http!.port);
+      refused.send(`POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n`);
+      assert.equal((await refused.head()).status, 401);
+      refused.close();
+      const accepted = await RawHttp.connect(server.http!.port);
+      accepted.send(`POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic('hank')}\r\nContent-Type: image/png\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n`);
+      assert.equal((await accepted.head()).status, 100);
+      accepted.send('hello');
+      assert.equal((await accepted.head()).status, 201);
+      accepted.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('at start, removes pending rows and partial files a crash left (older than an hour)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'parley-uploads-'));
+    const first = await uploadServer({}, { data_dir: dataDir });
+    const old = Date.now() - 2 * 3600_000;
+    await first.server.store.uploads.reserve({ id: 'CCCCCCCCCCCCCCCCCCCCCC', account: 'ivy', filename: null, contentType: 'image/png', size: 100, createdAt: old }, 1000);
+    await first.stop();
+    const uploadsDir = join(dataDir, 'uploads');
+    writeFileSync(join(uploadsDir, 'CCCCCCCCCCCCCCCCCCCCCC.part'), 'partial');
+    utimesSync(join(uploadsDir, 'CCCCCCCCCCCCCCCCCCCCCC.part'), old / 1000, old / 1000);
+    writeFileSync(join(uploadsDir, 'DDDDDDDDDDDDDDDDDDDDDD.part'), 'a live upload of another process');
+    const second = await uploadServer({}, { data_dir: dataDir });
+    try {
+      assert.equal(await second.server.store.uploads.usage('ivy'), 0);
+      assert.deepEqual(filesIn(second), ['DDDDDDDDDDDDDDDDDDDDDD.part']);
+    } finally {
+      await second.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a body dribbled slowly is cut off by the request timeout (30 s) and leaves nothing', { timeout: 60_000 }, async () => {
+    const server = await uploadServer();
+    try {
+      await registerAccount(server.port, 'jack', PASSWORD);
+      const conn = await RawHttp.connect(server.http!.port);
+      conn.send(`POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic('jack')}\r\nContent-Type: image/png\r\nContent-Length: 1000\r\n\r\n`);
+      const dribble = setInterval(() => conn.send('x'), 1000);
+      try {
+        assert.ok(await eventually(() => filesIn(server).length === 1, 5000), 'receiving');
+        assert.ok(await eventually(() => conn.isClosed, 40_000), 'closed by the request timeout');
+      } finally {
+        clearInterval(dribble);
+      }
+      assert.match(conn.text, /^HTTP\/1\.1 408/);
+      assert.ok(await eventually(() => filesIn(server).length === 0), 'partial file removed');
+      for (let i = 0; i < 100 && (await server.server.store.uploads.usage('jack')) !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await server.server.store.uploads.usage('jack'), 0);
+    } finally {
+      await server.stop();
     }
   });
 });
