@@ -136,6 +136,10 @@ export class UploadRoutes {
     } catch (err) {
       await store.delete(id);
       if (err instanceof TooLargeError) return refuse(413, `file larger than ${max} bytes`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+        this.server.logger.error('uploads: disk full', { dir: this.files.dir });
+        return refuse(507, 'no space left for uploads');
+      }
       // The client went away or timed out (Node answered 408): nothing to answer.
       if (!res.headersSent && !req.socket.destroyed) refuse(400, 'upload failed');
       return;
