@@ -138,6 +138,22 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (account, key)
   );
   `,
+  // 6: uploaded files (soju.im/filehost, store.ts UploadStore): one row per file, the bytes
+  // on disk. pending while the body is being received, with size its reservation, so the
+  // quota counts uploads in flight; the partial index finds the ones a crash left behind.
+  `
+  CREATE TABLE uploads (
+    id           text COLLATE "C" PRIMARY KEY,
+    account      text COLLATE "C" NOT NULL,
+    filename     text,
+    content_type text NOT NULL,
+    size         bigint NOT NULL,
+    created_at   bigint NOT NULL,
+    pending      boolean NOT NULL
+  );
+  CREATE INDEX uploads_account ON uploads (account);
+  CREATE INDEX uploads_pending ON uploads (created_at) WHERE pending;
+  `,
 ];
 
 /** The version of a fully migrated schema. */

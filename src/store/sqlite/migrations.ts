@@ -131,6 +131,22 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (account, key)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 7: uploaded files (soju.im/filehost, store.ts UploadStore): one row per file, the bytes
+  // on disk. pending = 1 while the body is being received, with size its reservation, so the
+  // quota counts uploads in flight; the partial index finds the ones a crash left behind.
+  `
+  CREATE TABLE uploads (
+    id           TEXT PRIMARY KEY,
+    account      TEXT NOT NULL,
+    filename     TEXT,
+    content_type TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    pending      INTEGER NOT NULL CHECK (pending IN (0, 1))
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX uploads_account ON uploads (account);
+  CREATE INDEX uploads_pending ON uploads (created_at) WHERE pending = 1;
+  `,
 ];
 
 /** The user_version of a fully migrated database. */
