@@ -65,17 +65,22 @@ export async function attachConnection(server: Server, connection: Session): Pro
   connection.host = user.host;
   connection.realname = user.realname;
   connection.password = null;
+  // Counted as the user's from its welcome on, so its own LUSERS does not call it unknown.
+  server.counts.attached++;
   await sendWelcome(server, connection);
-  if (connection.state !== 'connecting') return true;
+  if (connection.state !== 'connecting') {
+    server.counts.attached--;
+    return true;
+  }
   // The user may have left or renamed while the welcome read the shared state.
   if (refusal(server, connection, user) !== null) {
+    server.counts.attached--;
     server.quit(connection, 'The session this connection was joining ended; please reconnect');
     return true;
   }
   connection.state = 'registered';
   connection.principal = user;
   user.attached = [...(user.attached ?? []), connection];
-  server.counts.attached++;
   // The account's sessions are its users (read markers, account drops): this is not one.
   server.accounts.forget(connection);
   user.showTo(connection, () => showUser(server, user));

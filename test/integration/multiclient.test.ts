@@ -71,6 +71,7 @@ describe('multiclient: one account, several connections, one nick', () => {
     const usersBefore = await luserCount(peer);
 
     const second = await login('mcann');
+    assert.ok(second.lines.some((l) => / 253 mcann 0 /.test(l)), 'its own welcome does not count it as an unknown connection');
     const burst = await second.sync();
     const welcome = burst.find(is('JOIN'));
     assert.ok(welcome, 'the second connection is told about the room it is already in');
