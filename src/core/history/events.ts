@@ -76,7 +76,7 @@ const budgets = new WeakMap<Server, EventBudget>();
 
 function budgetOf(server: Server): EventBudget {
   let budget = budgets.get(server);
-  if (!budget) budgets.set(server, (budget = new EventBudget(server.config.history.events_per_room_minute)));
+  if (!budget) budgets.set(server, (budget = new EventBudget(server.config.history.events_per_room_minute, server.clock)));
   return budget;
 }
 
