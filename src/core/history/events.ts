@@ -80,7 +80,7 @@ function budgetOf(server: Server): EventBudget {
   return budget;
 }
 
-function store(server: Server, room: Room, stamp: Stamp, source: string, account: string | null, command: EventCommand, params: string[], tags: Record<string, string> = {}): void {
+function store(server: Server, room: Room, stamp: Pick<Stamp, 'msgid' | 'time'>, source: string, account: string | null, command: EventCommand, params: string[], tags: Record<string, string> = {}): void {
   if (!budgetOf(server).take(room.key)) return;
   const message: StoredMessage = {
     msgid: stamp.msgid, time: stamp.time, conversation: room.key, source, account, command,
@@ -149,5 +149,5 @@ export function recordRoomTagmsg(server: Server, room: Room, event: MessageEvent
   if (!keep) return;
   const tags: Record<string, string> = {};
   for (const tag in event.tags) if (tag.startsWith('+') && !EPHEMERAL_TAGS.has(tag)) tags[tag] = event.tags[tag]!;
-  store(server, room, stamp as Stamp, event.source, account, 'TAGMSG', [event.target], tags);
+  store(server, room, stamp, event.source, account, 'TAGMSG', [event.target], tags);
 }
