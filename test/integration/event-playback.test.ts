@@ -7,7 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import type { IrcMessage } from '../../src/protocol/index.js';
 import { loginClient, registerAccount } from '../helpers/accounts.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { dropSchema, pgSkipReason, randomSchema, TEST_PG_URL } from '../helpers/postgres.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const pgSkip = await pgSkipReason();
 
 const CAPS = ['batch', 'server-time', 'message-tags', 'echo-message', 'draft/chathistory'];
 const PLAYBACK = [...CAPS, 'account-tag', 'draft/event-playback'];
@@ -28,12 +31,14 @@ const nickOf = (m: IrcMessage) => m.source?.split('!')[0];
 /** `COMMAND nick params...` of each line, for compact comparisons. */
 const shape = (lines: IrcMessage[]) => lines.map((m) => [m.command, nickOf(m), ...m.params].join(' '));
 
-describe('draft/event-playback', () => {
+for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`draft/event-playback (${backend})`, { skip: backend === 'PostgreSQL' && pgSkip }, () => {
   let server: TestServer;
   let alice: RawClient;
   let eve: RawClient;
+  const schema = randomSchema('events');
   before(async () => {
-    server = await startTestServer({ history: { max_query: 50 }, accounts: { scrypt_log_n: 10 } });
+    const store = backend === 'PostgreSQL' ? { store: { url: TEST_PG_URL, schema } } : {};
+    server = await startTestServer({ ...store, history: { max_query: 50 }, accounts: { scrypt_log_n: 10 } });
     await registerAccount(server.port, 'alice', 'alice-password');
     alice = await loginClient(server.port, 'alice', 'alice', 'alice-password', PLAYBACK);
     alice.send('JOIN #ev');
@@ -81,9 +86,10 @@ describe('draft/event-playback', () => {
     await eve.sync();
   });
   after(async () => {
-    alice.close();
-    eve.close();
-    await server.stop();
+    alice?.close();
+    eve?.close();
+    await server?.stop();
+    if (backend === 'PostgreSQL') await dropSchema(schema);
   });
 
   it('offers the cap', async () => {
