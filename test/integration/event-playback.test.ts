@@ -164,6 +164,27 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) describe(`draft/event-p
 });
 
 describe('draft/event-playback bounds and switch', () => {
+  it('a stored reaction (TAGMSG) can be redacted by its sender; other events cannot', async () => {
+    const server = await startTestServer({});
+    try {
+      const a = await RawClient.register(server.port, 'alice', [...PLAYBACK, 'draft/message-redaction']);
+      a.send('JOIN #red');
+      a.send('@+draft/react=y TAGMSG #red');
+      await a.sync();
+      const [join, react] = await history(a, 'CHATHISTORY LATEST #red * 50');
+      assert.deepEqual([join!.command, react!.command], ['JOIN', 'TAGMSG']);
+      a.send(`REDACT #red ${join!.tags!.msgid}`);
+      const refused = (await a.sync()).find((m) => m.command === 'FAIL');
+      assert.deepEqual(refused?.params.slice(0, 2), ['REDACT', 'UNKNOWN_MSGID']);
+      a.send(`REDACT #red ${react!.tags!.msgid}`);
+      assert.equal((await a.sync()).find((m) => m.command === 'FAIL'), undefined);
+      assert.deepEqual(shape(await history(a, 'CHATHISTORY LATEST #red * 50')), ['JOIN alice #red']);
+      a.close();
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('history.events false: nothing but messages is stored', async () => {
     const server = await startTestServer({ history: { events: false } });
     try {
