@@ -2,10 +2,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { Config } from './config/schema.js';
 import { parseHostPort } from './config/load.js';
 import { Server } from './core/server.js';
+import { addIsupportToken, filehostToken } from './core/isupport.js';
 import { openCluster } from './cluster/open.js';
 import { ClusterHealth } from './cluster/health.js';
 import { openStore } from './store/open.js';
-import { listenHttp, type HttpListener } from './http/server.js';
+import { listenHttp, type HttpListener, type HttpServerListener } from './http/server.js';
 import { storeReadiness, type MetricsEndpoint, type ReadinessCheck } from './http/health.js';
 import { listenMetrics } from './http/metrics-listener.js';
 import { startConnectionSummary } from './observability/connection-summary.js';
@@ -20,7 +21,7 @@ import { addBeforeFlush, discardPending } from './transport/flush.js';
 export interface RunningServer {
   readonly server: Server;
   readonly listeners: Listener[];
-  readonly http: HttpListener | null;
+  readonly http: HttpServerListener | null;
   /** The listener of metrics.listen, when set (else /metrics is on `http`). */
   readonly metricsHttp: HttpListener | null;
   readonly metrics: Metrics;
@@ -72,7 +73,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   metrics.setSource({
     connections: () => {
       const open: Record<string, number> = {};
-      for (const session of server.sessions) open[session.conn.transport] = (open[session.conn.transport] ?? 0) + 1;
+      for (const session of server.sessions) if (session.connected) open[session.conn.transport] = (open[session.conn.transport] ?? 0) + 1;
       return open;
     },
     registeredUsers: () => server.counts.registered,
@@ -98,7 +99,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   const removeHistoryHook = addBeforeFlush(() => server.history.commitBeforeFlush());
   const listeners: Listener[] = [];
   const tlsListeners: TlsListener[] = [];
-  let http: HttpListener | null = null;
+  let http: HttpServerListener | null = null;
   let metricsHttp: HttpListener | null = null;
   const readTls = (): TlsMaterial => ({
     cert: readFileSync(config.tls.cert!),
@@ -138,6 +139,10 @@ export async function startServer(config: Config, logger: Logger, options: Start
         readiness: [...processChecks, ...(options.readiness ?? [])],
         cluster: () => clusterHealth.report(),
       });
+      // Uploads (soju.im/filehost) are advertised only once the listener is bound: the URL
+      // needs its address when http.public_origin is not set.
+      if (http.uploadUrl !== null) addIsupportToken(server.isupport, filehostToken(http.uploadUrl));
+      else if (config.uploads.enabled) logger.warn('uploads.enabled but no origin to advertise: set http.public_origin (http.listen is a wildcard address)', { listen: config.http.listen });
     }
     if (config.metrics.enabled && config.metrics.listen !== null) {
       const { host, port } = parseHostPort(config.metrics.listen);

@@ -7,7 +7,8 @@ export const STORE_HELP = `Usage: parley store copy --from PATH --to URL [--sche
 
 Copy an embedded installation's store into PostgreSQL: accounts (with their password hashes
 and SCRAM keys), registered rooms, server bans, read markers, account metadata
-(draft/metadata-2) and every message. The SQLite
+(draft/metadata-2), uploaded files' metadata (copy data_dir/uploads/ yourself) and every
+message. The SQLite
 database is only read, so the server may keep running; run the copy again after stopping it
 to pick up what came in meanwhile. Safe to run more than once: nothing is duplicated.
 
@@ -23,6 +24,7 @@ const KINDS: [keyof StoreCounts, string][] = [
   ['bans', 'server bans'],
   ['readMarkers', 'read markers'],
   ['metadata', 'account metadata'],
+  ['uploads', 'uploaded files'],
   ['messages', 'messages'],
 ];
 

@@ -36,6 +36,11 @@ export interface MessageEvent extends EventBase {
    */
   pub?: number;
   /**
+   * Which of the sender's connections sent it (Session.id), when the sender has several
+   * (core/multiclient.ts): that one gets the echo, the others the message.
+   */
+  conn?: number;
+  /**
    * A direct message carries its own msgid and time (ms): the sender's node stored it in
    * history under them before sending, so it reaches no one before it is durable. A room
    * message takes both from its stamp.

@@ -192,6 +192,11 @@ const accounts = z
     failed_login_window_seconds: seconds.default(300),
     // Accounts created per client address per hour (REGISTER, NickServ REGISTER).
     max_registrations_per_address_per_hour: int(1).default(5),
+    // Multiclient: a connection logged in to an account that asks for the nick a user of that
+    // account holds on this node joins that user (same nick, rooms and messages on every device)
+    // instead of getting 433; at most multiclient_max_connections per user. See core/multiclient.ts.
+    multiclient: z.boolean().default(true),
+    multiclient_max_connections: int(1, 100).default(10),
   })
   .strict();
 
@@ -285,6 +290,31 @@ const log = z
   })
   .strict();
 
+// A MIME type (image/png) or a wildcard (image/* for a family, */* for any), lower-cased.
+const mimePattern = z
+  .string()
+  .regex(/^(\*\/\*|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/(\*|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*))$/, 'must be a MIME type like image/png, or a wildcard like image/* or */*')
+  .transform((t) => t.toLowerCase());
+
+// File uploads (soju.im/filehost): POST /upload on http.listen, files under data_dir/uploads.
+// Off by default: it stores what users send on this machine's disk and serves it from this
+// server's origin, and with open registration anyone may get an account; an operator turns it on
+// knowing the disk it may take (quota_bytes_per_account times the accounts). docs/configuration.md.
+const uploads = z
+  .object({
+    enabled: z.boolean().default(false),
+    // Largest file, in bytes (413 past it). 25 MiB.
+    max_bytes: int(1).default(25 * 1024 * 1024),
+    // What one account may keep in all, in bytes (507 past it). 250 MiB.
+    quota_bytes_per_account: int(1).default(250 * 1024 * 1024),
+    // Content-Types accepted (415 otherwise): exact types or wildcards. Served files cannot run
+    // script whatever their type (docs/security.md), so the default takes any well-formed type.
+    allowed_types: z.array(mimePattern).min(1).default(['*/*']),
+    // Uploads per account per minute (429 past it).
+    per_minute: int(1).default(10),
+  })
+  .strict();
+
 // Prometheus metrics (GET /metrics). Restrict who can reach them: see docs/operations.md.
 const metrics = z
   .object({
@@ -316,6 +346,7 @@ export const configSchema = z
     history: history.prefault({}),
     store: store.prefault({}),
     cluster: cluster.prefault({}),
+    uploads: uploads.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

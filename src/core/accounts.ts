@@ -109,7 +109,7 @@ export class Accounts {
     session.numeric(N.RPL_LOGGEDIN, prefix, account.name, `You are now logged in as ${account.name}`);
     if (session.registered) {
       const out = server.event(session.prefix, 'ACCOUNT', [account.name]);
-      for (const member of server.audienceOf(session)) if (member.has('account-notify')) member.deliver(out);
+      for (const member of server.audienceOf(session)) member.deliverIf('account-notify', out);
     }
     return true;
   }
@@ -129,7 +129,7 @@ export class Accounts {
     server.users.update(session, { account: null });
     session.numeric(N.RPL_LOGGEDOUT, session.prefix, 'You are now logged out');
     const out = server.event(session.prefix, 'ACCOUNT', ['*']);
-    for (const member of server.audienceOf(session)) if (member.has('account-notify')) member.deliver(out);
+    for (const member of server.audienceOf(session)) member.deliverIf('account-notify', out);
   }
 
   /** Forget a session that ended or logged out. */

@@ -43,7 +43,7 @@ export async function sendDirect(server: Server, session: Session, out: Outgoing
   server.metrics.relayed(1);
   if (command === 'PRIVMSG' && recipient.away !== null) session.numeric(N.RPL_AWAY, recipient.nick, recipient.away);
   // The labeled-response capture is still open: the dispatcher ends it when this settles.
-  if (session.has('echo-message')) session.send(out);
+  session.echo(out);
 }
 
 /** A direct message from another node arrived in this node's inbox: hand it to its recipient. */

@@ -18,7 +18,8 @@ const OUTPUT_RETRY_MS = 50;
  * Other lines wait in the session's backlog. Reading pauses while the backlog waits on a
  * command or on output; a client over the rate keeps being read, and once more than
  * limits.recvq_bytes wait it is disconnected with "Excess flood". Exempt addresses have no
- * bucket. Nothing here affects other sessions.
+ * bucket. Nothing here affects other sessions; the connections of one user (multiclient.ts)
+ * share the `busy` of their user.
  */
 export class InputGate {
   constructor(
@@ -46,10 +47,10 @@ export class InputGate {
       this.server.metrics.floodDisconnect();
       this.server.logger.info('excess flood', { session: session.id, nick: session.nick, address: session.conn.remoteAddress });
       // quit, not drop: the ERROR line gets out before the close; the rest of the flood is ignored.
-      this.server.quit(session, DisconnectReason.ExcessFlood);
+      this.server.disconnect(session, DisconnectReason.ExcessFlood);
       return;
     }
-    if (session.backlog.length >= MAX_BACKLOG && (session.busy || this.outputBlocked(session))) session.conn.pauseReading();
+    if (session.backlog.length >= MAX_BACKLOG && (isBusy(session) || this.outputBlocked(session))) session.conn.pauseReading();
   }
 
   /** Run what may run now: after a command finished, when a token is due, or output drained. */
@@ -59,7 +60,7 @@ export class InputGate {
       session.backlogBytes -= line.length + 2;
       session.processLine(line);
     }
-    if (session.busy || session.state === 'closing') return; // the command's end drains again
+    if (isBusy(session) || session.state === 'closing') return; // the command's end drains again
     // Reading stays paused until the client has read its replies; look again until then.
     if (this.outputBlocked(session)) this.retryIn(session, OUTPUT_RETRY_MS);
     else session.conn.resumeReading();
@@ -67,7 +68,7 @@ export class InputGate {
 
   /** May the session's next line run now? Takes a token if so; else arranges to look again. */
   private mayRun(session: Session): boolean {
-    if (session.busy) return false; // the command's end drains
+    if (isBusy(session)) return false; // the command's end drains
     if (this.outputBlocked(session)) {
       session.conn.pauseReading();
       this.retryIn(session, OUTPUT_RETRY_MS);
@@ -91,4 +92,9 @@ export class InputGate {
     }, Math.max(1, ms));
     session.drainTimer.unref();
   }
+}
+
+/** A command of the session's user runs: on any of its connections (multiclient.ts), the next waits. */
+function isBusy(session: Session): boolean {
+  return (session.principal ?? session).busy;
 }

@@ -43,3 +43,25 @@ export function buildIsupport(config: Config): string[] {
     'WHOX',
   ];
 }
+
+/**
+ * Add a token known only once the server runs (soju.im/FILEHOST needs the bound HTTP address),
+ * in name order as the list above is kept, replacing a token of the same name. Sessions that
+ * registered before see it in the next 005 they get (VERSION).
+ */
+export function addIsupportToken(tokens: string[], token: string): void {
+  const name = (t: string) => t.split('=', 1)[0]!;
+  const existing = tokens.findIndex((t) => name(t) === name(token));
+  if (existing !== -1) tokens.splice(existing, 1);
+  const at = tokens.findIndex((t) => name(t) > name(token));
+  tokens.splice(at === -1 ? tokens.length : at, 0, token);
+}
+
+/**
+ * soju.im/FILEHOST=<url> (https://soju.im/filehost): where clients POST files. An ISUPPORT
+ * value escapes space, backslash and '=' as \xHH; a URL from new URL() has no space, and the
+ * other two are escaped here.
+ */
+export function filehostToken(url: string): string {
+  return `soju.im/FILEHOST=${url.replace(/[\\= ]/g, (c) => `\\x${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+}

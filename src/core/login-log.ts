@@ -5,7 +5,7 @@ import type { LoginFailure } from './login-throttle.js';
 import type { Session } from './session.js';
 
 /** How a password was proved; the `mechanism` of the log lines and metrics. */
-export type LoginMechanism = 'plain' | 'scram-sha-256' | 'pass' | 'nickserv' | 'oper';
+export type LoginMechanism = 'plain' | 'scram-sha-256' | 'pass' | 'nickserv' | 'oper' | 'http-basic';
 
 /** `login failed` lines per address: a burst of this many, then one per this many seconds. */
 const FAILURE_LINES_BURST = 5;
@@ -36,10 +36,27 @@ export class LoginLog {
 
   /** `account`: the name tried (an account, or an operator name for `oper`). */
   failed(session: Session, mechanism: LoginMechanism, account: string, failure: LoginFailure): void {
+    this.failedFrom(session.host, { session: session.id }, mechanism, account, failure);
+  }
+
+  /**
+   * A password check outside any IRC session (HTTP Basic on uploads): the same log line and
+   * metrics, by address. Successes are not logged per request (a client uploading many files
+   * would fill the log); the metrics count them.
+   */
+  httpSucceeded(): void {
+    this.metrics.loginSucceeded('http-basic');
+  }
+
+  httpFailed(address: string, account: string, failure: LoginFailure): void {
+    this.failedFrom(address, {}, 'http-basic', account, failure);
+  }
+
+  private failedFrom(address: string, fields: Record<string, unknown>, mechanism: LoginMechanism, account: string, failure: LoginFailure): void {
     const throttled = failure.reason === 'throttled';
     this.metrics.loginFailed(mechanism, throttled);
     if (this.failureLines.size > PRUNE_AT) this.failureLines.prune();
-    if (!this.failureLines.take(session.host)) return;
-    this.logger.warn('login failed', { session: session.id, mechanism, account, address: session.host, reason: failure.reason });
+    if (!this.failureLines.take(address)) return;
+    this.logger.warn('login failed', { ...fields, mechanism, account, address, reason: failure.reason });
   }
 }

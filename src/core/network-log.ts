@@ -124,8 +124,11 @@ export class NetworkLog {
     }
     if (lines.length === 0) return;
     for (const watcher of server.monitor.watchersOf(event.nick)) {
-      if (!watcher.has('extended-monitor') || watcher.uid === event.uid || sharesRoom(server, watcher, event.uid)) continue;
-      for (const { cap, out } of lines) if (watcher.has(cap)) watcher.deliver(out);
+      if (watcher.uid === event.uid || sharesRoom(server, watcher, event.uid)) continue;
+      // Each connection of the watcher by its own capabilities (multiclient.ts).
+      watcher.eachConnection(() => {
+        if (watcher.has('extended-monitor')) for (const { cap, out } of lines) if (watcher.has(cap)) watcher.deliver(out);
+      });
     }
   }
 

@@ -40,8 +40,9 @@ function redactLine(source: string, account: string | null, time: number, target
   return new Outgoing({ tags, source, command: 'REDACT', params: reason === null ? [target, msgid] : [target, msgid, reason] });
 }
 
+/** The redacter's own connection with echo-message, and its other connections (multiclient.ts), see it. */
 function echo(sender: Session, out: Outgoing): void {
-  if (sender.has('echo-message') && sender.has(REDACTION_CAP)) sender.send(out);
+  sender.echo(out, undefined, REDACTION_CAP);
 }
 
 function eventOf(server: Server, session: Session, target: string, redaction: Redaction): RedactEvent {
@@ -79,7 +80,7 @@ export function deliverRoomRedaction(server: Server, room: Room, event: RedactEv
   const out = redactLine(event.source, event.account, time, event.target, event.msgid, event.reason);
   const sender = own ? server.users.localByUid(event.from) : undefined;
   for (const member of room.members.keys()) {
-    if (member !== sender && member.has(REDACTION_CAP)) member.deliver(out);
+    if (member !== sender) member.deliverIf(REDACTION_CAP, out);
   }
   if (sender) echo(sender, out);
 }
@@ -92,7 +93,7 @@ export async function announceDirectRedaction(server: Server, session: Session, 
   const { target, msgid, reason } = redaction;
   if (recipient && 'local' in recipient) {
     const to = recipient.local;
-    if (to.has(REDACTION_CAP)) to.deliver(redactLine(session.prefix, session.account, Date.now(), to.nick, msgid, reason));
+    to.deliverIf(REDACTION_CAP, redactLine(session.prefix, session.account, Date.now(), to.nick, msgid, reason));
   } else if (recipient) {
     const event: RedactEvent = { ...eventOf(server, session, recipient.remote.uid, redaction), recipientAccount: recipient.account };
     try {

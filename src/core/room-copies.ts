@@ -91,6 +91,7 @@ export class RoomCopies {
   private async start(key: string, seq: number, snapshot: RoomSnapshot | null, created: Room | null): Promise<void> {
     const stopping = this.stopping.get(key);
     if (stopping) await stopping;
+    const copiedAt = await this.storedUpTo(key);
     let base = snapshot;
     // Read without the members' details (this node had a copy then, gone since): read again,
     // with them; that snapshot may already hold this join (then `joined` welcomes the joiner).
@@ -106,8 +107,19 @@ export class RoomCopies {
       copy = created ?? new Room(snapshot?.name ?? key);
       copy.applied = seq - 1;
     }
+    copy.copiedAt = copiedAt;
     this.server.rooms.set(key, copy);
     await this.server.cluster.bus.follow(key, copy.applied);
+  }
+
+  /**
+   * Room.copiedAt for a copy starting now: the clock, or just past the newest stored message
+   * if that is later (a burst's times run ahead of the clock; a log that began again, after a
+   * restart, starts from the clock). A store that does not answer leaves the clock.
+   */
+  private async storedUpTo(key: string): Promise<number> {
+    const newest = await this.server.history.store.latest(key, 1, undefined, { events: true }).catch(() => []);
+    return Math.max(this.server.clock(), ...newest.map((message) => message.time + 1));
   }
 
   /** Resolves once the log's entry `seq` is applied to the copy (or the copy is gone). */

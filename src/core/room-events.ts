@@ -68,16 +68,18 @@ function applyJoin(server: Server, room: Room, event: JoinEvent, delivery: Event
   const { time } = delivery.stamp;
   const plain = line(event.source, 'JOIN', [room.name], time, event.account);
   const extended = line(event.source, 'JOIN', [room.name, event.account ?? '*', event.realname], time, event.account);
-  for (const member of room.members.keys()) {
-    const out = member.has('extended-join') ? extended : plain;
-    if (member === joiner) member.send(out);
-    else member.deliver(out);
-  }
+  for (const member of room.members.keys()) if (member !== joiner) member.deliverEither('extended-join', extended, plain);
   if (event.away) {
     const away = line(event.source, 'AWAY', [event.away], time, event.account);
-    for (const member of room.members.keys()) if (member !== joiner && member.has('away-notify')) member.deliver(away);
+    for (const member of room.members.keys()) if (member !== joiner) member.deliverIf('away-notify', away);
   }
-  if (joiner) welcomeToRoom(server, joiner, room);
+  // The joiner's JOIN, topic and NAMES, on each of its connections (multiclient.ts).
+  if (joiner) {
+    joiner.eachConnection(() => {
+      joiner.send(joiner.has('extended-join') ? extended : plain);
+      welcomeToRoom(server, joiner, room);
+    });
+  }
 }
 
 function applyPart(server: Server, room: Room, event: PartEvent, delivery: EventDelivery): void {
@@ -89,7 +91,7 @@ function applyPart(server: Server, room: Room, event: PartEvent, delivery: Event
     : line(event.by, 'KICK', [room.name, nick, event.reason], delivery.stamp.time, null);
   const actor = event.by === undefined ? event.uid : event.kicker;
   for (const member of room.members.keys()) {
-    if (member.uid === actor && delivery.own) member.send(out);
+    if (member.uid === actor && delivery.own) member.eachConnection(() => member.send(out));
     else member.deliver(out);
   }
   if (local) {
@@ -149,7 +151,7 @@ function applyNick(server: Server, room: Room, event: NickEvent, delivery: Event
   if (!remote) return;
   remote.nick = event.nick;
   const out = line(event.source, 'NICK', [event.nick], delivery.stamp.time, remote.account);
-  tellOnce(server, room, `nick:${event.uid}:${event.nick}`, out, () => true);
+  tellOnce(server, room, `nick:${event.uid}:${event.nick}`, out);
 }
 
 /** Another node's user changed away, account or realname: away-notify, account-notify and setname, once each. */
@@ -162,17 +164,17 @@ function applyUser(server: Server, room: Room, event: UserEvent, delivery: Event
   if ('away' in fields) {
     remote.away = fields.away ?? null;
     const out = line(source, 'AWAY', remote.away === null ? [] : [remote.away], delivery.stamp.time, remote.account);
-    tellOnce(server, room, `away:${event.uid}:${event.change ?? remote.away}`, out, (m) => m.has('away-notify'));
+    tellOnce(server, room, `away:${event.uid}:${event.change ?? remote.away}`, out, 'away-notify');
   }
   if ('account' in fields) {
     remote.account = fields.account ?? null;
     const out = line(source, 'ACCOUNT', [remote.account ?? '*'], delivery.stamp.time, null);
-    tellOnce(server, room, `account:${event.uid}:${event.change ?? remote.account}`, out, (m) => m.has('account-notify'));
+    tellOnce(server, room, `account:${event.uid}:${event.change ?? remote.account}`, out, 'account-notify');
   }
   if ('realname' in fields && typeof fields.realname === 'string') {
     remote.realname = fields.realname;
     const out = line(source, 'SETNAME', [remote.realname], delivery.stamp.time, remote.account);
-    tellOnce(server, room, `realname:${event.uid}:${event.change ?? remote.realname}`, out, (m) => m.has('setname'));
+    tellOnce(server, room, `realname:${event.uid}:${event.change ?? remote.realname}`, out, 'setname');
   }
   if (typeof fields.host === 'string' && isValidHost(fields.host) && fields.host !== remote.host) {
     remote.host = fields.host;
@@ -193,18 +195,19 @@ function applyInvite(room: Room, event: InviteEvent, delivery: EventDelivery): v
   if (typeof event.by !== 'string') return;
   const out = line(event.by, 'INVITE', [event.nick, room.name], delivery.stamp.time, event.account);
   for (const member of room.members.keys()) {
-    if (member.uid === event.actor || !member.has('invite-notify')) continue;
+    if (member.uid === event.actor) continue;
     if (room.flags.has('i') && !room.isOp(member)) continue;
-    member.deliver(out);
+    member.deliverIf('invite-notify', out);
   }
 }
 
-function tellOnce(server: Server, room: Room, key: string, out: Outgoing, wanted: (member: Session) => boolean): void {
+function tellOnce(server: Server, room: Room, key: string, out: Outgoing, cap?: string): void {
   const told = server.notified.of(key);
   for (const member of room.members.keys()) {
-    if (told.has(member) || !wanted(member)) continue;
+    if (told.has(member)) continue;
     told.add(member);
-    member.deliver(out);
+    if (cap === undefined) member.deliver(out);
+    else member.deliverIf(cap, out);
   }
 }
 

@@ -118,7 +118,9 @@ function joinFlags(server: Server, session: Session, key: string, creating: bool
 
 /** The joiner's own JOIN, topic and NAMES when its JOIN was not delivered here. */
 function welcomeHere(server: Server, session: Session, room: Room, event: JoinEvent): void {
-  const params = session.has('extended-join') ? [room.name, event.account ?? '*', event.realname] : [room.name];
-  session.send(server.event(session, 'JOIN', params));
-  welcomeToRoom(server, session, room);
+  session.eachConnection(() => {
+    const params = session.has('extended-join') ? [room.name, event.account ?? '*', event.realname] : [room.name];
+    session.send(server.event(session, 'JOIN', params));
+    welcomeToRoom(server, session, room);
+  });
 }

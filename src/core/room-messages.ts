@@ -61,7 +61,7 @@ interface Unstored {
   /** Its command answers a refusal itself (labeled). */
   labeled: boolean;
   /** Stored when its publish returned, before its turn: who to tell if the store refuses it. */
-  early?: { sender: Session; command: RelayCommand; target: string; message: StoredMessage };
+  early?: { sender: Session; command: RelayCommand; target: string; message: StoredMessage; conn: number | undefined };
 }
 
 export class RoomMessages {
@@ -92,6 +92,7 @@ export class RoomMessages {
       v: 1, origin: server.cluster.nodes.id, kind: 'message', command, from: session.uid, source: session.prefix,
       target, text, tags: tags ?? NO_TAGS, account: session.account, pub: ++this.publishes,
     };
+    if (session.attached !== null && session.via !== null) event.conn = session.via.id;
     // The sender's node stores it when its turn comes: refused here while that store is behind.
     if (isStoredMessage(event)) server.history.refuseIfBehind(command, target);
     // Before publishing: the memory bus may hand the event to its turn inside publish.
@@ -145,7 +146,7 @@ export class RoomMessages {
       command: event.command as StoredMessage['command'], target: event.target, text: event.text, tags: event.tags,
     };
     const labeled = this.labeled.has(event);
-    this.unstored.set(msgid, { room: key, seq, labeled, early: { sender, command: event.command, target: event.target, message } });
+    this.unstored.set(msgid, { room: key, seq, labeled, early: { sender, command: event.command, target: event.target, message, conn: event.conn } });
     this.server.history.record(message, null, sender, labeled);
   }
 
@@ -182,7 +183,7 @@ export class RoomMessages {
       sender.standardReply('FAIL', [command, 'TEMPORARILY_UNAVAILABLE', target, NOT_STORED]);
     }
     // A sender from outside the room (-n) on a node without a copy: no turn here gives the echo.
-    if (stored && !this.server.rooms.has(entry.room) && sender.has('echo-message')) sender.send(echoOf(message));
+    if (stored && !this.server.rooms.has(entry.room)) sender.echo(echoOf(message), actingConnection(sender, entry.early!.conn));
   }
 
   /** Publishes of this node whose outcome was unknown, since it started. */
@@ -256,7 +257,12 @@ export function deliverRoomMessage(server: Server, room: Room, event: MessageEve
   }
   // Counted once per room, not per recipient (the hot path).
   server.metrics.relayed(recipients);
-  if (sender?.has('echo-message')) sender.send(out);
+  if (sender) sender.echo(out, actingConnection(sender, event.conn));
+}
+
+/** The sender's connection a message came from (`conn`: multiclient.ts), or null once it has gone. */
+function actingConnection(sender: Session, conn: number | undefined): Session | null {
+  return conn === undefined ? sender : sender.connectionWithId(conn);
 }
 
 /** A stored message as its sender's echo shows it. */

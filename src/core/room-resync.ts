@@ -155,10 +155,10 @@ function showLeaving(server: Server, room: Room, member: RemoteMember, quit: boo
 function showJoin(room: Room, source: string, member: RemoteMember, time: number, joiner?: Session): void {
   const plain = line(source, 'JOIN', [room.name], time, member.account);
   const extended = line(source, 'JOIN', [room.name, member.account ?? '*', member.realname], time, member.account);
-  for (const local of room.members.keys()) local.deliver(local.has('extended-join') ? extended : plain);
+  for (const local of room.members.keys()) local.deliverEither('extended-join', extended, plain);
   if (member.away === null) return;
   const away = line(source, 'AWAY', [member.away], time, member.account);
-  for (const local of room.members.keys()) if (local !== joiner && local.has('away-notify')) local.deliver(away);
+  for (const local of room.members.keys()) if (local !== joiner) local.deliverIf('away-notify', away);
 }
 
 function serverLine(server: Server, command: string, params: string[], time: number) {

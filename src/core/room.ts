@@ -40,6 +40,12 @@ export class Room {
   applied = 0;
   /** Time of the last log entry applied (0: none yet): CHATHISTORY shows nothing later. */
   appliedTime = 0;
+  /**
+   * Messages stored before this time were stored before this node began following the room's
+   * log (0: not a followed copy): CHATHISTORY's applied-time cut does not hide them. The clock
+   * then, or past the newest stored message (room-copies.ts storedUpTo).
+   */
+  copiedAt = 0;
   /** State changes up to this log sequence are in the copy already (a reconcile's snapshot, room-resync.ts). */
   stateSeq = 0;
   /**

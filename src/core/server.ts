@@ -32,6 +32,7 @@ import { AddressLimits } from '../limits/address-limits.js';
 import { NetworkConnectionLimits } from '../limits/network-connections.js';
 import { admitNetworkWide } from './network-admission.js';
 import { InputGate } from './input-gate.js';
+import { endConnection } from './multiclient.js';
 import { ServerBans } from './server-bans.js';
 import { checkText } from './commands/text-policy.js';
 import { MemoryNickHistory, type NickHistory } from './whowas.js';
@@ -223,7 +224,16 @@ export class Server {
   }
 
   /** Live counts for LUSERS, kept as sessions change so no query walks every user. */
-  readonly counts = { registered: 0, invisible: 0, opers: 0, /** most registered at once since start */ peak: 0 };
+  readonly counts = {
+    registered: 0, invisible: 0, opers: 0, /** most registered at once since start */ peak: 0,
+    /** Sessions that are a user's further connections, and users whose own connection ended (multiclient.ts). */
+    attached: 0, detached: 0,
+  };
+
+  /** Open chat connections: sessions, less the users living on their further connections only. */
+  get openConnections(): number {
+    return this.sessions.size - this.counts.detached;
+  }
 
   findNick(nick: string): Session | undefined {
     const session = this.nicks.get(foldCase(nick));
@@ -257,8 +267,13 @@ export class Server {
    * ERR_NEEDMOREPARAMS and errors. A handler may return a promise (rare paths: login,
    * history); until it settles the session's later lines wait in its backlog (input-gate.ts).
    */
-  dispatch(session: Session, message: IrcMessage): void {
-    const endLabeled = session.beginLabeled(message.tags?.label);
+  dispatch(connection: Session, message: IrcMessage): void {
+    // A second connection of a user (multiclient.ts) acts as that user, except for what
+    // concerns the connection itself; the user's connections run their commands one at a time.
+    const user = connection.principal ?? connection;
+    const session = connection.principal !== null && COMMANDS.get(message.command)?.perConnection ? connection : user;
+    user.via = connection;
+    const endLabeled = connection.beginLabeled(message.tags?.label);
     let pending: Promise<void> | void = undefined;
     try {
       pending = this.runCommand(session, message);
@@ -267,15 +282,17 @@ export class Server {
     }
     if (!(pending instanceof Promise)) {
       endLabeled();
+      user.via = null;
       return;
     }
-    session.busy = true;
+    user.busy = true;
     pending
       .catch((err: unknown) => this.replyError(session, message.command, err))
       .finally(() => {
         endLabeled();
-        session.busy = false;
-        this.input.drain(session);
+        user.via = null;
+        user.busy = false;
+        for (const waiting of user.connections()) this.input.drain(waiting);
       });
   }
 
@@ -395,7 +412,7 @@ export class Server {
    * (network-log.ts; WALLOPS publishes there).
    */
   deliverToUsers(out: Outgoing, wanted: (user: Session) => boolean): void {
-    for (const user of this.sessions) if (user.registered && wanted(user)) user.deliver(out);
+    for (const user of this.sessions) if (user.registered && user.principal === null && wanted(user)) user.deliver(out);
   }
 
   /** Leave this node's copy of `room` without the network (its change could not be announced). */
@@ -404,17 +421,32 @@ export class Server {
     this.roomCopies.dropIfUnused(room.key);
   }
 
-  /** The client asked to leave, or the server ends the session: tell it, tell its rooms, close. */
+  /**
+   * The server ends the session (KILL, a ban, shutdown): tell it, tell its rooms, close. A
+   * user's every connection goes; a further connection (multiclient.ts) goes alone.
+   */
   quit(session: Session, reason: string): void {
     if (session.state === 'closing') return;
+    if (session.principal !== null) return endConnection(this, session, reason, 'quit');
+    for (const connection of session.attached ?? []) endConnection(this, connection, reason, 'quit', false);
     session.conn.write(Buffer.from(`ERROR :Closing Link: ${session.host} (${reason})\r\n`));
     this.forget(session, reason);
     session.conn.close();
   }
 
-  /** Drop a session from inside a broadcast: the cleanup waits for the loop to finish. */
+  /**
+   * One connection ends on its client's side or its own (QUIT, ping timeout, flood): the
+   * user leaves with it unless it has other connections (multiclient.ts).
+   */
+  disconnect(connection: Session, reason: string): void {
+    if (connection.principal !== null || connection.attached !== null) endConnection(this, connection, reason, 'quit');
+    else this.quit(connection, reason);
+  }
+
+  /** Drop a connection from inside a broadcast: the cleanup waits for the loop to finish. */
   drop(session: Session, reason: string): void {
-    if (session.state === 'closing') return;
+    if (session.state === 'closing' || !session.connected) return;
+    if (session.principal !== null || session.attached !== null) return endConnection(this, session, reason, 'drop');
     session.state = 'closing';
     session.conn.write(Buffer.from(`ERROR :Closing Link: ${session.host} (${reason})\r\n`));
     session.conn.destroy();
@@ -423,17 +455,20 @@ export class Server {
 
   /** The transport saw the connection end. */
   connectionClosed(session: Session, reason: string): void {
-    if (session.state === 'closing') return;
+    if (session.state === 'closing' || !session.connected) return;
+    if (session.principal !== null || session.attached !== null) return endConnection(this, session, reason, 'closed');
     this.forget(session, reason);
   }
 
-  private forget(session: Session, reason: string): void {
+  /** The user leaves the network: its rooms are told, its nick is free (multiclient.ts calls it for its last connection). */
+  forget(session: Session, reason: string): void {
     session.state = 'closing';
     this.announceDeparture(session, reason);
   }
 
   private announceDeparture(session: Session, reason: string): void {
     if (!this.sessions.delete(session)) return;
+    if (!session.connected) this.counts.detached--;
     this.networkConnections.give(session);
     if (session.nickKey && this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
     // The QUIT goes into each of its rooms' logs with the removal: every node, this one too,
@@ -455,10 +490,15 @@ export class Server {
         if (!ok) this.leaveRoomsHere(session, reason);
       });
     }
+    if (session.connected) this.connectionEnded(session, reason);
+  }
+
+  /** Metrics and the debug log of one connection that ended. */
+  connectionEnded(session: Session, reason: string): void {
     this.metrics.connectionClosed();
     this.logger.debug('connection closed', {
       session: session.id,
-      nick: session.nick,
+      nick: (session.principal ?? session).nick,
       address: session.conn.remoteAddress,
       transport: session.conn.transport,
       duration_ms: Date.now() - session.connectedAt,
@@ -483,6 +523,7 @@ export class Server {
         if (now - session.connectedAt > registrationTimeout) this.quit(session, 'Registration timed out');
         continue;
       }
+      if (!session.connected) continue; // a user living on its further connections: each is checked itself
       if (session.protectedNick && now > session.protectedNick.deadline) this.enforceNickProtection(session);
       this.checkLiveness(session, now);
     }
@@ -493,7 +534,7 @@ export class Server {
     const idle = now - session.lastActivity;
     if (session.pingSent) {
       if (idle > (ping_interval_seconds + ping_timeout_seconds) * 1000) {
-        this.quit(session, `Ping timeout: ${Math.round(idle / 1000)} seconds`);
+        this.disconnect(session, `Ping timeout: ${Math.round(idle / 1000)} seconds`);
       }
     } else if (idle > ping_interval_seconds * 1000) {
       session.pingSent = true;

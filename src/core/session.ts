@@ -106,9 +106,27 @@ export class Session {
   /** Set while the gate waits for a token or for output to drain. */
   drainTimer: NodeJS.Timeout | null = null;
 
+  /**
+   * Multiclient (core/multiclient.ts): one user, several connections. On a second connection of
+   * a logged-in user, `principal` is the user it speaks for; its commands run as that user
+   * (Server.dispatch) and it holds nothing of the user's identity. On the user, `attached` lists
+   * those connections (null while there is only its own), `via` is the connection whose command
+   * is running (replies and `has` go there), and `focus`, set by `eachConnection`, sends
+   * everything to one connection. `connected` is false once the user's own first connection
+   * ended while others remain: it is then a user without a connection of its own.
+   */
+  principal: Session | null = null;
+  attached: Session[] | null = null;
+  via: Session | null = null;
+  private focus: Session | null = null;
+  connected = true;
+  /** While registering: the local user this connection will join if it logs in to its account (multiclient.ts). */
+  attachTo: Session | null = null;
+
   constructor(
     readonly id: number,
-    readonly conn: Connection,
+    /** Replaced by a closed stand-in once it ends while the user stays (multiclient.ts). */
+    public conn: Connection,
     private readonly server: Server,
   ) {
     // IPv6 addresses starting with ':' would read as a trailing parameter in a prefix.
@@ -126,8 +144,14 @@ export class Session {
     return `${this.nick}!${this.user}@${this.host}`;
   }
 
+  /** The capabilities of the connection acting now (the one whose command runs), else its own. */
   get caps(): ReadonlySet<string> {
-    return this.capSet ?? EMPTY;
+    return (this.focus ?? this.via ?? this).capSet ?? EMPTY;
+  }
+
+  /** Does this connection itself (not the one acting for its user) have `cap`? */
+  private hasHere(cap: string): boolean {
+    return this.capSet !== null && this.capSet.has(cap);
   }
 
   addCap(cap: string): void {
@@ -157,23 +181,37 @@ export class Session {
 
   updateView(): void {
     this.view =
-      (this.caps.has('server-time') ? VIEW_SERVER_TIME : 0) |
-      (this.caps.has('message-tags') ? VIEW_MESSAGE_TAGS : 0) |
-      (this.caps.has('account-tag') ? VIEW_ACCOUNT_TAG : 0);
+      (this.hasHere('server-time') ? VIEW_SERVER_TIME : 0) |
+      (this.hasHere('message-tags') ? VIEW_MESSAGE_TAGS : 0) |
+      (this.hasHere('account-tag') ? VIEW_ACCOUNT_TAG : 0);
   }
 
-  /** A reply to this client's own command. Not counted against SendQ. */
+  /**
+   * A reply to this client's own command, to the connection that sent it (several connections:
+   * multiclient.ts); outside a command, to every connection of the user. Not counted against SendQ.
+   */
   send(out: Outgoing): void {
-    if (this.state === 'closing') return;
-    if (this.captured) {
-      this.captured.push(out);
-      return;
-    }
-    this.conn.write(out.encode(this.view));
+    const to = this.focus ?? this.via;
+    if (to !== null) return to.replyHere(out);
+    this.replyHere(out);
+    if (this.attached !== null) for (const connection of this.attached) connection.replyHere(out);
   }
 
   /** A reply made for this client alone: encoded directly, unless a labeled capture keeps it. */
   sendMessage(message: IrcMessage): void {
+    const to = this.focus ?? this.via;
+    if (to !== null) return to.messageHere(message);
+    this.messageHere(message);
+    if (this.attached !== null) for (const connection of this.attached) connection.messageHere(message);
+  }
+
+  private replyHere(out: Outgoing): void {
+    if (this.state === 'closing') return;
+    if (this.captured) this.captured.push(out);
+    else this.conn.write(out.encode(this.view));
+  }
+
+  private messageHere(message: IrcMessage): void {
     if (this.state === 'closing') return;
     if (this.captured) this.captured.push(new Outgoing(message));
     else this.conn.write(encodeForView(message, this.view));
@@ -182,7 +220,8 @@ export class Session {
   /** A numeric from the server, addressed to this client's nick; within 512 bytes (line-fit.ts). */
   numeric(code: string, ...params: string[]): void {
     const source = this.server.name;
-    this.sendMessage({ source, command: code, params: fitLastParam(source, code, [this.nick, ...params]) });
+    const nick = (this.principal ?? this).nick;
+    this.sendMessage({ source, command: code, params: fitLastParam(source, code, [nick, ...params]) });
   }
 
   /** A standard reply (FAIL/WARN/NOTE), per IRCv3 standard-replies. */
@@ -191,10 +230,86 @@ export class Session {
   }
 
   /**
-   * Something another user caused (a room message, a JOIN). Counted against SendQ: a client that
-   * does not read is dropped instead of growing the server's memory.
+   * Something another user caused (a room message, a JOIN), to every connection of the user.
+   * Counted against SendQ: a client that does not read is dropped instead of growing the
+   * server's memory.
    */
   deliver(out: Outgoing): void {
+    if (this.focus !== null) return this.focus.deliverHere(out);
+    this.deliverHere(out);
+    if (this.attached !== null) for (const connection of this.attached) connection.deliverHere(out);
+  }
+
+  /** `deliver`, to those connections of the user that negotiated `cap`. */
+  deliverIf(cap: string, out: Outgoing): void {
+    if (this.focus !== null) {
+      if (this.focus.hasHere(cap)) this.focus.deliverHere(out);
+      return;
+    }
+    if (this.hasHere(cap)) this.deliverHere(out);
+    if (this.attached !== null) for (const connection of this.attached) if (connection.hasHere(cap)) connection.deliverHere(out);
+  }
+
+  /** `deliver` of `withCap` to the connections that negotiated `cap`, of `without` to the others. */
+  deliverEither(cap: string, withCap: Outgoing, without: Outgoing): void {
+    if (this.focus !== null) return this.focus.deliverHere(this.focus.hasHere(cap) ? withCap : without);
+    this.deliverHere(this.hasHere(cap) ? withCap : without);
+    if (this.attached !== null) for (const connection of this.attached) connection.deliverHere(connection.hasHere(cap) ? withCap : without);
+  }
+
+  /**
+   * The user's own message (or REDACT): the connection it came from (`from`; null once gone)
+   * gets it with echo-message, as a reply; the user's other connections always, as a delivery,
+   * so every device shows what was said. `needs`: a capability every receiver must have.
+   */
+  echo(out: Outgoing, from: Session | null = this.via ?? this, needs?: string): void {
+    if (from !== null && from.hasHere('echo-message') && (needs === undefined || from.hasHere(needs))) from.replyHere(out);
+    if (this.attached === null) return;
+    for (const connection of this.connections()) {
+      if (connection !== from && (needs === undefined || connection.hasHere(needs))) connection.deliverHere(out);
+    }
+  }
+
+  /** `deliverIf` to the user's connections other than the one acting now: what it did, shown elsewhere. */
+  deliverToOthers(cap: string, out: Outgoing): void {
+    if (this.attached === null) return;
+    const acting = this.via ?? this;
+    for (const connection of this.connections()) if (connection !== acting && connection.hasHere(cap)) connection.deliverHere(out);
+  }
+
+  /**
+   * Runs `show` once per connection of the user, each time with everything (replies, deliveries,
+   * `has`) going to that one connection: for what each device must see by itself, like the
+   * JOIN, topic and NAMES of a room the user joined from another one.
+   */
+  eachConnection(show: () => void): void {
+    if (this.attached === null) return show();
+    for (const connection of this.connections()) this.showTo(connection, show);
+  }
+
+  /** Runs `show` with everything going to `connection` (this user's own, or one attached). */
+  showTo(connection: Session, show: () => void): void {
+    const saved = this.focus;
+    this.focus = connection;
+    try {
+      show();
+    } finally {
+      this.focus = saved;
+    }
+  }
+
+  /** The user's connections: its own (while it has one), then the attached ones. */
+  connections(): Session[] {
+    const own: Session[] = this.connected ? [this] : [];
+    return this.attached === null ? own : own.concat(this.attached);
+  }
+
+  /** The user's connection numbered `id` (Session.id), or null once it has gone. */
+  connectionWithId(id: number): Session | null {
+    return this.connections().find((connection) => connection.id === id) ?? null;
+  }
+
+  private deliverHere(out: Outgoing): void {
     if (this.state === 'closing') return;
     if (out.needsMessageTags && (this.view & VIEW_MESSAGE_TAGS) === 0) return;
     const bytes = out.encode(this.view);
@@ -264,7 +379,7 @@ export class Session {
    * Returns the function that ends the capture; the command may finish asynchronously.
    */
   beginLabeled(label: string | undefined): () => void {
-    if (label === undefined || !this.caps.has('labeled-response')) return noop;
+    if (label === undefined || !this.hasHere('labeled-response')) return noop;
     const captured: Outgoing[] = [];
     this.captured = captured;
     return () => {
@@ -278,17 +393,17 @@ export class Session {
     // An echo of a message the store then refused is not sent (core/history: withdraw).
     const replies = captured.some((reply) => reply.withdrawn) ? captured.filter((reply) => !reply.withdrawn) : captured;
     if (replies.length === 0) {
-      this.sendMessage({ tags: { label }, source: server, command: 'ACK', params: [] });
-    } else if (replies.length === 1 || !this.caps.has('batch')) {
+      this.messageHere({ tags: { label }, source: server, command: 'ACK', params: [] });
+    } else if (replies.length === 1 || !this.hasHere('batch')) {
       const [first, ...rest] = replies;
-      this.sendMessage(first!.withExtraTags(this.view, { label }));
-      for (const reply of rest) this.send(reply);
+      this.messageHere(first!.withExtraTags(this.view, { label }));
+      for (const reply of rest) this.replyHere(reply);
     } else {
       const id = this.server.nextBatchId();
-      this.sendMessage({ tags: { label }, source: server, command: 'BATCH', params: [`+${id}`, 'labeled-response'] });
+      this.messageHere({ tags: { label }, source: server, command: 'BATCH', params: [`+${id}`, 'labeled-response'] });
       const batchTag: Tags = { batch: id };
-      for (const reply of replies) this.sendMessage(reply.withExtraTags(this.view, batchTag));
-      this.sendMessage({ source: server, command: 'BATCH', params: [`-${id}`] });
+      for (const reply of replies) this.messageHere(reply.withExtraTags(this.view, batchTag));
+      this.messageHere({ source: server, command: 'BATCH', params: [`-${id}`] });
     }
   }
 }

@@ -9,8 +9,15 @@ import { answerMetrics, answerReadiness, storeReadiness, type MetricsEndpoint, t
 import { listenOn, type HttpListener } from './listen.js';
 import { createStaticHandler } from './static.js';
 import { createWebSocketUpgrade, listenerOrigins } from './websocket.js';
+import { UploadRoutes } from './uploads/routes.js';
 
 export type { HttpListener } from './listen.js';
+
+/** The HTTP listener, and where it takes uploads (soju.im/filehost) when it does. */
+export interface HttpServerListener extends HttpListener {
+  /** The soju.im/FILEHOST URL; null when uploads are off or the listener's origin is unknown. */
+  readonly uploadUrl: string | null;
+}
 
 export interface HttpOptions {
   /** Certificate and key for HTTPS/wss; plain HTTP without. */
@@ -59,14 +66,22 @@ export function httpTimeouts(handshakeSeconds: number) {
 }
 
 /** The HTTP listener: health checks, the web client and IRC over WebSocket on the same port. */
-export function listenHttp(server: Server, host: string, port: number, options: HttpOptions): Promise<HttpListener> {
+export async function listenHttp(server: Server, host: string, port: number, options: HttpOptions): Promise<HttpServerListener> {
   const serveStatic = createStaticHandler(options.webRoot);
+  // POST /upload and GET /uploads/<id> (http/uploads/), when uploads.enabled.
+  const uploads = server.config.uploads.enabled ? new UploadRoutes(server, server.config.uploads, options.trustedProxies) : null;
+  await uploads?.sweep();
   const metrics = options.metrics ?? null;
   const readiness = [storeReadiness(server), ...(options.readiness ?? [])];
   const handler: http.RequestListener = (req, res) => {
     // Route labels are a fixed set: every other path is the web client's.
-    const route = req.url === '/healthz' ? 'healthz' : req.url === '/readyz' ? 'readyz' : req.url === '/metrics' && metrics ? 'metrics' : 'static';
+    const uploadRoute = uploads?.route(req) ?? null;
+    const route = uploadRoute ?? (req.url === '/healthz' ? 'healthz' : req.url === '/readyz' ? 'readyz' : req.url === '/metrics' && metrics ? 'metrics' : 'static');
     res.once('finish', () => server.metrics.httpRequest(route, res.statusCode));
+    if (uploadRoute !== null) {
+      uploads!.handle(req, res);
+      return;
+    }
     if (req.method === 'GET' && route === 'readyz') {
       answerReadiness(res, readiness);
       return;
@@ -90,7 +105,7 @@ export function listenHttp(server: Server, host: string, port: number, options: 
         ...(cluster ? { cluster: { status: cluster.ok ? 'ok' : 'failing', node: cluster.node, live: cluster.live, ping_ms: cluster.pingMs, ...(cluster.problem ? { problem: cluster.problem } : {}) } } : {}),
         ...(failingSince === null ? {} : { store_failing_since: new Date(failingSince).toISOString() }),
         ...(connection.ok ? {} : { store_error: connection.error }),
-        connections: server.sessions.size,
+        connections: server.openConnections,
         rooms: server.rooms.size,
       });
       res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -117,15 +132,25 @@ export function listenHttp(server: Server, host: string, port: number, options: 
     for (const listener of accept) listener.call(httpServer, socket);
   });
 
+  // `Expect: 100-continue` (curl sends it for large bodies): an upload is answered 100 only once
+  // its checks passed (uploads/routes.ts), so a refused one never sends its body; every other
+  // request gets it at once, as without this listener.
+  httpServer.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (uploads?.route(req) !== 'upload') res.writeContinue();
+    handler(req, res);
+  });
+
   const origins = new Set(options.allowedOrigins);
   httpServer.on('upgrade', createWebSocketUpgrade(server, { secure, origins, admission }));
-  return listenOn(httpServer, host, port, (bound) => {
+  const listener = await listenOn(httpServer, host, port, (bound) => {
     const own = options.publicOrigins ?? listenerOrigins(host, bound.address, bound.port, secure);
     for (const origin of own) origins.add(origin);
+    uploads?.bind(own[0] ?? null, origins);
     if (own.length === 0) {
       server.logger.warn('http.listen is a wildcard address and http.public_origin is not set: browsers may open WebSockets only from http.allowed_origins; set http.public_origin to the origin users load the web client from', {
         listen: `${host}:${bound.port}`,
       });
     }
   });
+  return { ...listener, close: listener.close, uploadUrl: uploads?.uploadUrl ?? null };
 }

@@ -14,6 +14,8 @@ export interface StoreCounts {
   readMarkers: number;
   /** Metadata keys, all accounts together (draft/metadata-2). */
   metadata: number;
+  /** Uploaded files' metadata rows (soju.im/filehost), pending ones included; the files themselves are on disk. */
+  uploads: number;
   messages: number;
 }
 
@@ -55,7 +57,7 @@ export function openSqliteSource(path: string): SqliteStore {
 
 const COUNT_SQL = `SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM rooms) AS rooms,
   (SELECT count(*) FROM server_bans) AS bans, (SELECT count(*) FROM read_markers) AS "readMarkers",
-  (SELECT count(*) FROM account_metadata) AS metadata,
+  (SELECT count(*) FROM account_metadata) AS metadata, (SELECT count(*) FROM uploads) AS uploads,
   (SELECT count(*) FROM messages) AS messages`;
 
 export function countSqlite(store: SqliteStore): StoreCounts {
@@ -81,7 +83,7 @@ async function eachParallel<T>(items: Iterable<T>, work: (item: T) => Promise<un
 
 /**
  * Copies everything from an SQLite store into a PostgreSQL one: accounts with their password
- * hashes and SCRAM keys, room registrations, server bans, read markers, account metadata, and every message in
+ * hashes and SCRAM keys, room registrations, server bans, read markers, account metadata, upload metadata, and every message in
  * batches. Idempotent: accounts that exist get the source's credentials, rooms and bans are
  * upserted, read markers only move forward, metadata keys are upserted, messages already there (by msgid) are skipped; so a
  * second run changes nothing and leaves the same counts. Returns the counts of both afterwards.
@@ -102,6 +104,23 @@ export async function copySqliteToPg(from: SqliteStore, to: PgStore, options: Co
   // its own, and a copy must not drop keys because the target's configuration is smaller.
   const metadata = from.db.prepare<[], { account: string; key: string; value: string }>('SELECT account, key, value FROM account_metadata').iterate();
   await eachParallel(metadata, (m) => to.metadata.set(m.account, m.key, m.value, Number.MAX_SAFE_INTEGER));
+  // Upload metadata (the files stay in data_dir/uploads: copy that directory too, see
+  // docs/operations.md). Rows are copied as they are, pending ones too (the target's sweep
+  // removes those as it would its own); an id already there is skipped. No quota check: the
+  // source kept its own.
+  const uploads = from.db
+    .prepare<[], { id: string; account: string; filename: string | null; content_type: string; size: number; created_at: number; pending: number }>(
+      'SELECT id, account, filename, content_type, size, created_at, pending FROM uploads',
+    )
+    .iterate();
+  await eachParallel(uploads, (u) =>
+    to.db.run(
+      `INSERT INTO uploads (id, account, filename, content_type, size, created_at, pending)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+      [u.id, u.account, u.filename, u.content_type, u.size, u.created_at, u.pending === 1],
+      'copy.uploads',
+    ),
+  );
 
   let done = 0;
   let pending: StoredMessage[] = [];

@@ -1,6 +1,6 @@
 /**
  * Durable storage: accounts, room registrations, message history, read markers, server bans,
- * account metadata (draft/metadata-2).
+ * account metadata (draft/metadata-2), uploaded files' metadata (soju.im/filehost).
  *
  * Every method is async so a networked implementation (PostgreSQL) fits the same shape; the
  * SQLite implementation resolves immediately. Names given to the store are already case-folded
@@ -19,6 +19,7 @@ export interface Store {
   readonly readMarkers: ReadMarkerStore;
   readonly bans: ServerBanStore;
   readonly metadata: MetadataStore;
+  readonly uploads: UploadStore;
   /**
    * Full-text search over history: an ability, so optional. Both stores that ship have it; a
    * store without it (a test double, a future read-only or in-memory store) still implements
@@ -351,4 +352,62 @@ export interface MetadataStore {
   delete(account: string, key: string): Promise<boolean>;
   /** Removes every key of the account; returns what was removed, ordered by key. */
   clear(account: string): Promise<MetadataEntry[]>;
+}
+
+/** One uploaded file (soju.im/filehost): the bytes are on disk under the data directory, this is what describes them. */
+export interface UploadRecord {
+  /** Random, 128 bits in base64url (22 characters); the file's name on disk and in its URL. */
+  id: string;
+  /** Folded key of the account that uploaded it. */
+  account: string;
+  /** The original file name, already cleaned by the caller (no path, no control characters); null if none was given. */
+  filename: string | null;
+  /** MIME essence, lower case (`image/png`), as the caller validated it. */
+  contentType: string;
+  /** Bytes: the real size once complete; while pending, the most it may grow to (its reservation). */
+  size: number;
+  createdAt: number;
+}
+
+/** What `UploadStore.reserve` did. */
+export type UploadReserveResult = 'reserved' | 'quota';
+
+/**
+ * Metadata of uploaded files, and the per-account quota, kept with the accounts so every node
+ * sharing the store counts the same bytes.
+ *
+ * An upload has two states. `reserve` inserts it pending, with `size` the most the body may be
+ * (its Content-Length, or uploads.max_bytes for a chunked body), before a byte is read;
+ * `complete` records the real size once the file is on disk. Pending rows count against the
+ * quota, so uploads racing each other cannot together pass it: the check and the insert are one
+ * atomic step per account (SQLite: one immediate transaction on the single connection;
+ * PostgreSQL: a transaction-scoped advisory lock per account, as MetadataStore.set).
+ *
+ * Contract (test/contract/uploads.contract.ts):
+ * - `get` returns complete uploads only; a pending one is not found (its file is not there yet).
+ * - `usage` is the sum of `size` over the account's complete and pending rows.
+ * - Ids are unique store-wide: `reserve` of an id that exists throws (the caller's ids are random).
+ * - Deleting an account does not delete its uploads (their URLs were shared in messages;
+ *   removing files is an operator's decision).
+ */
+export interface UploadStore {
+  /**
+   * Insert `upload` as pending unless the account's usage plus `upload.size` would exceed
+   * `quotaBytes`; then nothing changes and the result is 'quota'. Atomic against concurrent
+   * reservations of the same account, across nodes too.
+   */
+  reserve(upload: UploadRecord, quotaBytes: number): Promise<UploadReserveResult>;
+  /** Mark a pending upload complete with its real size (at most the reserved one). False if there is no pending upload `id`. */
+  complete(id: string, size: number): Promise<boolean>;
+  /** The complete upload `id`, or null (unknown, or still pending). */
+  get(id: string): Promise<UploadRecord | null>;
+  /** Remove the upload `id`, pending or complete (a failed upload gives its reservation back). False if absent. */
+  delete(id: string): Promise<boolean>;
+  /** Bytes the account uses: complete uploads and pending reservations. */
+  usage(account: string): Promise<number>;
+  /**
+   * Remove pending uploads created before `olderThan` (their request died with a process) and
+   * return their ids, so the caller can remove the partial files. Complete uploads are kept.
+   */
+  prunePending(olderThan: number): Promise<string[]>;
 }

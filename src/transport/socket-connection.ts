@@ -198,7 +198,7 @@ export class SocketConnection implements Connection {
       if (this.partialSince === 0 || this.session.state === 'closing') return;
       const left = this.socket.isPaused() ? timeout : this.partialSince + timeout - Date.now();
       if (left <= 0) {
-        this.server.quit(this.session, DisconnectReason.LineTimeout);
+        this.server.disconnect(this.session, DisconnectReason.LineTimeout);
         return;
       }
       this.partialTimer = setTimeout(check, left).unref();

@@ -72,6 +72,9 @@ describe('parley store copy (SQLite to PostgreSQL)', { skip }, () => {
       await store.metadata.set('alice', 'display-name', 'Alice ✓', 10);
       await store.metadata.set('alice', 'pronouns', 'she/her', 10);
       await store.metadata.set('carol', 'status', '', 10);
+      const upload = { id: 'AAAAAAAAAAAAAAAAAAAAAA', account: 'alice', filename: 'cat ✓.png', contentType: 'image/png', size: 100, createdAt: BASE };
+      await store.uploads.reserve(upload, 1000);
+      await store.uploads.complete(upload.id, 42);
       const who = ['alice', 'bob', 'carol'];
       for (let i = 0; i < 4500; i++) {
         const nick = who[i % 3]!;
@@ -110,6 +113,7 @@ describe('parley store copy (SQLite to PostgreSQL)', { skip }, () => {
     assert.match(first.stdout, /server bans +2 in SQLite, +2 in PostgreSQL: ok/);
     assert.match(first.stdout, /read markers +2 in SQLite, +2 in PostgreSQL: ok/);
     assert.match(first.stdout, /account metadata +3 in SQLite, +3 in PostgreSQL: ok/);
+    assert.match(first.stdout, /uploaded files +1 in SQLite, +1 in PostgreSQL: ok/);
     assert.match(first.stdout, new RegExp(`messages +${messages.length} in SQLite, +${messages.length} in PostgreSQL: ok`));
     assert.match(first.stdout, /copy complete/);
     const second = runParley(args);
@@ -128,6 +132,8 @@ describe('parley store copy (SQLite to PostgreSQL)', { skip }, () => {
       assert.equal(await target.readMarkers.get('alice', '#lobby'), BASE + 1_000_000);
       for (const who of ['alice', 'bob', 'carol']) assert.deepEqual(await target.metadata.list(who), await source.metadata.list(who));
       assert.equal((await target.metadata.list('alice')).length, 2);
+      assert.deepEqual(await target.uploads.get('AAAAAAAAAAAAAAAAAAAAAA'), await source.uploads.get('AAAAAAAAAAAAAAAAAAAAAA'));
+      assert.equal((await target.uploads.get('AAAAAAAAAAAAAAAAAAAAAA'))!.size, 42);
     } finally {
       await source.close();
       await target.close();

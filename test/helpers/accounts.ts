@@ -17,8 +17,15 @@ export async function registerAccount(port: number, name: string, password: stri
 }
 
 /** Connect as `nick`, log in to `account` with SASL PLAIN, request `caps`, and register. */
-export async function loginClient(port: number, nick: string, account: string, password: string, caps: string[] = []): Promise<RawClient> {
-  const client = await RawClient.connect({ port });
+export async function loginClient(
+  port: number,
+  nick: string,
+  account: string,
+  password: string,
+  caps: string[] = [],
+  options: Partial<RawClientOptions> = {},
+): Promise<RawClient> {
+  const client = await RawClient.connect({ port, ...options });
   client.send('CAP LS 302');
   client.send(`CAP REQ :${['sasl', ...caps].join(' ')}`);
   await client.expect((m) => m.command === 'CAP' && m.params[1] === 'ACK');

@@ -56,7 +56,7 @@ for (const store of ['SQLite', 'PostgreSQL'] as const) describe(`history survive
       const stored = new Map<string, string>();
       for (const m of await reader.sync()) if (m.command === 'PRIVMSG') stored.set(m.tags!.msgid!, m.params[1]!);
       const missing = [...seen].filter(([msgid]) => !stored.has(msgid));
-      assert.deepEqual(missing, [], `${missing.length} of ${seen.size} received messages missing from history`);
+      assert.deepEqual(missing, [], `${missing.length} of ${seen.size} received messages missing from history; stored ${stored.size}: ${missing.slice(0,5).map((m) => m[1]).join(",")} .. ${missing.slice(-3).map((m) => m[1]).join(",")}`);
       reader.close();
     } finally {
       second.child.kill('SIGTERM');

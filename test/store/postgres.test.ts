@@ -10,6 +10,7 @@ import { openPgStore, PgStore, StoreOpenError } from '../../src/store/postgres/s
 import { dmKey, type StoredMessage } from '../../src/store/store.js';
 import { searchContract } from '../contract/search.contract.js';
 import { storeContract } from '../contract/store.contract.js';
+import { uploadsContract } from '../contract/uploads.contract.js';
 import { dropSchema, pgAdmin, pgSkipReason, randomSchema, TEST_PG_URL } from '../helpers/postgres.js';
 
 const skip = await pgSkipReason();
@@ -76,6 +77,12 @@ if (skip) {
     async () => openPgStore({ url: TEST_PG_URL, schema: searchSchema, logger: silentLogger }),
     async () => dropSchema(searchSchema),
   );
+  const uploadsSchema = randomSchema('uploads');
+  uploadsContract(
+    'PgStore',
+    async () => openPgStore({ url: TEST_PG_URL, schema: uploadsSchema, logger: silentLogger }),
+    async () => dropSchema(uploadsSchema),
+  );
 
   describe('PgStore specifics', () => {
     const schemas: string[] = [];
@@ -99,7 +106,7 @@ if (skip) {
       const tables = await pgAdmin<{ t: string }>('SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1', [schema]);
       assert.deepEqual(
         tables.map((r) => r.t),
-        ['account_metadata', 'accounts', 'dm_participants', 'messages', 'parley_migrations', 'read_markers', 'rooms', 'server_bans'],
+        ['account_metadata', 'accounts', 'dm_participants', 'messages', 'parley_migrations', 'read_markers', 'rooms', 'server_bans', 'uploads'],
       );
       const again = await open(schema);
       try {

@@ -12,6 +12,7 @@ import { openSqliteStore, SQLITE_FILE_NAME } from '../../src/store/sqlite/store.
 import { dmKey, type StoredMessage } from '../../src/store/store.js';
 import { searchContract } from '../contract/search.contract.js';
 import { storeContract } from '../contract/store.contract.js';
+import { uploadsContract } from '../contract/uploads.contract.js';
 
 const contractDir = mkdtempSync(join(tmpdir(), 'parley-sqlite-contract-'));
 storeContract(
@@ -24,6 +25,12 @@ searchContract(
   'SqliteStore',
   async () => openSqliteStore(searchDir),
   async () => rmSync(searchDir, { recursive: true, force: true }),
+);
+const uploadsDir = mkdtempSync(join(tmpdir(), 'parley-sqlite-uploads-'));
+uploadsContract(
+  'SqliteStore',
+  async () => openSqliteStore(uploadsDir),
+  async () => rmSync(uploadsDir, { recursive: true, force: true }),
 );
 
 const BASE = 1_767_225_600_000;

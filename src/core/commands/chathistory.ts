@@ -50,8 +50,11 @@ export async function CHATHISTORY({ server, session, params }: CommandContext): 
   }
   // A node may store its message a moment before another node's earlier one is stored
   // (room-messages.ts): nothing past what this node's copy has applied, so no hole is shown.
+  // Messages stored before the copy followed the log are not cut: a log that began again (one
+  // process restarted, or Redis emptied) starts its times at the clock, which may be below the
+  // stored times of a burst that ran ahead of it (each message gets 1 ms more than the last).
   const copy = server.rooms.get(conversation);
-  if (copy && copy.appliedTime > 0) messages = messages.filter((m) => m.time <= copy.appliedTime);
+  if (copy && copy.appliedTime > 0) messages = messages.filter((m) => m.time <= copy.appliedTime || m.time < copy.copiedAt);
   // TAGMSG only to clients with message-tags (ircv3.net/specs/extensions/message-tags).
   if (!session.has('message-tags')) messages = messages.filter((m) => m.command !== 'TAGMSG');
   // An unknown msgid gives an empty batch (the spec: "if no content exists to return").

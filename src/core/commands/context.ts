@@ -20,6 +20,11 @@ export interface CommandSpec {
    * once the client negotiated the capability named (AWAY with draft/pre-away).
    */
   beforeRegistration?: boolean | string;
+  /**
+   * Acts on the connection that sent it, not on the user (multiclient: CAP, QUIT, PING and PONG
+   * of a second connection concern that connection alone).
+   */
+  perConnection?: boolean;
   /** Only for IRC operators (OPER); others get ERR_NOPRIVILEGES before the handler runs. */
   oper?: boolean;
 }

@@ -30,14 +30,14 @@ export type { CommandContext, CommandSpec } from './context.js';
 
 /** The dispatch table: every command the server understands, and what it requires. */
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, CommandSpec>([
-  ['CAP', { handler: CAP, minParams: 1, beforeRegistration: true }],
+  ['CAP', { handler: CAP, perConnection: true, minParams: 1, beforeRegistration: true }],
   ['PASS', { handler: PASS, minParams: 1, beforeRegistration: true }],
   // NICK without a parameter is ERR_NONICKNAMEGIVEN (modern.ircdocs.horse), not ERR_NEEDMOREPARAMS.
   ['NICK', { handler: NICK, minParams: 0, beforeRegistration: true }],
   ['USER', { handler: USER, minParams: 4, beforeRegistration: true }],
-  ['PING', { handler: PING, minParams: 1, beforeRegistration: true }],
-  ['PONG', { handler: PONG, minParams: 0, beforeRegistration: true }],
-  ['QUIT', { handler: QUIT, minParams: 0, beforeRegistration: true }],
+  ['PING', { handler: PING, perConnection: true, minParams: 1, beforeRegistration: true }],
+  ['PONG', { handler: PONG, perConnection: true, minParams: 0, beforeRegistration: true }],
+  ['QUIT', { handler: QUIT, perConnection: true, minParams: 0, beforeRegistration: true }],
   ['AUTHENTICATE', { handler: AUTHENTICATE, minParams: 1, beforeRegistration: true }],
   ['REGISTER', { handler: REGISTER, minParams: 3, beforeRegistration: true }],
   ['VERIFY', { handler: VERIFY, minParams: 2, beforeRegistration: true }],

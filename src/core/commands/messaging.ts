@@ -105,7 +105,7 @@ function relay({ server, session, message, params }: CommandContext, command: Re
     recipient.deliver(out);
     server.metrics.relayed(1);
     if (command === 'PRIVMSG' && recipient.away !== null) session.numeric(N.RPL_AWAY, recipient.nick, recipient.away);
-    if (session.has('echo-message')) session.send(out);
+    session.echo(out);
   };
   server.forEachTarget(session, command, targets, (target) => {
     if (waiting) {

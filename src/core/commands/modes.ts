@@ -23,7 +23,7 @@ function userMode({ server, session, params }: CommandContext): void {
   if (!namesEqual(params[0]!, session.nick)) throw numericError(N.ERR_USERSDONTMATCH, "Can't change mode for other users");
   const modes = params[1];
   if (modes === undefined) {
-    session.numeric(N.RPL_UMODEIS, `+${session.bot ? 'B' : ''}${session.invisible ? 'i' : ''}${session.oper ? 'o' : ''}${session.wallops ? 'w' : ''}`);
+    session.numeric(N.RPL_UMODEIS, userModes(session));
     return;
   }
   let adding = true;
@@ -54,7 +54,13 @@ function userMode({ server, session, params }: CommandContext): void {
   }
   if (unknown) session.numeric(N.ERR_UMODEUNKNOWNFLAG, 'Unknown MODE flag');
   if (/[ioB]/.test(applied)) server.users.updateModes(session);
-  if (applied) session.sendMessage({ source: session.prefix, command: 'MODE', params: [session.nick, applied] });
+  // Every connection of the user (multiclient.ts) shows its modes.
+  if (applied) session.eachConnection(() => session.sendMessage({ source: session.prefix, command: 'MODE', params: [session.nick, applied] }));
+}
+
+/** The user's modes as RPL_UMODEIS shows them: `+` and the letters set. */
+export function userModes(session: Session): string {
+  return `+${session.bot ? 'B' : ''}${session.invisible ? 'i' : ''}${session.oper ? 'o' : ''}${session.wallops ? 'w' : ''}`;
 }
 
 export interface ModeChange {

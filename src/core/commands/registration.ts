@@ -8,6 +8,7 @@ import type { CommandContext } from './context.js';
 import { sendWelcome } from './welcome.js';
 import { isServiceName } from '../accounts.js';
 import { kickReason } from './operator.js';
+import { attachCandidate, attachConnection } from '../multiclient.js';
 
 const RESERVED = 'Nickname is reserved by a different account';
 
@@ -26,13 +27,21 @@ export function NICK({ server, session, params }: CommandContext): void | Promis
   if (!isValidNick(nick, limit) || isServiceName(nick)) throw numericError(N.ERR_ERRONEUSNICKNAME, nick, `Erroneous nickname: use ${NICK_RULES}`);
   if (nick === session.nick) return;
   const key = foldCase(nick);
-  assertFree(server, session, key, nick);
   // Before registration the nick is only held; whether it may be granted is decided when
-  // registration completes, after SASL or PASS had their chance.
+  // registration completes, after SASL or PASS had their chance. The nick of a logged-in user
+  // here is held too: logged in to that account, this connection joins the user (multiclient.ts).
   if (!session.registered) {
+    const user = attachCandidate(server, session, key);
+    if (user) {
+      holdToAttach(server, session, user, nick);
+      return tryCompleteRegistration(server, session);
+    }
+    assertFree(server, session, key, nick);
+    session.attachTo = null;
     changeNick(server, session, nick);
     return tryCompleteRegistration(server, session);
   }
+  assertFree(server, session, key, nick);
   const reserved = key === session.nickKey ? false : server.nickProtection.isReserved(session, key);
   if (reserved === false) return claimNick(server, session, nick);
   if (reserved === true) return refuseReserved(server, session, nick);
@@ -99,12 +108,21 @@ function assertFree(server: Server, session: Session, key: string, nick: string)
   if (holder && holder !== session) throw numericError(N.ERR_NICKNAMEINUSE, nick, 'Nickname is already in use');
 }
 
+/** Before registration: the nick `user` holds, asked for to join that user (multiclient.ts); not in the nick table. */
+function holdToAttach(server: Server, session: Session, user: Session, nick: string): void {
+  if (session.nickKey && server.nicks.get(session.nickKey) === session) server.nicks.delete(session.nickKey);
+  session.nick = nick;
+  session.nickKey = user.nickKey;
+  session.attachTo = user;
+}
+
 /** Take a nick that is known to be free and valid; tell everyone who shares a room. */
 export function changeNick(server: Server, session: Session, nick: string): void {
   if (session.registered) {
     const change = server.event(session, 'NICK', [nick]);
     for (const member of server.audienceOf(session)) member.deliver(change);
-    session.send(change);
+    session.eachConnection(() => session.send(change));
+    for (const connection of session.attached ?? []) connection.nick = nick;
     server.rememberNick(session);
   }
   if (session.nickKey) server.nicks.delete(session.nickKey);
@@ -183,7 +201,7 @@ export function PONG(): void {}
 // QUIT [<reason>]
 export function QUIT({ server, session, params }: CommandContext): void {
   const reason = params[0] ? `Quit: ${params[0]}` : 'Quit';
-  server.quit(session, reason.slice(0, server.config.limits.away_length));
+  server.disconnect(session, reason.slice(0, server.config.limits.away_length));
 }
 
 /**
@@ -209,6 +227,7 @@ export function tryCompleteRegistration(server: Server, session: Session): void 
     return;
   }
   const passLogin = required === null && session.password !== null && !session.account;
+  if (session.attachTo !== null) return joinUser(server, session, passLogin);
   const reserved = passLogin ? null : server.nickProtection.isReserved(session, session.nickKey);
   if (reserved === false) return finishRegistration(server, session);
   if (reserved === true) return refuseNickAtRegistration(server, session);
@@ -234,6 +253,18 @@ async function completeAfterChecks(server: Server, session: Session, passLogin: 
       // Awaited here, so `registering` stays set until the nick is claimed.
       return reserved ? refuseNickAtRegistration(server, session) : await finishRegistration(server, session);
     }
+  } finally {
+    session.registering = false;
+  }
+}
+
+/** Registration of a connection that asked for a logged-in user's nick: it joins that user, or gets 433. */
+async function joinUser(server: Server, session: Session, passLogin: boolean): Promise<void> {
+  session.registering = true;
+  try {
+    if (passLogin) await loginWithPass(server, session);
+    if (session.state !== 'connecting' || session.attachTo === null) return;
+    await attachConnection(server, session);
   } finally {
     session.registering = false;
   }

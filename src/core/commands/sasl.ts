@@ -33,6 +33,11 @@ export async function AUTHENTICATE({ server, session, params }: CommandContext):
   // Logged in already: a new exchange re-authenticates (IRCv3 sasl-3.2); the account stays
   // until one succeeds.
   if (!session.sasl) {
+    // One account for all of a user's connections (multiclient.ts): none may move it alone.
+    if (session.registered && session.attached !== null) {
+      fail(session, 'SASL re-authentication is not possible while you are connected more than once');
+      return;
+    }
     startExchange(server, session, arg.toUpperCase());
     return;
   }

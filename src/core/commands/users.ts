@@ -14,7 +14,7 @@ export function AWAY({ server, session, params }: CommandContext): void {
   if (text === null) session.numeric(N.RPL_UNAWAY, 'You are no longer marked as being away');
   else session.numeric(N.RPL_NOWAWAY, 'You have been marked as being away');
   const out = server.event(session, 'AWAY', text === null ? [] : [text]);
-  for (const member of server.audienceOf(session)) if (member.has('away-notify')) member.deliver(out);
+  for (const member of server.audienceOf(session)) member.deliverIf('away-notify', out);
 }
 
 // SETNAME <realname>   (IRCv3 setname)
@@ -27,7 +27,7 @@ export function SETNAME({ server, session, params }: CommandContext): void {
   // The shared record (WHOIS elsewhere) and other nodes' copies of its rooms follow (room-events.ts).
   server.users.update(session, { realname });
   const out = server.event(session, 'SETNAME', [realname]);
-  for (const member of server.audienceOf(session)) if (member.has('setname')) member.deliver(out);
+  for (const member of server.audienceOf(session)) member.deliverIf('setname', out);
   if (session.has('setname')) session.send(out);
 }
 

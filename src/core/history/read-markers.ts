@@ -23,9 +23,9 @@ export function getMarker(server: Server, account: string, target: string): Prom
 }
 
 /**
- * Move the marker and tell every connection of the account that negotiated the cap (the asking
- * one always: the spec requires a reply, with the newer stored value if the time was older).
- * Returns the stored time.
+ * Move the marker and tell every connection of the account that negotiated the cap, the other
+ * connections of the asking user too (multiclient.ts); the asking one always: the spec requires
+ * a reply, with the newer stored value if the time was older. Returns the stored time.
  */
 export async function setMarker(server: Server, session: Session, account: string, target: string, time: number): Promise<number> {
   const stored = await server.store.readMarkers.set(account, foldCase(target), time);
@@ -33,6 +33,7 @@ export async function setMarker(server: Server, session: Session, account: strin
   session.send(out);
   // An older time than the stored one changes nothing: only the asker hears about it.
   if (stored !== time) return stored;
+  session.deliverToOthers(READ_MARKER_CAP, out);
   for (const other of server.accounts.sessionsByAccount.get(account) ?? []) {
     if (other !== session && other.has(READ_MARKER_CAP)) other.deliver(out);
   }

@@ -138,7 +138,23 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (account, key)
   );
   `,
-  // 6: room events in history (IRCv3 draft/event-playback, store.ts EventCommand): JOIN, PART,
+  // 6: uploaded files (soju.im/filehost, store.ts UploadStore): one row per file, the bytes
+  // on disk. pending while the body is being received, with size its reservation, so the
+  // quota counts uploads in flight; the partial index finds the ones a crash left behind.
+  `
+  CREATE TABLE uploads (
+    id           text COLLATE "C" PRIMARY KEY,
+    account      text COLLATE "C" NOT NULL,
+    filename     text,
+    content_type text NOT NULL,
+    size         bigint NOT NULL,
+    created_at   bigint NOT NULL,
+    pending      boolean NOT NULL
+  );
+  CREATE INDEX uploads_account ON uploads (account);
+  CREATE INDEX uploads_pending ON uploads (created_at) WHERE pending;
+  `,
+  // 7: room events in history (IRCv3 draft/event-playback, store.ts EventCommand): JOIN, PART,
   // QUIT, KICK, MODE, TOPIC, NICK and TAGMSG rows beside the messages, in the same (time, msgid)
   // order, with their line's parameters in `params` ('[]' for messages). A constant default adds
   // the column without a rewrite; the wider CHECK is checked against the rows once (a scan).

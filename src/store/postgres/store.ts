@@ -4,6 +4,7 @@ import { PgAccountStore } from './accounts.js';
 import { PgServerBanStore } from './bans.js';
 import { PgHistoryStore } from './history.js';
 import { migrate } from './migrations.js';
+import { PgUploadStore } from './uploads.js';
 import { PgMetadataStore } from './metadata.js';
 import { PgReadMarkerStore } from './read-markers.js';
 import { PgRoomRegistrationStore } from './rooms.js';
@@ -40,6 +41,7 @@ export class PgStore implements Store {
   readonly readMarkers: PgReadMarkerStore;
   readonly bans: PgServerBanStore;
   readonly metadata: PgMetadataStore;
+  readonly uploads: PgUploadStore;
   readonly search: PgSearchStore;
 
   constructor(
@@ -54,6 +56,7 @@ export class PgStore implements Store {
     this.readMarkers = new PgReadMarkerStore(db);
     this.bans = new PgServerBanStore(db);
     this.metadata = new PgMetadataStore(db);
+    this.uploads = new PgUploadStore(db);
     this.search = new PgSearchStore(db);
   }
 

@@ -131,7 +131,23 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (account, key)
   ) STRICT, WITHOUT ROWID;
   `,
-  // 7: room events in history (IRCv3 draft/event-playback, store.ts EventCommand): JOIN, PART,
+  // 7: uploaded files (soju.im/filehost, store.ts UploadStore): one row per file, the bytes
+  // on disk. pending = 1 while the body is being received, with size its reservation, so the
+  // quota counts uploads in flight; the partial index finds the ones a crash left behind.
+  `
+  CREATE TABLE uploads (
+    id           TEXT PRIMARY KEY,
+    account      TEXT NOT NULL,
+    filename     TEXT,
+    content_type TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    pending      INTEGER NOT NULL CHECK (pending IN (0, 1))
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX uploads_account ON uploads (account);
+  CREATE INDEX uploads_pending ON uploads (created_at) WHERE pending = 1;
+  `,
+  // 8: room events in history (IRCv3 draft/event-playback, store.ts EventCommand): JOIN, PART,
   // QUIT, KICK, MODE, TOPIC, NICK and TAGMSG rows beside the messages, in the same (time, msgid)
   // order, with their line's parameters in `params` (a JSON array; '[]' for messages). The CHECK
   // on `command` can only change by rebuilding the table (SQLite has no ALTER ... CHECK): rows
@@ -140,7 +156,7 @@ export const MIGRATIONS: readonly string[] = [
   // history on upgrade (a rewrite, as PostgreSQL's migration 2 was): 2.3 s for 1M messages here,
   // the FTS5 index still matching every row afterwards.
   `
-  CREATE TABLE messages_v7 (
+  CREATE TABLE messages_v8 (
     id           INTEGER PRIMARY KEY,
     msgid        TEXT NOT NULL UNIQUE,
     conversation TEXT NOT NULL,
@@ -153,10 +169,10 @@ export const MIGRATIONS: readonly string[] = [
     tags         TEXT NOT NULL,
     params       TEXT NOT NULL DEFAULT '[]'
   ) STRICT;
-  INSERT INTO messages_v7 (id, msgid, conversation, time, source, account, command, target, text, tags)
+  INSERT INTO messages_v8 (id, msgid, conversation, time, source, account, command, target, text, tags)
     SELECT id, msgid, conversation, time, source, account, command, target, text, tags FROM messages;
   DROP TABLE messages;
-  ALTER TABLE messages_v7 RENAME TO messages;
+  ALTER TABLE messages_v8 RENAME TO messages;
   CREATE INDEX messages_position ON messages (conversation, time, msgid);
   CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);

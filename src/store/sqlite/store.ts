@@ -6,6 +6,7 @@ import { SqliteAccountStore } from './accounts.js';
 import { SqliteServerBanStore } from './bans.js';
 import { SqliteHistoryStore } from './history.js';
 import { migrate } from './migrations.js';
+import { SqliteUploadStore } from './uploads.js';
 import { SqliteMetadataStore } from './metadata.js';
 import { SqliteReadMarkerStore } from './read-markers.js';
 import { SqliteRoomRegistrationStore } from './rooms.js';
@@ -58,6 +59,7 @@ export class SqliteStore implements Store {
   readonly readMarkers: SqliteReadMarkerStore;
   readonly bans: SqliteServerBanStore;
   readonly metadata: SqliteMetadataStore;
+  readonly uploads: SqliteUploadStore;
   readonly search: SqliteSearchStore;
 
   /** `db` is exposed for diagnostics and tests; the store owns it and closes it. */
@@ -73,6 +75,7 @@ export class SqliteStore implements Store {
     this.readMarkers = new SqliteReadMarkerStore(db);
     this.bans = new SqliteServerBanStore(db);
     this.metadata = new SqliteMetadataStore(db);
+    this.uploads = new SqliteUploadStore(db);
     this.search = new SqliteSearchStore(db);
   }
 
