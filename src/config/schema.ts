@@ -229,6 +229,12 @@ const history = z
     // REDACT (draft/message-redaction): a sender may redact a message of theirs for this many
     // seconds after it was sent (0 = no limit). Room and IRC operators are not bound by it.
     redact_window_seconds: int(0).default(3600),
+    // draft/event-playback: store room events (JOIN PART QUIT KICK MODE TOPIC NICK, TAGMSG
+    // reactions) in history for clients with the cap. They count against retention as messages do.
+    events: z.boolean().default(true),
+    // At most this many events stored per room and minute by each node (flapping JOIN/PART);
+    // beyond it they are shown live but not stored.
+    events_per_room_minute: int(1, 100_000).default(60),
   })
   .strict();
 

@@ -8,6 +8,7 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ['chghost', ''],
   ['draft/account-registration', 'before-connect,custom-account-name'],
   ['draft/chathistory', ''],
+  ['draft/event-playback', ''],
   // Its value comes from the configuration: metadata/keys.ts metadataCapValue.
   ['draft/metadata-2', ''],
   ['draft/message-redaction', ''],

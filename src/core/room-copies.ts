@@ -118,7 +118,7 @@ export class RoomCopies {
    * restart, starts from the clock). A store that does not answer leaves the clock.
    */
   private async storedUpTo(key: string): Promise<number> {
-    const newest = await this.server.history.store.latest(key, 1).catch(() => []);
+    const newest = await this.server.history.store.latest(key, 1, undefined, { events: true }).catch(() => []);
     return Math.max(this.server.clock(), ...newest.map((message) => message.time + 1));
   }
 

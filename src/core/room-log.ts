@@ -21,6 +21,7 @@ import type { ClusterEvent, Delivery, MessageEvent } from '../cluster/events.js'
 import { REAP_QUIT_REASON } from '../cluster/nodes.js';
 import type { StoredMessage } from '../store/store.js';
 import { applyEvent } from './room-events.js';
+import { recordRoomEvent } from './history/events.js';
 import { readForResync, reconcile, type ResyncRead } from './room-resync.js';
 import { deliverRoomMessage, deliverStoredMessage, isStoredMessage } from './room-messages.js';
 import { deliverRoomRedaction } from './redactions.js';
@@ -177,7 +178,11 @@ function apply(server: Server, room: Room, entry: Delivery | Waiting, next?: Del
         if (!beforeCopy) deliverRoomRedaction(server, room, event, stamp.time, delivery.own);
       }
       // A state change a snapshot held already is not applied twice.
-      else if (event.kind !== 'stored' && stamp.seq > room.stateSeq) applyEvent(server, room, event as ClusterEvent, delivery);
+      else if (event.kind !== 'stored' && stamp.seq > room.stateSeq) {
+        // draft/event-playback: the publishing node stores the event at its turn (history/events.ts).
+        if (delivery.own && !beforeCopy) recordRoomEvent(server, room, event as ClusterEvent, stamp);
+        applyEvent(server, room, event as ClusterEvent, delivery);
+      }
       if (event.kind === 'message' || beforeCopy) room.lastMessageTime = stamp.time;
       room.applied = stamp.seq;
       room.appliedTime = stamp.time;

@@ -37,6 +37,7 @@ import type { StoredMessage } from '../store/store.js';
 import { failError } from './errors.js';
 import { settleOwn } from './room-log.js';
 import { NOT_STORED } from './history/history.js';
+import { recordRoomTagmsg } from './history/events.js';
 import { Outgoing } from './outgoing.js';
 import { MEMBER_OP, MEMBER_VOICE, type Room } from './room.js';
 import type { Server } from './server.js';
@@ -237,6 +238,8 @@ export function deliverRoomMessage(server: Server, room: Room, event: MessageEve
   if (own) server.roomMessages.arrived(event);
   // `stored`: committed before its turn (RoomMessages.recordEarly), so not recorded again.
   if (own && isStoredMessage(event) && !stored) server.roomMessages.record(room, event, seq, msgid, time, out, sender);
+  // A reaction or reply (TAGMSG) is kept as an event for draft/event-playback (history/events.ts).
+  else if (own && event.command === 'TAGMSG') recordRoomTagmsg(server, room, event, { msgid, time }, sender?.accountKey ?? (event.account ? foldCase(event.account) : null));
   const status = event.target[0];
   let recipients = 0;
   if (status === '@' || status === '+') {

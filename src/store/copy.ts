@@ -133,12 +133,13 @@ export async function copySqliteToPg(from: SqliteStore, to: PgStore, options: Co
   };
   options.onProgress?.(0, source.messages);
   for (const conversation of await from.history.conversations()) {
-    let page = await from.history.after(conversation, { time: Number.MIN_SAFE_INTEGER }, batchSize);
+    // Events too (draft/event-playback): every row is copied.
+    let page = await from.history.after(conversation, { time: Number.MIN_SAFE_INTEGER }, batchSize, { events: true });
     while (page.length > 0) {
       pending = pending.concat(page);
       if (pending.length >= batchSize) await flush();
       if (page.length < batchSize) break;
-      page = await from.history.after(conversation, { msgid: page.at(-1)!.msgid }, batchSize);
+      page = await from.history.after(conversation, { msgid: page.at(-1)!.msgid }, batchSize, { events: true });
     }
   }
   await flush();

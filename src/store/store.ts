@@ -114,12 +114,44 @@ export interface StoredMessage {
   source: string;
   /** Sender's account key, or null. */
   account: string | null;
-  command: 'PRIVMSG' | 'NOTICE';
-  /** The target as sent (`#Lobby` or a nick). */
+  /**
+   * PRIVMSG or NOTICE: a message. Anything else is a room event (IRCv3 draft/event-playback):
+   * returned only to queries that ask for events (`HistoryQuery.events`).
+   */
+  command: MessageCommand | EventCommand;
+  /** The target as sent (`#Lobby` or a nick); for an event, the room's name. */
   target: string;
+  /** A message's text; '' for an event. */
   text: string;
   /** Client-only tags (`+...`) that travelled with the message. */
   tags: Record<string, string>;
+  /**
+   * An event's parameters as its line carries them (`['#room', 'reason']` for PART,
+   * `['newnick']` for NICK, `['#room', '+o', 'bob']` for MODE). Present on events only.
+   */
+  params?: string[];
+}
+
+/** What CHATHISTORY returned before draft/event-playback, and still returns to other clients. */
+export type MessageCommand = 'PRIVMSG' | 'NOTICE';
+
+/** Room events kept in history for draft/event-playback. Stored values: never renamed. */
+export type EventCommand = 'TAGMSG' | 'JOIN' | 'PART' | 'QUIT' | 'KICK' | 'MODE' | 'TOPIC' | 'NICK';
+
+export const EVENT_COMMANDS: ReadonlySet<string> = new Set<EventCommand>(['TAGMSG', 'JOIN', 'PART', 'QUIT', 'KICK', 'MODE', 'TOPIC', 'NICK']);
+
+export function isEvent(message: Pick<StoredMessage, 'command'>): boolean {
+  return EVENT_COMMANDS.has(message.command);
+}
+
+/**
+ * Options of the history range queries. Without `events` a query sees messages only: events are
+ * left out in the query itself, so `limit` counts messages, and the answer is what it was before
+ * events were stored. A msgid ref may name an event either way (its position is used).
+ */
+export interface HistoryQuery {
+  /** Include events (draft/event-playback), in (time, msgid) order with the messages. */
+  events?: boolean;
 }
 
 /** A point in a conversation: a message id, or a time. */
@@ -129,35 +161,38 @@ export interface HistoryStore {
   /** Store a batch in one transaction. */
   append(messages: StoredMessage[]): Promise<void>;
   /** The newest `limit` messages, optionally only those strictly after `after`. */
-  latest(conversation: string, limit: number, after?: HistoryRef): Promise<StoredMessage[]>;
+  latest(conversation: string, limit: number, after?: HistoryRef, query?: HistoryQuery): Promise<StoredMessage[]>;
   /** Up to `limit` messages strictly before `ref`, the closest ones. */
-  before(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]>;
+  before(conversation: string, ref: HistoryRef, limit: number, query?: HistoryQuery): Promise<StoredMessage[]>;
   /** Up to `limit` messages strictly after `ref`, the closest ones. */
-  after(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]>;
+  after(conversation: string, ref: HistoryRef, limit: number, query?: HistoryQuery): Promise<StoredMessage[]>;
   /** Up to `limit` messages around `ref`: about half before, half after, the message itself if it exists. */
-  around(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]>;
+  around(conversation: string, ref: HistoryRef, limit: number, query?: HistoryQuery): Promise<StoredMessage[]>;
   /**
    * Messages strictly between two refs (either order). If `start` is later than `end`, the ones
    * closest to `start` are returned (newest first by selection, still ascending in the result).
    */
-  between(conversation: string, start: HistoryRef, end: HistoryRef, limit: number): Promise<StoredMessage[]>;
+  between(conversation: string, start: HistoryRef, end: HistoryRef, limit: number, query?: HistoryQuery): Promise<StoredMessage[]>;
   /**
    * Conversations among `conversations` with messages strictly between two times, with the time
    * of the latest message in that window; ordered by that time, ascending; at most `limit`.
+   * Messages only: events never make a conversation a target (the answer does not depend on
+   * the asker's caps, and a JOIN or QUIT is not news to catch up on).
    */
   targets(conversations: string[], start: number, end: number, limit: number): Promise<{ conversation: string; latest: number }[]>;
   /** Direct-message conversation keys that involve this account. */
   directConversationsOf(account: string): Promise<string[]>;
   /**
    * Retention: delete messages of `conversation` older than `olderThan` (if given) and all but
-   * the newest `keep` (if given). Returns how many were deleted.
+   * the newest `keep` (if given). Events are rows like messages here: they count against `keep`
+   * and age out the same way. Returns how many were deleted.
    */
   prune(conversation: string, options: { olderThan?: number; keep?: number }): Promise<number>;
   /** Every conversation key with stored messages (for retention sweeps). */
   conversations(): Promise<string[]>;
   /**
-   * The message `msgid` of `conversation`, or null: unknown, or a message of another
-   * conversation (a msgid is looked up only where the caller says it belongs). REDACT decides
+   * The message `msgid` of `conversation`, or null: unknown, an event other than TAGMSG, or a
+   * message of another conversation (a msgid is looked up only where the caller says it belongs). REDACT decides
    * who sent a message from this row (its sender of record), never from what a client claims.
    */
   find(conversation: string, msgid: string): Promise<StoredMessage | null>;
@@ -165,7 +200,8 @@ export interface HistoryStore {
    * Redaction (draft/message-redaction): delete the message `msgid` of `conversation`, so no
    * query (history, search, JOIN replay) returns it again; a direct conversation left empty is
    * forgotten by `directConversationsOf`, as after pruning. True if this call deleted it, false
-   * if it was not there (unknown, another conversation's, or redacted already). Atomic.
+   * if it was not there (unknown, another conversation's, an event other than TAGMSG, or
+   * redacted already). Atomic.
    */
   redact(conversation: string, msgid: string): Promise<boolean>;
 }
@@ -194,6 +230,7 @@ export function dmKey(accountA: string, accountB: string): string {
  *   gives every match exactly once: no gaps, no duplicates, while messages are added or pruned.
  * - Bounds are exclusive: `after` < time < `before`; `cursor` continues strictly after (older
  *   than) the position it names.
+ * - Events (`isEvent`) are never found.
  * - A pruned or redacted message is no longer found. What was appended before the call is found (callers
  *   commit pending writes first, as for history: core/history `read()`).
  * - The promise rejects only for a store failure (connection, I/O), never for query content.

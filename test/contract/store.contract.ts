@@ -620,6 +620,97 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
 
     // ---- history: targets, conversations, retention ---------------------------------------
 
+    describe('history events (draft/event-playback)', () => {
+      /** An event row: a room's JOIN, PART... with its line's params; text ''. */
+      function ev(conversation: string, msgid: string, time: number, command: StoredMessage['command'], params: string[], extra: Partial<StoredMessage> = {}): StoredMessage {
+        return msg(conversation, msgid, time, { command, text: '', params, account: 'alice', source: 'alice!a@host.example', ...extra });
+      }
+
+      /** m0 J1 m2 P3 m4 K5 m6 M7 m8 T9 m10 N11 m12 Q13 m14 G15 (G: TAGMSG), one every STEP. */
+      async function seedMixed(): Promise<{ conv: string; all: StoredMessage[]; msgs: StoredMessage[] }> {
+        const conv = unique('#events');
+        const kinds: [StoredMessage['command'], string[]][] = [
+          ['JOIN', [conv]], ['PART', [conv, 'bye now']], ['KICK', [conv, 'bob', 'out']], ['MODE', [conv, '+ov', 'bob', 'carol']],
+          ['TOPIC', [conv, 'a new topic']], ['NICK', ['alice2']], ['QUIT', ['Quit: gone']], ['TAGMSG', [conv]],
+        ];
+        const all: StoredMessage[] = [];
+        for (let i = 0; i < 16; i++) {
+          const id = `${conv}/e${String(i).padStart(2, '0')}`;
+          if (i % 2 === 0) all.push(msg(conv, id, BASE + i * STEP));
+          else {
+            const [command, params] = kinds[(i - 1) / 2]!;
+            all.push(ev(conv, id, BASE + i * STEP, command, params, command === 'TAGMSG' ? { tags: { '+draft/react': '👍', '+draft/reply': `${conv}/e00` } } : {}));
+          }
+        }
+        await store.history.append([...all].reverse());
+        return { conv, all, msgs: all.filter((m) => m.command === 'PRIVMSG') };
+      }
+
+      it('with events: every row, in (time, msgid) order, params and tags kept', async () => {
+        const { conv, all } = await seedMixed();
+        assert.deepEqual(await store.history.latest(conv, 100, undefined, { events: true }), all);
+        assert.deepEqual(await store.history.latest(conv, 3, undefined, { events: true }), all.slice(13));
+      });
+
+      it('without events: messages only, and the limit counts messages', async () => {
+        const { conv, msgs } = await seedMixed();
+        assert.deepEqual(await store.history.latest(conv, 100), msgs);
+        assert.deepEqual(await store.history.latest(conv, 3), msgs.slice(5));
+        assert.deepEqual(await store.history.latest(conv, 3, undefined, { events: false }), msgs.slice(5));
+        assert.deepEqual(ids(await store.history.before(conv, at(BASE + 16 * STEP), 4)), ids(msgs.slice(4)));
+        assert.deepEqual(ids(await store.history.after(conv, at(BASE - 1), 4)), ids(msgs.slice(0, 4)));
+        assert.deepEqual(ids(await store.history.around(conv, byId(msgs[4]!), 4)), ids(msgs.slice(2, 6)));
+        assert.deepEqual(ids(await store.history.between(conv, at(BASE - 1), at(BASE + 16 * STEP), 3)), ids(msgs.slice(0, 3)));
+        assert.deepEqual(ids(await store.history.between(conv, at(BASE + 16 * STEP), at(BASE - 1), 3)), ids(msgs.slice(5)));
+      });
+
+      it('before/after/around/between with events count events against the limit', async () => {
+        const { conv, all } = await seedMixed();
+        const q = { events: true };
+        assert.deepEqual(ids(await store.history.before(conv, byId(all[8]!), 3, q)), ids(all.slice(5, 8)));
+        assert.deepEqual(ids(await store.history.after(conv, byId(all[8]!), 3, q)), ids(all.slice(9, 12)));
+        assert.deepEqual(ids(await store.history.around(conv, byId(all[8]!), 4, q)), ids(all.slice(6, 10)));
+        assert.deepEqual(ids(await store.history.between(conv, byId(all[2]!), byId(all[9]!), 100, q)), ids(all.slice(3, 9)));
+        assert.deepEqual(ids(await store.history.latest(conv, 100, byId(all[12]!), q)), ids(all.slice(13)));
+      });
+
+      it("an event's msgid is a valid ref for a query without events", async () => {
+        const { conv, all } = await seedMixed();
+        // all[7] is the MODE event: messages strictly before and after it.
+        assert.deepEqual(ids(await store.history.before(conv, byId(all[7]!), 2)), ids([all[4]!, all[6]!]));
+        assert.deepEqual(ids(await store.history.after(conv, byId(all[7]!), 2)), ids([all[8]!, all[10]!]));
+        assert.deepEqual(ids(await store.history.latest(conv, 100, byId(all[13]!))), ids([all[14]!]));
+      });
+
+      it('targets, find and redact ignore events other than TAGMSG; prune counts events', async () => {
+        const { conv, all } = await seedMixed();
+        // Latest message at e14; the TAGMSG (e15) is an event and does not move it.
+        assert.deepEqual(await store.history.targets([conv], BASE - 1, BASE + 100 * STEP, 10), [{ conversation: conv, latest: all[14]!.time }]);
+        const only = unique('#only-events');
+        await store.history.append([ev(only, `${only}/j`, BASE, 'JOIN', [only])]);
+        assert.deepEqual(await store.history.targets([only], BASE - 1, BASE + STEP, 10), []);
+        assert.equal(await store.history.find(conv, all[1]!.msgid), null);
+        assert.equal(await store.history.redact(conv, all[1]!.msgid), false);
+        assert.deepEqual(await store.history.find(conv, all[15]!.msgid), all[15]);
+        assert.equal(await store.history.redact(conv, all[15]!.msgid), true);
+        assert.equal(await store.history.prune(conv, { keep: 4 }), 11);
+        assert.deepEqual(ids(await store.history.latest(conv, 100, undefined, { events: true })), ids(all.slice(11, 15)));
+        assert.ok((await store.history.conversations()).includes(only));
+      });
+
+      it('search never finds an event', async (t) => {
+        if (!store.search) return t.skip('no search');
+        const conv = unique('#evsearch');
+        const word = `zebra${run}`;
+        await store.history.append([
+          msg(conv, `${conv}/m`, BASE, { text: `a ${word} here` }),
+          ev(conv, `${conv}/t`, BASE + STEP, 'TOPIC', [conv, `topic ${word}`], { text: `topic ${word}` }),
+        ]);
+        const page = await store.search.search({ conversations: [conv], query: { terms: [[word]], from: null }, limit: 10 });
+        assert.deepEqual(ids(page.messages), [`${conv}/m`]);
+      });
+    });
+
     describe('history targets', () => {
       async function setup() {
         const start = BASE;

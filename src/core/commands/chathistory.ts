@@ -1,5 +1,6 @@
 import { foldCase, isRoomName, isValidNick } from '../../protocol/index.js';
-import { dmKey, type HistoryRef, type HistoryStore, type StoredMessage } from '../../store/store.js';
+import { dmKey, type HistoryQuery, type HistoryRef, type HistoryStore, type StoredMessage } from '../../store/store.js';
+import { EVENT_PLAYBACK_CAP } from '../history/events.js';
 import { failError } from '../errors.js';
 import { isoTime, parseRef, parseTimestampParam } from '../history/refs.js';
 import { sendHistory } from '../history/replay.js';
@@ -38,7 +39,10 @@ export async function CHATHISTORY({ server, session, params }: CommandContext): 
   try {
     const store = await server.history.read();
     const started = performance.now();
-    messages = await query(store, sub, conversation, refs, limit);
+    // draft/event-playback: events only to those who asked for them, filtered in the query so
+    // that for everyone else `limit` counts messages (store.ts HistoryQuery).
+    const options: HistoryQuery = { events: session.has(EVENT_PLAYBACK_CAP) };
+    messages = await query(store, sub, conversation, refs, limit, options);
     server.metrics.storeQuery(sub.toLowerCase(), (performance.now() - started) / 1000);
   } catch (err) {
     server.logger.error('chathistory query failed', { sub, conversation, err });
@@ -51,23 +55,25 @@ export async function CHATHISTORY({ server, session, params }: CommandContext): 
   // stored times of a burst that ran ahead of it (each message gets 1 ms more than the last).
   const copy = server.rooms.get(conversation);
   if (copy && copy.appliedTime > 0) messages = messages.filter((m) => m.time <= copy.appliedTime || m.time < copy.copiedAt);
+  // TAGMSG only to clients with message-tags (ircv3.net/specs/extensions/message-tags).
+  if (!session.has('message-tags')) messages = messages.filter((m) => m.command !== 'TAGMSG');
   // An unknown msgid gives an empty batch (the spec: "if no content exists to return").
   sendHistory(server, session, target, messages, true);
 }
 
-function query(store: HistoryStore, sub: string, conversation: string, refs: (HistoryRef | null)[], limit: number): Promise<StoredMessage[]> {
+function query(store: HistoryStore, sub: string, conversation: string, refs: (HistoryRef | null)[], limit: number, options: HistoryQuery): Promise<StoredMessage[]> {
   const [a, b] = refs;
   switch (sub) {
     case 'LATEST':
-      return store.latest(conversation, limit, a ?? undefined);
+      return store.latest(conversation, limit, a ?? undefined, options);
     case 'BEFORE':
-      return store.before(conversation, a!, limit);
+      return store.before(conversation, a!, limit, options);
     case 'AFTER':
-      return store.after(conversation, a!, limit);
+      return store.after(conversation, a!, limit, options);
     case 'AROUND':
-      return store.around(conversation, a!, limit);
+      return store.around(conversation, a!, limit, options);
     default:
-      return store.between(conversation, a!, b!, limit);
+      return store.between(conversation, a!, b!, limit, options);
   }
 }
 

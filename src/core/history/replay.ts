@@ -5,7 +5,7 @@ import type { Session } from '../session.js';
 
 /**
  * A stored message as it is played back: original source, command, target and text, with its
- * original time and msgid. Tags are filtered per the client's caps when the line is encoded
+ * original time and msgid; an event (JOIN, MODE...) as its line was, with its parameters. Tags are filtered per the client's caps when the line is encoded
  * (outgoing.ts), so one shape serves every client; `batch` is always kept.
  */
 export function historyLine(message: StoredMessage, batch: string | null): IrcMessage {
@@ -13,7 +13,9 @@ export function historyLine(message: StoredMessage, batch: string | null): IrcMe
   // The store keeps the account key (folded), which is what account-tag shows here.
   if (message.account !== null) tags.account = message.account;
   if (batch !== null) tags.batch = batch;
-  return { tags, source: message.source, command: message.command, params: [message.target, message.text] };
+  // An event (draft/event-playback) is played back with its line's own parameters.
+  const params = message.params ?? [message.target, message.text];
+  return { tags, source: message.source, command: message.command, params };
 }
 
 /**

@@ -29,9 +29,16 @@ export interface Range {
   order: 'asc' | 'desc';
   /** null: no limit. */
   limit: number | null;
+  /** Include draft/event-playback events; otherwise messages only (filtered in the scan). */
+  events?: boolean;
 }
 
-export const MESSAGE_COLUMNS = 'msgid, time, conversation, source, account, command, target, text, tags';
+/** Messages only (no draft/event-playback events): what queries see unless they ask for events. */
+export const MESSAGES_ONLY = "command IN ('PRIVMSG', 'NOTICE')";
+/** What REDACT may find and delete: messages, and TAGMSG (a reaction may be taken back). */
+export const REDACTABLE = "command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')";
+
+export const MESSAGE_COLUMNS = 'msgid, time, conversation, source, account, command, target, text, tags, params';
 
 /** A statement: its text, a name for its shape (prepared once per connection), its values. */
 export interface Statement {
@@ -63,6 +70,12 @@ function rangeSelect(range: Range, values: unknown[], part: number | null): { sq
     const p = positionSql(range.upper, values);
     where.push(`(time, msgid) < ${p.sql}`);
     shape += `lt-${p.shape}`;
+  }
+  // A filter on the rows of the same range scan: events in between are skipped, never counted
+  // against LIMIT (their number is bounded: core/history/events.ts).
+  if (!range.events) {
+    where.push(MESSAGES_ONLY);
+    shape += '-msg';
   }
   const dir = range.order === 'asc' ? 'ASC' : 'DESC';
   values.push(range.limit);
@@ -104,7 +117,7 @@ export function targetsStatement(conversations: string[], lo: number, hi: number
              FROM (SELECT DISTINCT unnest($1::text[]) AS conversation) AS c
              CROSS JOIN LATERAL (
                SELECT m.time AS latest FROM messages AS m
-                WHERE m.conversation = c.conversation AND m.time > $2 AND m.time < $3
+                WHERE m.conversation = c.conversation AND m.time > $2 AND m.time < $3 AND m.${MESSAGES_ONLY}
                 ORDER BY m.time DESC, m.msgid DESC LIMIT 1) AS l
             ORDER BY l.latest ${dir}, c.conversation COLLATE "C" ${dir} LIMIT $4`,
     values: [conversations, lo, hi, limit],
@@ -119,7 +132,7 @@ export function targetsStatement(conversations: string[], lo: number, hi: number
 export const APPEND_SQL = `
   WITH inserted AS (
     INSERT INTO messages (${MESSAGE_COLUMNS})
-    SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::json[])
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::json[], $10::json[])
     ON CONFLICT (msgid) DO NOTHING
     RETURNING conversation
   ), dm AS (

@@ -1,9 +1,10 @@
 import { deleteInPacedBatches } from '../paced-prune.js';
-import type { HistoryRef, HistoryStore, StoredMessage } from '../store.js';
+import { EVENT_COMMANDS, type HistoryQuery, type HistoryRef, type HistoryStore, type StoredMessage } from '../store.js';
 import {
   APPEND_SQL,
   CONVERSATIONS_SQL,
   MESSAGE_COLUMNS,
+  REDACTABLE,
   pruneBatchSql,
   rangeStatement,
   targetsStatement,
@@ -26,6 +27,8 @@ export interface MessageRow {
   text: string;
   /** A json column: pg parses it. */
   tags: Record<string, string>;
+  /** json: an event's parameters ([] for messages). */
+  params: string[];
 }
 
 /**
@@ -46,6 +49,7 @@ export function fromRow(row: MessageRow): StoredMessage {
     target: row.target,
     text: row.text,
     tags: row.tags,
+    ...(EVENT_COMMANDS.has(row.command) ? { params: row.params } : {}),
   };
 }
 
@@ -91,7 +95,7 @@ export class PgHistoryStore implements HistoryStore {
   async append(messages: StoredMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const seen = new Set<string>();
-    const columns: unknown[][] = [[], [], [], [], [], [], [], [], []];
+    const columns: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
     for (const m of messages) {
       if (seen.has(m.msgid)) continue;
       seen.add(m.msgid);
@@ -104,53 +108,55 @@ export class PgHistoryStore implements HistoryStore {
       columns[6]!.push(m.target);
       columns[7]!.push(m.text);
       columns[8]!.push(encodeTags(m.tags));
+      columns[9]!.push(m.params && m.params.length > 0 ? JSON.stringify(m.params) : '[]');
     }
     await this.db.run(APPEND_SQL, columns, 'history.append');
   }
 
-  async latest(conversation: string, limit: number, after?: HistoryRef): Promise<StoredMessage[]> {
+  async latest(conversation: string, limit: number, after?: HistoryRef, query?: HistoryQuery): Promise<StoredMessage[]> {
     const n = rowLimit(limit);
     if (n === undefined) return [];
-    return this.range(conversation, { lower: after === undefined ? null : afterRef(after), upper: null, order: 'desc', limit: n });
+    return this.range(conversation, { lower: after === undefined ? null : afterRef(after), upper: null, order: 'desc', limit: n, events: query?.events === true });
   }
 
-  async before(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]> {
+  async before(conversation: string, ref: HistoryRef, limit: number, query?: HistoryQuery): Promise<StoredMessage[]> {
     const n = rowLimit(limit);
     if (n === undefined) return [];
-    return this.range(conversation, { lower: null, upper: beforeRef(ref), order: 'desc', limit: n });
+    return this.range(conversation, { lower: null, upper: beforeRef(ref), order: 'desc', limit: n, events: query?.events === true });
   }
 
-  async after(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]> {
+  async after(conversation: string, ref: HistoryRef, limit: number, query?: HistoryQuery): Promise<StoredMessage[]> {
     const n = rowLimit(limit);
     if (n === undefined) return [];
-    return this.range(conversation, { lower: afterRef(ref), upper: null, order: 'asc', limit: n });
+    return this.range(conversation, { lower: afterRef(ref), upper: null, order: 'asc', limit: n, events: query?.events === true });
   }
 
   /**
    * floor(limit / 2) messages strictly before `ref`, the rest from `ref` on: for a msgid that
    * is the message itself and those after it; for a time, messages at that time and later.
    */
-  async around(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]> {
+  async around(conversation: string, ref: HistoryRef, limit: number, query?: HistoryQuery): Promise<StoredMessage[]> {
     const n = rowLimit(limit);
     if (n === undefined) return [];
     const pos = beforeRef(ref);
-    const later: Range = { lower: { pos, inclusive: true }, upper: null, order: 'asc', limit: null };
+    const events = query?.events === true;
+    const later: Range = { lower: { pos, inclusive: true }, upper: null, order: 'asc', limit: null, events };
     if (n === null) {
       // Everything, if the ref exists: from the first message on.
-      const exists: Range = { lower: null, upper: null, order: 'asc', limit: null };
+      const exists: Range = { lower: null, upper: null, order: 'asc', limit: null, events };
       return 'msgid' in ref ? this.ifExists(conversation, ref.msgid, exists) : this.range(conversation, exists);
     }
     const nBefore = Math.floor(n / 2);
     later.limit = n - nBefore;
     if (nBefore === 0) return this.range(conversation, later);
-    const earlier: Range = { lower: null, upper: pos, order: 'desc', limit: nBefore };
+    const earlier: Range = { lower: null, upper: pos, order: 'desc', limit: nBefore, events };
     const rows = await this.rows<MessageRow & { part: number }>(twoRangeStatement(conversation, earlier, later));
     // An unknown msgid leaves both parts empty (the bounds are NULL).
     const earlierRows = rows.filter((r) => r.part === 0).reverse();
     return earlierRows.concat(rows.filter((r) => r.part === 1)).map(fromRow);
   }
 
-  async between(conversation: string, start: HistoryRef, end: HistoryRef, limit: number): Promise<StoredMessage[]> {
+  async between(conversation: string, start: HistoryRef, end: HistoryRef, limit: number, query?: HistoryQuery): Promise<StoredMessage[]> {
     const n = rowLimit(limit);
     if (n === undefined) return [];
     // The direction depends on where both refs are, so msgids are looked up first.
@@ -180,6 +186,7 @@ export class PgHistoryStore implements HistoryStore {
       upper: forward ? endPos : startPos,
       order: forward ? 'asc' : 'desc',
       limit: n,
+      events: query?.events === true,
     });
   }
 
@@ -248,7 +255,7 @@ export class PgHistoryStore implements HistoryStore {
 
   async find(conversation: string, msgid: string): Promise<StoredMessage | null> {
     const rows = await this.db.query<MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msgid = $1 AND conversation = $2`,
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msgid = $1 AND conversation = $2 AND ${REDACTABLE}`,
       [msgid, conversation],
       'history.find',
     );
@@ -261,7 +268,7 @@ export class PgHistoryStore implements HistoryStore {
    */
   async redact(conversation: string, msgid: string): Promise<boolean> {
     const deleted = await this.db.run(
-      `WITH gone AS (DELETE FROM messages WHERE msgid = $1 AND conversation = $2 RETURNING conversation),
+      `WITH gone AS (DELETE FROM messages WHERE msgid = $1 AND conversation = $2 AND ${REDACTABLE} RETURNING conversation),
             forgot AS (
               DELETE FROM dm_participants AS p WHERE p.conversation IN (SELECT conversation FROM gone)
                 AND p.conversation LIKE '@%'

@@ -154,6 +154,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX uploads_account ON uploads (account);
   CREATE INDEX uploads_pending ON uploads (created_at) WHERE pending;
   `,
+  // 7: room events in history (IRCv3 draft/event-playback, store.ts EventCommand): JOIN, PART,
+  // QUIT, KICK, MODE, TOPIC, NICK and TAGMSG rows beside the messages, in the same (time, msgid)
+  // order, with their line's parameters in `params` ('[]' for messages). A constant default adds
+  // the column without a rewrite; the wider CHECK is checked against the rows once (a scan).
+  `
+  ALTER TABLE messages DROP CONSTRAINT messages_command_check;
+  ALTER TABLE messages ADD CONSTRAINT messages_command_check
+    CHECK (command IN ('PRIVMSG', 'NOTICE', 'TAGMSG', 'JOIN', 'PART', 'QUIT', 'KICK', 'MODE', 'TOPIC', 'NICK'));
+  ALTER TABLE messages ADD COLUMN params json NOT NULL DEFAULT '[]';
+  `,
 ];
 
 /** The version of a fully migrated schema. */

@@ -1,6 +1,6 @@
 import { searchTerms } from '../search-query.js';
 import { SEARCH_LIMIT_MAX, type SearchCursor, type SearchPage, type SearchRequest, type SearchStore } from '../store.js';
-import { MESSAGE_COLUMNS } from './history-sql.js';
+import { MESSAGE_COLUMNS, MESSAGES_ONLY } from './history-sql.js';
 import { fromRow, type MessageRow } from './history.js';
 import type { Db } from './pool.js';
 
@@ -22,7 +22,7 @@ export function searchStatement(request: SearchRequest, terms: readonly (readonl
     return `$${values.length}`;
   };
   const tsquery = terms.map((t) => `phraseto_tsquery('simple', ${param(t.join(' '))})`).join(' && ');
-  const where = [`search @@ (${tsquery})`, 'conversation = ANY ($1::text[])'];
+  const where = [`search @@ (${tsquery})`, 'conversation = ANY ($1::text[])', MESSAGES_ONLY];
   // Integer times: time > t <=> time > floor(t); time < t <=> time < ceil(t).
   if (request.after !== undefined) where.push(`time > ${param(Math.floor(request.after))}::bigint`);
   if (request.before !== undefined) where.push(`time < ${param(Math.ceil(request.before))}::bigint`);

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { deleteInPacedBatches } from '../paced-prune.js';
-import type { HistoryRef, HistoryStore, StoredMessage } from '../store.js';
+import { EVENT_COMMANDS, type HistoryQuery, type HistoryRef, type HistoryStore, type StoredMessage } from '../store.js';
 
 /**
  * A point in a conversation's (time, msgid) order. Time refs become (time, '') — the empty
@@ -28,15 +28,22 @@ export interface MessageRow {
   target: string;
   text: string;
   tags: string;
+  /** A JSON array: an event's parameters ('[]' for messages). */
+  params: string;
 }
 
 type Param = string | number;
 type RangeStatement = Database.Statement<Param[], MessageRow>;
 
-const SELECT = 'SELECT msgid, time, conversation, source, account, command, target, text, tags FROM messages';
+const SELECT = 'SELECT msgid, time, conversation, source, account, command, target, text, tags, params FROM messages';
+
+/** Messages only (no draft/event-playback events): what queries see unless they ask for events. */
+export const MESSAGES_ONLY = "command IN ('PRIVMSG', 'NOTICE')";
+/** What REDACT may find and delete: messages, and TAGMSG (a reaction may be taken back). */
+const REDACTABLE = "command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')";
 
 export function fromRow(row: MessageRow): StoredMessage {
-  return {
+  const message: StoredMessage = {
     msgid: row.msgid,
     time: row.time,
     conversation: row.conversation,
@@ -47,6 +54,12 @@ export function fromRow(row: MessageRow): StoredMessage {
     text: row.text,
     tags: JSON.parse(row.tags) as Record<string, string>,
   };
+  if (EVENT_COMMANDS.has(row.command)) message.params = JSON.parse(row.params) as string[];
+  return message;
+}
+
+function encodeParams(message: StoredMessage): string {
+  return message.params && message.params.length > 0 ? JSON.stringify(message.params) : '[]';
 }
 
 function encodeTags(tags: Record<string, string> | undefined): string {
@@ -93,9 +106,9 @@ function hasTable(db: Database.Database, name: string): boolean {
 }
 
 export class SqliteHistoryStore implements HistoryStore {
-  /** Keyed by `${lower}|${upper}|${order}`: lower none|gt|ge, upper none|lt, order asc|desc. */
+  /** Keyed by `${lower}|${upper}|${order}|${kinds}`: lower none|gt|ge, upper none|lt, order asc|desc, kinds all|messages. */
   private readonly ranges = new Map<string, RangeStatement>();
-  private readonly insertMessage: Database.Statement<[string, string, number, string, string | null, string, string, string, string]>;
+  private readonly insertMessage: Database.Statement<[string, string, number, string, string | null, string, string, string, string, string]>;
   private readonly insertParticipant: Database.Statement<[string, string]>;
   private readonly selectTime: Database.Statement<[string, string], { time: number }>;
   private readonly targetsAsc: Database.Statement<[number, number, string, number], { conversation: string; latest: number }>;
@@ -119,18 +132,23 @@ export class SqliteHistoryStore implements HistoryStore {
     for (const lower of ['none', 'gt', 'ge'] as const) {
       for (const upper of ['none', 'lt'] as const) {
         for (const order of ['asc', 'desc'] as const) {
-          const where = ['conversation = ?'];
-          if (lower !== 'none') where.push(`(time, msgid) ${lower === 'gt' ? '>' : '>='} (?, ?)`);
-          if (upper === 'lt') where.push('(time, msgid) < (?, ?)');
-          const dir = order === 'asc' ? 'ASC' : 'DESC';
-          const sql = `${SELECT} WHERE ${where.join(' AND ')} ORDER BY time ${dir}, msgid ${dir} LIMIT ?`;
-          this.ranges.set(`${lower}|${upper}|${order}`, db.prepare(sql));
+          for (const kinds of ['all', 'messages'] as const) {
+            const where = ['conversation = ?'];
+            if (lower !== 'none') where.push(`(time, msgid) ${lower === 'gt' ? '>' : '>='} (?, ?)`);
+            if (upper === 'lt') where.push('(time, msgid) < (?, ?)');
+            // A filter on the rows of the same range scan: events in between are skipped, never
+            // counted against LIMIT (their number is bounded: core/history/events.ts).
+            if (kinds === 'messages') where.push(MESSAGES_ONLY);
+            const dir = order === 'asc' ? 'ASC' : 'DESC';
+            const sql = `${SELECT} WHERE ${where.join(' AND ')} ORDER BY time ${dir}, msgid ${dir} LIMIT ?`;
+            this.ranges.set(`${lower}|${upper}|${order}|${kinds}`, db.prepare(sql));
+          }
         }
       }
     }
     this.insertMessage = db.prepare(
-      `INSERT INTO messages (msgid, conversation, time, source, account, command, target, text, tags)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO messages (msgid, conversation, time, source, account, command, target, text, tags, params)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (msgid) DO NOTHING`, // positional binding: ~1.5x faster than named here
     );
     this.insertParticipant = db.prepare(
@@ -142,7 +160,7 @@ export class SqliteHistoryStore implements HistoryStore {
         `WITH t AS MATERIALIZED (
            SELECT c.value AS conversation,
                   (SELECT m.time FROM messages AS m
-                    WHERE m.conversation = c.value AND m.time > ? AND m.time < ?
+                    WHERE m.conversation = c.value AND m.time > ? AND m.time < ? AND m.${MESSAGES_ONLY}
                     ORDER BY m.time DESC LIMIT 1) AS latest
              FROM (SELECT DISTINCT value FROM json_each(?)) AS c)
          SELECT conversation, latest FROM t WHERE latest IS NOT NULL
@@ -183,6 +201,7 @@ export class SqliteHistoryStore implements HistoryStore {
           m.target,
           m.text,
           encodeTags(m.tags),
+          encodeParams(m),
         );
         if (result.changes === 0) continue; // duplicate msgid: idempotent retry
         firstId ??= result.lastInsertRowid;
@@ -214,8 +233,8 @@ export class SqliteHistoryStore implements HistoryStore {
     );
     // By msgid (its UNIQUE index), checked against the conversation: a msgid of another room
     // is neither found nor deleted. The FTS5 delete trigger (migration 3) unindexes the text.
-    this.selectOne = db.prepare(`${SELECT} WHERE msgid = ? AND conversation = ?`);
-    this.deleteOne = db.prepare('DELETE FROM messages WHERE msgid = ? AND conversation = ?');
+    this.selectOne = db.prepare(`${SELECT} WHERE msgid = ? AND conversation = ? AND ${REDACTABLE}`);
+    this.deleteOne = db.prepare(`DELETE FROM messages WHERE msgid = ? AND conversation = ? AND ${REDACTABLE}`);
   }
 
   /**
@@ -230,42 +249,44 @@ export class SqliteHistoryStore implements HistoryStore {
     this.appendSync(messages);
   }
 
-  async latest(conversation: string, limit: number, after?: HistoryRef): Promise<StoredMessage[]> {
+  async latest(conversation: string, limit: number, after?: HistoryRef, query?: HistoryQuery): Promise<StoredMessage[]> {
     const n = rowLimit(limit);
     if (n === null) return [];
-    if (after === undefined) return this.range(conversation, null, null, 'desc', n);
+    const events = query?.events === true;
+    if (after === undefined) return this.range(conversation, null, null, 'desc', n, events);
     const lower = this.afterRef(conversation, after);
-    return lower ? this.range(conversation, lower, null, 'desc', n) : [];
+    return lower ? this.range(conversation, lower, null, 'desc', n, events) : [];
   }
 
-  async before(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]> {
+  async before(conversation: string, ref: HistoryRef, limit: number, query?: HistoryQuery): Promise<StoredMessage[]> {
     const n = rowLimit(limit);
     const upper = n === null ? null : this.beforeRef(conversation, ref);
-    return upper ? this.range(conversation, null, upper, 'desc', n!) : [];
+    return upper ? this.range(conversation, null, upper, 'desc', n!, query?.events === true) : [];
   }
 
-  async after(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]> {
+  async after(conversation: string, ref: HistoryRef, limit: number, query?: HistoryQuery): Promise<StoredMessage[]> {
     const n = rowLimit(limit);
     const lower = n === null ? null : this.afterRef(conversation, ref);
-    return lower ? this.range(conversation, lower, null, 'asc', n!) : [];
+    return lower ? this.range(conversation, lower, null, 'asc', n!, query?.events === true) : [];
   }
 
   /**
    * floor(limit / 2) messages strictly before `ref`, the rest from `ref` on: for a msgid that
    * is the message itself and those after it; for a time, messages at that time and later.
    */
-  async around(conversation: string, ref: HistoryRef, limit: number): Promise<StoredMessage[]> {
+  async around(conversation: string, ref: HistoryRef, limit: number, query?: HistoryQuery): Promise<StoredMessage[]> {
     const n = rowLimit(limit);
     const pos = n === null ? null : this.beforeRef(conversation, ref);
     if (!pos) return [];
-    if (n === -1) return this.range(conversation, null, null, 'asc', -1);
+    const events = query?.events === true;
+    if (n === -1) return this.range(conversation, null, null, 'asc', -1, events);
     const nBefore = Math.floor(n! / 2);
-    const earlier = nBefore > 0 ? this.range(conversation, null, pos, 'desc', nBefore) : [];
-    const later = this.range(conversation, { pos, inclusive: true }, null, 'asc', n! - nBefore);
+    const earlier = nBefore > 0 ? this.range(conversation, null, pos, 'desc', nBefore, events) : [];
+    const later = this.range(conversation, { pos, inclusive: true }, null, 'asc', n! - nBefore, events);
     return earlier.concat(later);
   }
 
-  async between(conversation: string, start: HistoryRef, end: HistoryRef, limit: number): Promise<StoredMessage[]> {
+  async between(conversation: string, start: HistoryRef, end: HistoryRef, limit: number, query?: HistoryQuery): Promise<StoredMessage[]> {
     const n = rowLimit(limit);
     if (n === null) return [];
     const startPos = this.beforeRef(conversation, start);
@@ -274,7 +295,7 @@ export class SqliteHistoryStore implements HistoryStore {
     const forward = comparePositions(startPos, endPos) <= 0;
     const lower = forward ? lowerAfter(start, startPos) : lowerAfter(end, endPos);
     const upper = forward ? endPos : startPos;
-    return this.range(conversation, lower, upper, forward ? 'asc' : 'desc', n);
+    return this.range(conversation, lower, upper, forward ? 'asc' : 'desc', n, query?.events === true);
   }
 
   async targets(
@@ -356,8 +377,9 @@ export class SqliteHistoryStore implements HistoryStore {
     upper: Position | null,
     order: 'asc' | 'desc',
     limit: number,
+    events: boolean,
   ): StoredMessage[] {
-    const key = `${lower ? (lower.inclusive ? 'ge' : 'gt') : 'none'}|${upper ? 'lt' : 'none'}|${order}`;
+    const key = `${lower ? (lower.inclusive ? 'ge' : 'gt') : 'none'}|${upper ? 'lt' : 'none'}|${order}|${events ? 'all' : 'messages'}`;
     const params: Param[] = [conversation];
     if (lower) params.push(lower.pos.time, lower.pos.msgid);
     if (upper) params.push(upper.time, upper.msgid);

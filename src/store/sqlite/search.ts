@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { searchTerms } from '../search-query.js';
 import { SEARCH_LIMIT_MAX, type SearchCursor, type SearchPage, type SearchRequest, type SearchStore } from '../store.js';
-import { fromRow, type MessageRow } from './history.js';
+import { fromRow, MESSAGES_ONLY, type MessageRow } from './history.js';
 
 type Param = string | number;
 
@@ -51,14 +51,14 @@ export class SqliteSearchStore implements SearchStore {
     const key = [after, before, cursor, from].map(Number).join('');
     let statement = this.statements.get(key);
     if (!statement) {
-      const where = ['messages_fts MATCH ?', 'm.conversation IN (SELECT value FROM json_each(?))'];
+      const where = ['messages_fts MATCH ?', 'm.conversation IN (SELECT value FROM json_each(?))', `m.${MESSAGES_ONLY}`];
       if (after) where.push('m.time > ?');
       if (before) where.push('m.time < ?');
       if (cursor) where.push('(m.time, m.msgid) < (?, ?)');
       // The nick is `source` up to '!'; lower() folds A-Z only, as casemapping ascii does.
       if (from) where.push("lower(substr(m.source, 1, instr(m.source, '!') - 1)) = ?");
       statement = this.db.prepare<Param[], MessageRow>(
-        `SELECT m.msgid, m.time, m.conversation, m.source, m.account, m.command, m.target, m.text, m.tags
+        `SELECT m.msgid, m.time, m.conversation, m.source, m.account, m.command, m.target, m.text, m.tags, m.params
            FROM messages_fts CROSS JOIN messages AS m ON m.id = messages_fts.rowid
           WHERE ${where.join(' AND ')}
           ORDER BY m.time DESC, m.msgid DESC LIMIT ?`,
