@@ -309,8 +309,49 @@ export interface ServerBanEvent extends EventBase {
   reason: string;
 }
 
+/**
+ * Node-addressed, multiclient across nodes (core/relay.ts): from the node holding a client's
+ * socket to the node of the user it joins. `attach` opens link `link` (first event); `lines`
+ * are the client's input lines in order (latin1, byte for byte); `end` says the socket closed.
+ */
+export interface RelayUpEvent extends EventBase {
+  kind: 'relay-up';
+  link: string;
+  attach?: RelayAttach;
+  lines?: string[];
+  end?: string;
+}
+
+/** What the user's node needs of a connection that registered elsewhere to join the user. */
+export interface RelayAttach {
+  /** The user it joins: its uid and the nick the connection asked for. */
+  uid: string;
+  nick: string;
+  account: string;
+  caps: string[];
+  capVersion: number;
+  address: string;
+  secure: boolean;
+  transport: 'tcp' | 'tls' | 'ws' | 'wss';
+}
+
+/**
+ * Node-addressed, the other way: output for the client (`data`, latin1), then possibly the
+ * link's end: `close` (after the data) or `destroy` (the connection ended), or `refused` (it
+ * may not join: `lines` gives back the input that arrived meanwhile, to run where it came from).
+ */
+export interface RelayDownEvent extends EventBase {
+  kind: 'relay-down';
+  link: string;
+  data?: string;
+  end?: 'close' | 'destroy' | 'refused';
+  lines?: string[];
+}
+
 export type ClusterEvent =
   | MessageEvent
+  | RelayUpEvent
+  | RelayDownEvent
   | RedactEvent
   | JoinEvent
   | PartEvent
@@ -354,7 +395,7 @@ export interface MetadataEvent extends EventBase {
 export const EVENT_KINDS: ReadonlySet<string> = new Set<ClusterEvent['kind']>([
   'message', 'join', 'part', 'quit', 'nick', 'room', 'user', 'kill', 'forced-nick', 'stored',
   'killed', 'idle-query', 'idle', 'invite', 'signon', 'signoff', 'renamed', 'details', 'wallops', 'server-ban', 'metadata',
-  'redact', 'chghost',
+  'redact', 'chghost', 'relay-up', 'relay-down',
 ]);
 
 /** Where an event was put in its log. */

@@ -18,7 +18,8 @@ export function handleDelivery(server: Server, delivery: Delivery): void {
     applyRoomDelivery(server, delivery, delivery.log.room);
     return;
   }
-  if (delivery.type !== 'event') return;
+  // The own inbox lost entries: relayed connections may have lost lines (relay.ts).
+  if (delivery.type !== 'event') return server.relays.inboxGap();
   const { event } = delivery;
   if (event.kind === 'message') deliverDirect(server, event, delivery);
   else if (event.kind === 'redact') deliverDirectRedaction(server, event, delivery);
@@ -27,5 +28,7 @@ export function handleDelivery(server: Server, delivery: Delivery): void {
   else if (event.kind === 'killed') server.remoteUsers.applyKilled(event);
   else if (event.kind === 'idle-query') server.remoteUsers.applyIdleQuery(event);
   else if (event.kind === 'idle') server.remoteUsers.applyIdle(event);
+  else if (event.kind === 'relay-up') server.relays.applyUp(event);
+  else if (event.kind === 'relay-down') server.relays.applyDown(event);
   else if (event.kind === 'invite') server.remoteUsers.deliverInvite(event, delivery.stamp.time);
 }

@@ -19,4 +19,6 @@ export interface Connection {
   resumeReading(): void;
   /** Close now, dropping whatever is queued. */
   destroy(): void;
+  /** Set on a client whose socket is on another node (relay.ts): that node counts it, not this one. */
+  readonly relayed?: boolean;
 }

@@ -13,8 +13,9 @@
  * user living on the others; the user leaves the network (QUIT to its rooms, nick freed) with
  * its last connection. KILL, bans of the user, a fenced or stopping node end all of them.
  *
- * Across nodes: a connection on another node than the user's is a separate user as before (its
- * nick claim fails with 433); connections join a user on the node that has it.
+ * Across nodes: a connection that registers on another node than the user's joins it all the
+ * same: its socket stays there and its lines and output travel through the two nodes' inboxes
+ * (relay.ts); here it is a further connection like any other.
  */
 import * as N from '../protocol/numerics.js';
 import type { Connection } from './connection.js';

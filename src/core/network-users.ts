@@ -121,27 +121,31 @@ export class NetworkUsers {
 
   /**
    * Keeps the shared record's details in step (WHOIS and direct messages from other nodes read
-   * them); no await for the caller, a failure is logged.
+   * them). Resolves once written (or failed: logged); callers await it only to reply after it.
    */
-  update(session: Session, fields: Omit<UserFields, 'nick'>, before = session.prefix): void {
-    if (!session.claimed || session.removal) return;
+  update(session: Session, fields: Omit<UserFields, 'nick'>, before = session.prefix): Promise<void> {
+    if (!session.claimed || session.removal) return Promise.resolve();
     // Other nodes' copies of its rooms follow (away-notify, account-notify there).
     const change = `${this.cluster.nodes.id}.${(this.changes++).toString(36)}`;
     const announce: ClusterEvent = { v: 1, origin: this.cluster.nodes.id, kind: 'user', uid: session.uid, fields: { ...fields }, change };
-    this.cluster.state.updateUser(session.uid, fields, session.rooms.size > 0 ? announce : undefined).catch((err: unknown) => {
-      if (!(err instanceof FencedError)) this.logger.warn('cluster: user not updated', { uid: session.uid, err });
-    });
+    const written = this.cluster.state.updateUser(session.uid, fields, session.rooms.size > 0 ? announce : undefined).then(
+      () => {},
+      (err: unknown) => {
+        if (!(err instanceof FencedError)) this.logger.warn('cluster: user not updated', { uid: session.uid, err });
+      },
+    );
     // extended-monitor watchers on every node (network-log.ts), once registered (a SASL login
     // before registration is in the sign-on's record already).
-    if (!session.registered) return;
+    if (!session.registered) return written;
     const changed: DetailsEvent['fields'] = {};
     if ('away' in fields) changed.away = fields.away ?? null;
     if ('account' in fields) changed.account = fields.account ?? null;
     if (typeof fields.realname === 'string') changed.realname = fields.realname;
     if (typeof fields.host === 'string') changed.host = fields.host;
-    if (Object.keys(changed).length === 0) return;
+    if (Object.keys(changed).length === 0) return written;
     // `before`: a host change is shown from the prefix the watchers knew.
     this.toNetwork({ v: 1, origin: this.cluster.nodes.id, kind: 'details', uid: session.uid, nick: session.nick, source: before, account: session.account, fields: changed });
+    return written;
   }
 
   /**

@@ -33,6 +33,7 @@ import { NetworkConnectionLimits } from '../limits/network-connections.js';
 import { admitNetworkWide } from './network-admission.js';
 import { InputGate } from './input-gate.js';
 import { endConnection } from './multiclient.js';
+import { Relays } from './relay.js';
 import { ServerBans } from './server-bans.js';
 import { checkText } from './commands/text-policy.js';
 import { MemoryNickHistory, type NickHistory } from './whowas.js';
@@ -85,6 +86,8 @@ export class Server {
   readonly users: NetworkUsers;
   /** KILL, GHOST and INVITE of users on other nodes, through their nodes' inboxes. */
   readonly remoteUsers: RemoteUsers = new RemoteUsers(this);
+  /** Connections joining users across nodes (multiclient with the socket on one node, the user on another). */
+  readonly relays: Relays = new Relays(this);
   readonly accounts: Accounts;
   readonly roomRegistry: RoomRegistry;
   /** Who may hold a registered nick (accounts.nick_protection). */
@@ -223,6 +226,16 @@ export class Server {
     return session;
   }
 
+  /**
+   * A further connection of a user here whose socket is on another node (relay.ts): that node
+   * admitted and counts it, so it takes no share of the per-address limits here.
+   */
+  adoptRelayed(conn: Connection): Session {
+    const session = new Session(this.nextSessionId++, conn, this);
+    this.sessions.add(session);
+    return session;
+  }
+
   /** Live counts for LUSERS, kept as sessions change so no query walks every user. */
   readonly counts = {
     registered: 0, invisible: 0, opers: 0, /** most registered at once since start */ peak: 0,
@@ -230,9 +243,12 @@ export class Server {
     attached: 0, detached: 0,
   };
 
-  /** Open chat connections: sessions, less the users living on their further connections only. */
+  /**
+   * Open chat connections: sessions, less the users living on their further connections only
+   * and the further connections whose sockets are on other nodes.
+   */
   get openConnections(): number {
-    return this.sessions.size - this.counts.detached;
+    return this.sessions.size - this.counts.detached - this.relays.relayedIn;
   }
 
   findNick(nick: string): Session | undefined {
@@ -468,6 +484,7 @@ export class Server {
 
   private announceDeparture(session: Session, reason: string): void {
     if (!this.sessions.delete(session)) return;
+    if (session.link !== null) this.relays.ended(session, reason);
     if (!session.connected) this.counts.detached--;
     this.networkConnections.give(session);
     if (session.nickKey && this.nicks.get(session.nickKey) === session) this.nicks.delete(session.nickKey);
@@ -495,6 +512,7 @@ export class Server {
 
   /** Metrics and the debug log of one connection that ended. */
   connectionEnded(session: Session, reason: string): void {
+    if (session.conn.relayed) return; // its own node counts and logs it
     this.metrics.connectionClosed();
     this.logger.debug('connection closed', {
       session: session.id,
@@ -517,8 +535,9 @@ export class Server {
   /** Liveness: PING idle clients, drop the silent ones and those that never finish registering. */
   sweep(now: number): void {
     const registrationTimeout = this.config.limits.registration_timeout_seconds * 1000;
+    this.relays.checkPeers(now);
     for (const session of this.sessions) {
-      if (session.state === 'closing') continue;
+      if (session.state === 'closing' || session.link !== null) continue; // relayed: its user's node pings it
       if (!session.registered) {
         if (now - session.connectedAt > registrationTimeout) this.quit(session, 'Registration timed out');
         continue;

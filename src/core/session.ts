@@ -17,6 +17,7 @@ import { encodeForView, Outgoing, VIEW_ACCOUNT_TAG, VIEW_MESSAGE_TAGS, VIEW_SERV
 import type { Room } from './room.js';
 import type { Server } from './server.js';
 import type { SaslExchange } from './commands/sasl.js';
+import type { RelayLink } from './relay.js';
 
 export type RegistrationState = 'connecting' | 'registered' | 'closing';
 
@@ -122,6 +123,8 @@ export class Session {
   connected = true;
   /** While registering: the local user this connection will join if it logs in to its account (multiclient.ts). */
   attachTo: Session | null = null;
+  /** Set once this connection joined a user on another node: its lines go there (relay.ts). */
+  link: RelayLink | null = null;
 
   constructor(
     readonly id: number,
@@ -336,6 +339,7 @@ export class Session {
 
   /** A line's turn has come: length limits, UTF-8 policy, parse, dispatch. */
   processLine(line: Buffer): void {
+    if (this.link !== null) return this.server.relays.forward(this, line);
     if (!withinLengthLimits(line)) {
       this.lineTooLong();
       return;

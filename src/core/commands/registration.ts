@@ -271,6 +271,17 @@ async function joinUser(server: Server, session: Session, passLogin: boolean): P
 }
 
 /**
+ * The nick is held on another node: by a user of this connection's account, the connection
+ * joins it there (relay.ts; true). False when it may not, or the lookup failed.
+ */
+async function joinRemoteUser(server: Server, session: Session): Promise<boolean> {
+  if (!server.config.accounts.multiclient || session.accountKey === null) return false;
+  const record = await server.users.remoteByNick(session.nick).catch(() => null);
+  if (session.state !== 'connecting') return true;
+  return record !== null && server.relays.offer(session, record);
+}
+
+/**
  * `PASS <account>:<password>` (Ergo's login-via-pass-command), or a bare `PASS <password>` for
  * the account named like the nick (Ergo has only the first form; a bare password for an
  * unregistered nick is ignored). A wrong password is told with 464 and registration goes on
@@ -320,7 +331,10 @@ async function finishRegistration(server: Server, session: Session): Promise<voi
     session.registering = wasRegistering;
   }
   if (session.state !== 'connecting') return;
-  if (!claimed) return takeBackHold(server, session, session.nick, 'Nickname is already in use');
+  if (!claimed) {
+    if (await joinRemoteUser(server, session)) return;
+    return takeBackHold(server, session, session.nick, 'Nickname is already in use');
+  }
   session.state = 'registered';
   session.counted = true;
   server.counts.registered++;

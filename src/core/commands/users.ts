@@ -4,17 +4,21 @@ import type { CommandContext } from './context.js';
 import { sendMotd } from './welcome.js';
 
 // AWAY [<text>]
-export function AWAY({ server, session, params }: CommandContext): void {
+export function AWAY({ server, session, params }: CommandContext): void | Promise<void> {
   const text = params[0] ? params[0].slice(0, server.config.limits.away_length) : null;
   session.away = text;
   // Before registration (draft/pre-away) there is no record and no one to tell yet: the
   // record made at registration carries it (network-users.ts), and no 305/306 goes out.
   if (!session.registered) return;
-  server.users.update(session, { away: text });
-  if (text === null) session.numeric(N.RPL_UNAWAY, 'You are no longer marked as being away');
-  else session.numeric(N.RPL_NOWAWAY, 'You have been marked as being away');
+  const written = server.users.update(session, { away: text });
   const out = server.event(session, 'AWAY', text === null ? [] : [text]);
   for (const member of server.audienceOf(session)) member.deliverIf('away-notify', out);
+  // 305/306 once the shared record has it: from then on every node answers with it (301 on
+  // INVITE or PRIVMSG, WHOIS), as one server would.
+  return written.then(() => {
+    if (text === null) session.numeric(N.RPL_UNAWAY, 'You are no longer marked as being away');
+    else session.numeric(N.RPL_NOWAWAY, 'You have been marked as being away');
+  });
 }
 
 // SETNAME <realname>   (IRCv3 setname)

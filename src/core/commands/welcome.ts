@@ -57,8 +57,8 @@ export async function sendLusers(server: Server, session: Session): Promise<void
   const servers = Math.max(1, peers.length);
   const globalPeak = Math.max(networkPeaks.get(server) ?? 0, counts.users, peak);
   networkPeaks.set(server, globalPeak);
-  // A user's further connections (multiclient.ts) are neither users nor unknown.
-  const unknown = server.sessions.size - local - server.counts.attached;
+  // A user's further connections (multiclient.ts) are neither users nor unknown, here or relayed to another node (relay.ts).
+  const unknown = server.sessions.size - local - server.counts.attached - server.relays.relayedOut;
   session.numeric(N.RPL_LUSERCLIENT, `There are ${counts.users - counts.invisible} users and ${counts.invisible} invisible on ${servers} servers`);
   session.numeric(N.RPL_LUSEROP, String(counts.opers), 'operator(s) online');
   session.numeric(N.RPL_LUSERUNKNOWN, String(Math.max(0, unknown)), 'unknown connection(s)');
