@@ -125,6 +125,7 @@ export class Relays {
 
   /** Output from the user's node for a session here, or the link's end. */
   applyDown(event: RelayDownEvent): void {
+    if (typeof event.link !== 'string' || (event.data !== undefined && typeof event.data !== 'string')) return;
     const session = this.near.get(event.link);
     if (!session || session.state === 'closing') return;
     const { conn } = session;
@@ -137,7 +138,7 @@ export class Relays {
       }
       conn.write(bytes);
     }
-    if (event.end === 'refused') return this.refused(session, event.lines ?? []);
+    if (event.end === 'refused') return this.refused(session, strings(event.lines));
     if (event.end === undefined) return;
     session.link!.endedThere = true;
     if (event.end === 'close') conn.close();
@@ -160,11 +161,12 @@ export class Relays {
 
   /** A line, an attach or an end from a connection whose socket is on another node. */
   applyUp(event: RelayUpEvent): void {
-    if (event.attach) void this.attach(event.origin, event.link, event.attach);
+    if (typeof event.link !== 'string') return;
+    if (event.attach && !this.far.has(event.link) && validAttach(event.attach)) void this.attach(event.origin, event.link, event.attach);
     const conn = this.far.get(event.link);
     if (!conn) return; // ended or refused here: its late input goes nowhere
-    for (const line of event.lines ?? []) conn.input(Buffer.from(line, 'latin1'));
-    if (event.end !== undefined) this.closedThere(conn, event.end);
+    for (const line of strings(event.lines)) conn.input(Buffer.from(line, 'latin1'));
+    if (event.end !== undefined) this.closedThere(conn, String(event.end));
   }
 
   private async attach(node: string, link: string, attach: RelayAttach): Promise<void> {
@@ -230,6 +232,16 @@ export class Relays {
       }
     }, (err: unknown) => this.server.logger.debug('cluster: relay peer check failed', { err }));
   }
+}
+
+/** What another node sent as lines: strings only (a newer or broken node cannot throw here). */
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((line): line is string => typeof line === 'string') : [];
+}
+
+function validAttach(a: RelayAttach): boolean {
+  return typeof a.uid === 'string' && typeof a.nick === 'string' && typeof a.account === 'string' && typeof a.address === 'string' &&
+    Array.isArray(a.caps) && a.caps.every((cap) => typeof cap === 'string');
 }
 
 /**
