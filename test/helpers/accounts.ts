@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ScramClient } from '../../src/auth/scram.js';
+import type { IrcMessage } from '../../src/protocol/index.js';
 import { RawClient, type RawClientOptions } from './raw-client.js';
 
 /** Register an account over draft/account-registration (before connecting), then disconnect. */
@@ -41,6 +42,26 @@ export async function loginClient(
   await client.expect((m) => m.command === '376' || m.command === '422');
   client.nick = nick;
   return client;
+}
+
+/** On a connected client: SASL PLAIN as `account` asking for `nick`, up to and including CAP END. */
+export async function loginUpToEnd(client: RawClient, nick: string, account: string, password: string): Promise<void> {
+  client.send('CAP LS 302');
+  client.send('CAP REQ :sasl');
+  await client.expect((m) => m.command === 'CAP' && m.params[1] === 'ACK');
+  client.send(`NICK ${nick}`);
+  client.send(`USER ${nick} 0 * :${nick}`);
+  client.send('AUTHENTICATE PLAIN');
+  await client.expect((m) => m.command === 'AUTHENTICATE');
+  client.send(`AUTHENTICATE ${b64(`${account}\0${account}\0${password}`)}`);
+  await client.expect((m) => m.command === '903');
+  client.send('CAP END');
+}
+
+/** `loginUpToEnd`, then what registration ended with: 001, or 433 (a refused nick, e.g. multiclient's). */
+export async function loginReply(client: RawClient, nick: string, account: string, password: string): Promise<IrcMessage> {
+  await loginUpToEnd(client, nick, account, password);
+  return client.expect((m) => m.command === '001' || m.command === '433');
 }
 
 export const b64 = (text: string) => Buffer.from(text).toString('base64');

@@ -8,17 +8,15 @@
  * reaps it), its users' QUITs reach the others' rooms, and every message it echoed is in history.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import IRC from 'irc-framework';
-import { killStartedServers, startCliServer, type CliServer } from '../helpers/cli-server.js';
+import type { CliServer } from '../helpers/cli-server.js';
+import { cliNetwork } from '../helpers/cli-network.js';
 import { connected, engineClient, nextEvent } from '../helpers/engine.js';
-import { dropSchema, pgSkipReason, randomSchema, TEST_PG_URL } from '../helpers/postgres.js';
+import { pgSkipReason } from '../helpers/postgres.js';
 import { RawClient } from '../helpers/raw-client.js';
 import type { IrcMessage } from '../../src/protocol/index.js';
-import { dropPrefix, randomPrefix, redisSkipReason, TEST_REDIS_URL } from '../cluster/redis-helpers.js';
+import { redisSkipReason } from '../cluster/redis-helpers.js';
 
 const skip = (await redisSkipReason()) || (await pgSkipReason());
 
@@ -32,37 +30,10 @@ interface FrameworkClient {
 }
 
 describe('three parley serve nodes on one Redis and one PostgreSQL', { skip }, () => {
-  const prefix = randomPrefix('nodes');
-  const schema = randomSchema('nodes');
-  const dirs: string[] = [];
-  let nodes: CliServer[] = [];
+  const network = cliNetwork('nodes', 3);
+  const nodes = network.first;
   const clients: RawClient[] = [];
-
-  const startNode = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-node-'));
-    dirs.push(dir);
-    return startCliServer(dir, {
-      PARLEY_CLUSTER__URL: TEST_REDIS_URL,
-      PARLEY_CLUSTER__PREFIX: prefix,
-      PARLEY_STORE__URL: TEST_PG_URL,
-      PARLEY_STORE__SCHEMA: schema,
-      PARLEY_LOG__LEVEL: 'warn',
-    });
-  };
-
-  before(async () => {
-    // One first, so the schema's migrations run once; then the other two side by side.
-    nodes.push(await startNode());
-    nodes.push(...(await Promise.all([startNode(), startNode()])));
-  });
-  after(async () => {
-    for (const c of clients) c.close();
-    killStartedServers();
-    await Promise.all(nodes.map((n) => n.exited));
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    await dropPrefix(TEST_REDIS_URL, prefix);
-    await dropSchema(schema);
-  });
+  network.closeAfter(() => clients.forEach((c) => c.close()));
 
   const register = async (node: CliServer, nick: string, caps: string[] = []) => {
     const c = await RawClient.register(node.port, nick, caps);
@@ -276,6 +247,6 @@ describe('three parley serve nodes on one Redis and one PostgreSQL', { skip }, (
     assert.deepEqual(witnessed, stored.filter((id) => witnessed.includes(id!)));
     assert.deepEqual(stored.filter((id) => !witnessed.includes(id!)), [], 'history holds nothing node 2 did not get');
     t.diagnostic(`echoed ${echoed.length}, stored ${stored.length}, seen on node 2 ${witnessed.length}`);
-    nodes = nodes.slice(0, 2);
+    nodes.splice(2);
   });
 });

@@ -7,59 +7,29 @@
  * tighter than the 10 s the issue allows.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { killStartedServers, startCliServer, type CliServer } from '../helpers/cli-server.js';
-import { loginClient, registerAccount } from '../helpers/accounts.js';
-import { dropSchema, pgSkipReason, randomSchema, TEST_PG_URL } from '../helpers/postgres.js';
+import { describe, it } from 'node:test';
+import type { CliServer } from '../helpers/cli-server.js';
+import { cliNetwork } from '../helpers/cli-network.js';
+import { loginClient, loginReply, registerAccount } from '../helpers/accounts.js';
+import { pgSkipReason } from '../helpers/postgres.js';
 import { RawClient } from '../helpers/raw-client.js';
 import type { IrcMessage } from '../../src/protocol/index.js';
-import { dropPrefix, randomPrefix, redisSkipReason, TEST_REDIS_URL } from '../cluster/redis-helpers.js';
+import { redisSkipReason } from '../cluster/redis-helpers.js';
 
 const skip = (await redisSkipReason()) || (await pgSkipReason());
 const is = (command: string) => (m: IrcMessage) => m.command === command;
 
 describe('multiclient over three parley serve nodes', { skip }, () => {
-  const prefix = randomPrefix('mcnodes');
-  const schema = randomSchema('mcnodes');
-  const dirs: string[] = [];
-  const nodes: CliServer[] = [];
+  const network = cliNetwork('mcnodes', 3, { PARLEY_ACCOUNTS__SCRYPT_LOG_N: '10', PARLEY_ACCOUNTS__MULTICLIENT_MAX_CONNECTIONS: '2' });
+  const nodes = network.first;
   const clients: RawClient[] = [];
-
-  const startNode = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-mcnode-'));
-    dirs.push(dir);
-    return startCliServer(dir, {
-      PARLEY_CLUSTER__URL: TEST_REDIS_URL,
-      PARLEY_CLUSTER__PREFIX: prefix,
-      PARLEY_STORE__URL: TEST_PG_URL,
-      PARLEY_STORE__SCHEMA: schema,
-      PARLEY_ACCOUNTS__SCRYPT_LOG_N: '10',
-      PARLEY_ACCOUNTS__MULTICLIENT_MAX_CONNECTIONS: '2',
-      PARLEY_LOG__LEVEL: 'warn',
-    });
-  };
+  network.closeAfter(() => clients.forEach((c) => c.close()));
   const login = async (node: CliServer, account: string) => {
     const client = await loginClient(node.port, account, account, `${account}-password`);
     client.answerPings = true;
     clients.push(client);
     return client;
   };
-
-  before(async () => {
-    nodes.push(await startNode());
-    nodes.push(...(await Promise.all([startNode(), startNode()])));
-  });
-  after(async () => {
-    for (const c of clients) c.close();
-    killStartedServers();
-    await Promise.all(nodes.map((n) => n.exited));
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    await dropPrefix(TEST_REDIS_URL, prefix);
-    await dropSchema(schema);
-  });
 
   it('kill -9 of a node ends the links through it on the other nodes, both ways', async (t) => {
     const [one, victim, three] = nodes as [CliServer, CliServer, CliServer];
@@ -93,7 +63,7 @@ describe('multiclient over three parley serve nodes', { skip }, () => {
     for (let i = 0; i < 40 && joinedAgainMs < 0; i++) {
       const retry = await RawClient.connect({ port: three.port });
       clients.push(retry);
-      const reply = await loginReply(retry, 'kfar');
+      const reply = await loginReply(retry, 'kfar', 'kfar', 'kfar-password');
       if (reply.command === '001') joinedAgainMs = Date.now() - killedAt;
       else await new Promise((resolve) => setTimeout(resolve, 250));
       if (reply.command !== '001') retry.close();
@@ -106,23 +76,8 @@ describe('multiclient over three parley serve nodes', { skip }, () => {
   });
 });
 
-/** SASL PLAIN as `account` asking for its nick; what registration ends with (001 or 433). */
-async function loginReply(client: RawClient, account: string): Promise<IrcMessage> {
-  client.send('CAP LS 302');
-  client.send('CAP REQ :sasl');
-  await client.expect((m) => m.command === 'CAP' && m.params[1] === 'ACK');
-  client.send(`NICK ${account}`);
-  client.send(`USER ${account} 0 * :${account}`);
-  client.send('AUTHENTICATE PLAIN');
-  await client.expect((m) => m.command === 'AUTHENTICATE');
-  client.send(`AUTHENTICATE ${Buffer.from(`${account}\0${account}\0${account}-password`).toString('base64')}`);
-  await client.expect((m) => m.command === '903');
-  client.send('CAP END');
-  return client.expect((m) => m.command === '001' || m.command === '433');
-}
-
 async function loginRefused(client: RawClient, account: string): Promise<string> {
-  const reply = await loginReply(client, account);
+  const reply = await loginReply(client, account, account, `${account}-password`);
   assert.equal(reply.command, '433');
   return reply.params.at(-1)!;
 }

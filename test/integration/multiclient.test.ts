@@ -7,7 +7,7 @@ import IRC from 'irc-framework';
 import { parseMessage, type IrcMessage } from '../../src/protocol/index.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { b64, loginClient, registerAccount } from '../helpers/accounts.js';
+import { loginClient, loginUpToEnd, registerAccount } from '../helpers/accounts.js';
 import { is, join } from '../helpers/fixture.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -17,16 +17,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
  */
 async function loginExpectingRefusal(port: number, nick: string, account: string, password: string): Promise<{ client: RawClient; reply: IrcMessage }> {
   const client = await RawClient.connect({ port });
-  client.send('CAP LS 302');
-  client.send('CAP REQ :sasl');
-  await client.expect((m) => m.command === 'CAP' && m.params[1] === 'ACK');
-  client.send(`NICK ${nick}`);
-  client.send(`USER ${nick} 0 * :${nick}`);
-  client.send('AUTHENTICATE PLAIN');
-  await client.expect((m) => m.command === 'AUTHENTICATE');
-  client.send(`AUTHENTICATE ${b64(`${account}\0${account}\0${password}`)}`);
-  await client.expect(is('903'));
-  client.send('CAP END');
+  await loginUpToEnd(client, nick, account, password);
   await client.sync();
   const line = client.lines.find((l) => / (001|433) /.test(l))!;
   return { client, reply: parseMessage(line)! };

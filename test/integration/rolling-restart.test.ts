@@ -7,17 +7,15 @@
  * AFTER: every message whose sender saw it echoed reaches every client exactly once.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { IrcClient } from '../../src/client/client.js';
 import { nodeTransport } from '../../src/client/node-transport.js';
 import { rotatingTransport } from '../../src/client/rotating-transport.js';
-import { killStartedServers, startCliServer, type CliServer } from '../helpers/cli-server.js';
+import type { CliServer } from '../helpers/cli-server.js';
+import { cliNetwork } from '../helpers/cli-network.js';
 import { connected, engineClient, nextEvent } from '../helpers/engine.js';
-import { dropSchema, pgSkipReason, randomSchema, TEST_PG_URL } from '../helpers/postgres.js';
-import { dropPrefix, randomPrefix, redisSkipReason, TEST_REDIS_URL } from '../cluster/redis-helpers.js';
+import { pgSkipReason } from '../helpers/postgres.js';
+import { redisSkipReason } from '../cluster/redis-helpers.js';
 
 const skip = (await redisSkipReason()) || (await pgSkipReason());
 
@@ -26,39 +24,13 @@ const SENDERS = 3;
 const ROOM = '#rolling';
 
 describe('rolling restart of three parley serve nodes', { skip }, () => {
-  const prefix = randomPrefix('rolling');
-  const schema = randomSchema('rolling');
-  const dirs: string[] = [];
+  const network = cliNetwork('rolling', 3, { PARLEY_SHUTDOWN_DRAIN_SECONDS: '1' });
   const live: CliServer[] = [];
-  const all: CliServer[] = [];
   const clients: IrcClient[] = [];
-
-  const startNode = async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-rolling-'));
-    dirs.push(dir);
-    const node = await startCliServer(dir, {
-      PARLEY_CLUSTER__URL: TEST_REDIS_URL,
-      PARLEY_CLUSTER__PREFIX: prefix,
-      PARLEY_STORE__URL: TEST_PG_URL,
-      PARLEY_STORE__SCHEMA: schema,
-      PARLEY_SHUTDOWN_DRAIN_SECONDS: '1',
-      PARLEY_LOG__LEVEL: 'warn',
-    });
-    all.push(node);
-    return node;
-  };
-
-  before(async () => {
-    live.push(await startNode());
-    live.push(...(await Promise.all([startNode(), startNode()])));
-  });
-  after(async () => {
-    for (const c of clients) c.close();
-    killStartedServers();
-    await Promise.all(all.map((n) => n.exited));
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    await dropPrefix(TEST_REDIS_URL, prefix);
-    await dropSchema(schema);
+  const startNode = network.start;
+  network.closeAfter(() => clients.forEach((c) => c.close()));
+  before(() => {
+    live.push(...network.first);
   });
 
   it('every echoed message reaches every client exactly once while each node is restarted in turn', { timeout: 120_000 }, async () => {
