@@ -148,10 +148,12 @@ export class Relays {
 
   /** It may not join the user (433 came with it): registration goes on here, with the input that went up meanwhile. */
   private refused(session: Session, lines: string[]): void {
-    this.near.delete(session.link!.id);
+    const link = session.link!;
+    this.near.delete(link.id);
     session.link = null;
     session.nick = '*';
-    for (const line of lines) {
+    // What went up first comes back first; then what had not been sent yet.
+    for (const line of [...lines, ...link.lines]) {
       if (session.state === 'closing') return;
       session.processLine(Buffer.from(line, 'latin1'));
     }
@@ -162,7 +164,13 @@ export class Relays {
   /** A line, an attach or an end from a connection whose socket is on another node. */
   applyUp(event: RelayUpEvent): void {
     if (typeof event.link !== 'string') return;
-    if (event.attach && !this.far.has(event.link) && validAttach(event.attach)) void this.attach(event.origin, event.link, event.attach);
+    if (event.attach && !this.far.has(event.link) && validAttach(event.attach)) {
+      this.attach(event.origin, event.link, event.attach).catch((err: unknown) => {
+        this.server.logger.error('cluster: relayed connection could not join its user', { link: event.link, err });
+        const conn = this.far.get(event.link);
+        if (conn?.session) this.server.quit(conn.session, 'The server could not join this connection to its session; please reconnect');
+      });
+    }
     const conn = this.far.get(event.link);
     if (!conn) return; // ended or refused here: its late input goes nowhere
     for (const line of strings(event.lines)) conn.input(Buffer.from(line, 'latin1'));
