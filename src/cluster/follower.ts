@@ -127,6 +127,8 @@ export class LogFollower {
         }
         if (!this.forced && this.known <= this.pos) break;
         this.forced = false;
+        // Whatever was known before the read was published before it: the read must see it.
+        const knownAtRead = this.known;
         const { epoch, last, entries, at } = await this.source.read(this.pos, this.batch);
         if (!this.active) break;
         if (epoch !== null && this.epoch !== null && epoch !== this.epoch) {
@@ -156,10 +158,12 @@ export class LogFollower {
           this.own.delete(seq);
           this.hand(entry);
         }
-        if (entries.length === 0 && this.known > this.pos) {
-          // Counted but no longer stored (trimmed past, or the stream expired).
-          this.emit({ type: 'gap', log: this.log, from: this.pos + 1, to: this.known, reason: 'trimmed' });
-          this.pos = this.known;
+        const counted = Math.max(last, knownAtRead);
+        if (entries.length === 0 && counted > this.pos) {
+          // Counted but no longer stored (trimmed past, or the stream expired). Not what a notice
+          // raised `known` to while the read was out: that entry may be newer than the read.
+          this.emit({ type: 'gap', log: this.log, from: this.pos + 1, to: counted, reason: 'trimmed' });
+          this.pos = counted;
           this.posEntry = null;
         }
       }
