@@ -140,10 +140,21 @@ describe('HAProxy in front of three parley serve nodes: drain one, kill one', { 
         sender.say(ROOM, text);
       }
     }, 100);
-    const allBack = () =>
-      Promise.all(clients.map((c) => (c.status === 'ready' && c.state.room(ROOM) ? null : nextEvent(c, 'join', (e) => e.isSelf && e.room === ROOM, 30_000))));
     const reasons = new Set<string>();
-    clients.forEach((c) => c.on('disconnected', () => reasons.add(c.serverError ?? '(connection lost)')));
+    let drops = 0;
+    clients.forEach((c) =>
+      c.on('disconnected', () => {
+        drops++;
+        reasons.add(c.serverError ?? '(connection lost)');
+      }),
+    );
+    // A node's exit reaches its clients through HAProxy a moment later: first wait (bounded)
+    // until as many clients dropped as the node had, then until each of them is back in the room.
+    const allBack = async (dropsBefore: number, victims: number) => {
+      const deadline = Date.now() + 15_000;
+      while (drops - dropsBefore < victims && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await Promise.all(clients.map((c) => (c.status === 'ready' && c.state.room(ROOM) ? null : nextEvent(c, 'join', (e) => e.isSelf && e.room === ROOM, 30_000))));
+    };
     try {
       await new Promise((r) => setTimeout(r, 1000));
 
@@ -151,19 +162,23 @@ describe('HAProxy in front of three parley serve nodes: drain one, kill one', { 
       for (const backend of BACKENDS) await haproxy.command(`set server ${backend}/parley1 state drain`);
       await haproxy.waitFor('irc_nodes', 'parley1', /DRAIN/);
       const drained = nodes[0]!;
+      let dropsBefore = drops;
+      let victims = (await haproxy.sessions('irc_nodes')).parley1!;
       drained.child.kill('SIGTERM');
       await drained.exited;
       assert.equal(drained.child.exitCode, 0, `the drained node exits cleanly: ${drained.output().stderr}`);
-      await allBack();
+      await allBack(dropsBefore, victims);
       let now = await haproxy.sessions('irc_nodes');
       assert.equal(now.parley1, 0, `no client on the drained node: ${JSON.stringify(now)}`);
       await new Promise((r) => setTimeout(r, 1000));
 
       // Kill parley2 without a word: its clients see the connection drop.
       const killed = nodes[1]!;
+      dropsBefore = drops;
+      victims = (await haproxy.sessions('irc_nodes')).parley2!;
       killed.child.kill('SIGKILL');
       await killed.exited;
-      await allBack();
+      await allBack(dropsBefore, victims);
       now = await haproxy.sessions('irc_nodes');
       assert.deepEqual([now.parley1, now.parley2, now.parley3], [0, 0, CLIENTS], `every client on parley3: ${JSON.stringify(now)}`);
       await new Promise((r) => setTimeout(r, 1000));
