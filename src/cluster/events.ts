@@ -144,6 +144,30 @@ export interface UserEvent extends EventBase {
 }
 
 /**
+ * RENAME (draft/channel-rename), sequenced into the old name's log in the same step as the
+ * shared state moved the room (state.ts renameRoom). Each node with a copy moves it to the new
+ * name at this turn and follows the new name's log from `after` on.
+ */
+export interface RoomRenameEvent extends EventBase {
+  kind: 'rename';
+  /** The name before and after, as the renamer wrote the new one. */
+  from: string;
+  name: string;
+  /** The renamer's `nick!user@host`, uid and account. */
+  by: string;
+  actor: string;
+  account: string | null;
+  reason: string;
+  /** Room fields set in the same step (the rename's time, for the cool-down). */
+  set: Record<string, string>;
+  /**
+   * The new name's log position at the rename (added by the shared state; absent for a change
+   * of case, which keeps its log): nothing of the renamed room is in that log before it.
+   */
+  after?: number;
+}
+
+/**
  * Room log: the sequences of `message` events that their publishing node (`origin`) has made
  * durable in history (`seqs`), or given up because the store refused them (`lost`). Followers
  * hold each message until its notice: a message reaches no client before it is stored.
@@ -353,6 +377,7 @@ export type ClusterEvent =
   | RelayUpEvent
   | RelayDownEvent
   | RedactEvent
+  | RoomRenameEvent
   | JoinEvent
   | PartEvent
   | QuitEvent
@@ -395,7 +420,7 @@ export interface MetadataEvent extends EventBase {
 export const EVENT_KINDS: ReadonlySet<string> = new Set<ClusterEvent['kind']>([
   'message', 'join', 'part', 'quit', 'nick', 'room', 'user', 'kill', 'forced-nick', 'stored',
   'killed', 'idle-query', 'idle', 'invite', 'signon', 'signoff', 'renamed', 'details', 'wallops', 'server-ban', 'metadata',
-  'redact', 'chghost', 'relay-up', 'relay-down',
+  'redact', 'chghost', 'relay-up', 'relay-down', 'rename',
 ]);
 
 /** Where an event was put in its log. */

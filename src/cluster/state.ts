@@ -17,7 +17,7 @@
  *   exactly between the messages before and after it. The returned `stamp` is its place.
  * - Users are listed in uid order; `after` is exclusive, `limit` caps what is returned.
  */
-import type { ClusterEvent, Stamp } from './events.js';
+import type { ClusterEvent, RoomRenameEvent, Stamp } from './events.js';
 
 export interface UserRecord {
   /** TS6-style id from `NodeLease.newUid()`; never reused. */
@@ -138,6 +138,8 @@ export type JoinResult =
   | { ok: false; reason: 'full'; count: number }
   /** No such room and no `create`. */
   | { ok: false; reason: 'absent' }
+  /** No such room, and its name was renamed away lately (renameRoom's redirect): `name` is the room's new name. */
+  | { ok: false; reason: 'renamed'; name: string }
   | { ok: false; reason: 'already-member' };
 
 export interface LeaveOptions {
@@ -182,6 +184,26 @@ export type ChangeResult =
   | { ok: false; reason: 'stale'; room: RoomSnapshot }
   | { ok: false; reason: 'absent' | 'not-allowed' };
 
+export interface RenameOptions {
+  /** Who renames: a member holding one of `anyOf` flags. */
+  by: Actor;
+  /** Fields set in the same step. */
+  set?: Record<string, string>;
+  /**
+   * How long JOIN of the old name answers 'renamed' (and no room of that name can be made),
+   * seconds; 0 for none. A rename back to the old name while it lasts is allowed.
+   */
+  redirectSeconds: number;
+  /** Sequenced into the old name's log; the state adds `after` (the new name's log position). */
+  announce: RoomRenameEvent;
+}
+
+export type RenameResult =
+  /** `stamp`: the event's place in the old name's log; `after`: the new name's log position it starts from. */
+  | { ok: true; version: number; stamp: Stamp; after: number }
+  /** `in-use`: a room of the new name exists, or the name points at another renamed room. */
+  | { ok: false; reason: 'absent' | 'not-allowed' | 'in-use' };
+
 export interface SharedState {
   /** Records a user of this node and claims its nick, atomically: of racing claims for one
    * nick, on any nodes, exactly one gets ok. Rejects ('ok: false') also if the uid exists. */
@@ -220,6 +242,13 @@ export interface SharedState {
   leave(room: string, uid: string, options?: LeaveOptions): Promise<LeaveResult>;
   /** Changes room fields and members' flags, bumping the version by one (MODE, TOPIC, bans, invites). */
   changeRoom(room: string, change: RoomChange): Promise<ChangeResult>;
+  /**
+   * RENAME: the room's state and members move to the new name (or, for a change of case, only
+   * its display name changes), the version goes up by one, members' room lists follow, and the
+   * old name redirects to the new one for `redirectSeconds`. `announce` is sequenced into the
+   * old name's log in the same step, while the members are still there.
+   */
+  renameRoom(room: string, name: string, options: RenameOptions): Promise<RenameResult>;
   /**
    * Bounded scan of existing rooms in folded-name order (LIST); names as created. Each page is
    * read in one step (name, member count, modes and topic of a room agree with each other).

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Cluster } from '../../src/cluster/cluster.js';
 import { ClusterInputError } from '../../src/cluster/keys.js';
-import { collect, STEADY, unique, userOf, type ClusterBackend } from './cluster-backend.js';
+import { collect, STEADY, unique, userOf, waitFor, type ClusterBackend } from './cluster-backend.js';
 
 const OP = 1;
 const VOICE = 2;
@@ -262,6 +262,61 @@ export function clusterStateContract(name: string, make: () => Promise<ClusterBa
       assert.equal(snap?.fields.topic, 't');
       assert.equal(snap?.members.has(outsider), false);
       await assert.rejects(a.state.changeRoom(room, { members: { 'NOT A UID': { add: OP, remove: 0 } } }));
+    });
+
+    it('renames a room in one step: state, members and their room lists move, the old name redirects, the event carries the new log position', async () => {
+      const from = unique('#Old');
+      const to = unique('#New');
+      const [op, other] = [await member(a), await member(b)];
+      assert.equal((await a.state.join(from, op, { flags: 0, create: { fields: { modes: 'nt', topic: 't' }, flags: OP } })).ok, true);
+      assert.equal((await b.state.join(from, other, { flags: 0 })).ok, true);
+      // The new name's log already has entries (a room of that name ended earlier today).
+      await a.bus.publish(to, { v: 1, origin: a.nodes.id, kind: 'quit', uid: other, nick: 'n', reason: 'earlier' });
+      const got = collect(b);
+      await b.bus.follow(from);
+      const announce = (by: string) => ({ v: 1 as const, origin: a.nodes.id, kind: 'rename' as const, from, name: to, by: 'op!u@h', actor: by, account: null, reason: 'tidy', set: { renamed: '5' } });
+      const rename = (c: Cluster, by: string, name = to, redirectSeconds = 60) =>
+        c.state.renameRoom(from, name, { by: { uid: by, anyOf: OP }, set: { renamed: '5' }, redirectSeconds, announce: announce(by) });
+      assert.deepEqual(await rename(b, other), { ok: false, reason: 'not-allowed' });
+      const done = await rename(a, op);
+      assert.equal(done.ok, true);
+      assert.equal(done.ok && done.after, 1);
+      assert.equal(done.ok && done.version, 2);
+      assert.equal(await b.state.room(from), null);
+      const moved = (await b.state.room(to.toUpperCase()))!;
+      assert.deepEqual([moved.name, moved.version, moved.fields.topic, moved.fields.renamed, moved.seq], [to, 2, 't', '5', 1]);
+      assert.deepEqual([...moved.members].sort(), [[op, OP], [other, 0]].sort());
+      assert.deepEqual(await b.state.roomsOf(other), [to]);
+      assert.deepEqual((await a.state.memberships(op)).map((m) => m.name), [to]);
+      const listed = (await a.state.listRooms(null, 10_000)).rooms.map((r) => r.name);
+      assert.equal(listed.includes(to) && !listed.includes(from), true);
+      // The event is in the old log, with the new log's position added.
+      await waitFor(() => got.some((d) => d.type === 'event' && d.event.kind === 'rename'), 5000, 'the rename event');
+      const event = got.find((d) => d.type === 'event' && d.event.kind === 'rename');
+      assert.equal(event?.type === 'event' && event.stamp.seq === (done.ok && done.stamp.seq), true);
+      assert.deepEqual(event?.type === 'event' && event.event, { ...announce(op), after: 1 });
+      await b.bus.unfollow(from);
+      // The old name redirects: a join that would create it is told where the room went.
+      const joiner = await member(b);
+      assert.deepEqual(await b.state.join(from, joiner, { flags: 0, expectVersion: null, create: { fields: {}, flags: OP } }), { ok: false, reason: 'renamed', name: to });
+      assert.deepEqual(await a.state.renameRoom(from, unique('#x'), { by: { uid: op, anyOf: OP }, redirectSeconds: 0, announce: announce(op) }), { ok: false, reason: 'absent' });
+      // A name in use, or redirecting to another room, is refused; renaming back is not.
+      const busy = unique('#Busy');
+      assert.equal((await b.state.join(busy, joiner, { flags: 0, create: { fields: {}, flags: OP } })).ok, true);
+      const again = (name: string, redirectSeconds = 60) => a.state.renameRoom(to, name, { by: { uid: op, anyOf: OP }, redirectSeconds, announce: { ...announce(op), from: to, name } });
+      assert.deepEqual(await again(busy), { ok: false, reason: 'in-use' });
+      assert.deepEqual(await b.state.renameRoom(busy, from, { by: { uid: joiner, anyOf: OP }, redirectSeconds: 0, announce: { ...announce(joiner), from: busy, name: from } }), { ok: false, reason: 'in-use' });
+      const back = await again(from.toUpperCase(), 0);
+      assert.equal(back.ok, true);
+      assert.equal((await a.state.room(from))?.name, from.toUpperCase());
+      // A change of case keeps the log: nothing moves, `after` is 0.
+      const cased = await a.state.renameRoom(from, from.toLowerCase(), { by: { uid: op, anyOf: OP }, redirectSeconds: 60, announce: { ...announce(op), from: from.toUpperCase(), name: from.toLowerCase() } });
+      assert.equal(cased.ok && cased.after, 0);
+      assert.equal((await b.state.room(from))?.name, from.toLowerCase());
+      assert.deepEqual(await b.state.roomsOf(other), [from.toLowerCase()]);
+      // Renamed back without a redirect: `to` is free again.
+      assert.equal((await b.state.join(to, joiner, { flags: 0, create: { fields: {}, flags: OP } })).ok, true);
+      await assert.rejects(a.state.renameRoom(from, `#${'z'.repeat(300)}`, { by: { uid: op, anyOf: OP }, redirectSeconds: 0, announce: announce(op) }), ClusterInputError);
     });
 
     it('lists rooms in bounded pages', async () => {

@@ -42,6 +42,8 @@ export class MemoryNetwork {
   readonly userRooms = new Map<string, Set<string>>();
   /** Folded name -> room. */
   readonly rooms = new Map<string, MemoryRoom>();
+  /** Folded old name of a renamed room -> its new name (display and folded), until `expires` (lua r:renamed:). */
+  readonly redirects = new Map<string, { name: string; key: string; expires: number }>();
   /**
    * The rooms' key segments in listing order, built by the first listRooms after a room was
    * created or removed (null until then): a LIST reads page after page, and sorting every room
@@ -61,6 +63,13 @@ export class MemoryNetwork {
   fence(node: string, token: string): void {
     const lease = this.leases.get(node);
     if (!lease || lease.token !== token || lease.expires <= this.now()) throw new FencedError(node, 'lease not held');
+  }
+
+  /** The live redirect of a renamed room's old name, if any (expired ones go, as Redis keys do). */
+  redirect(key: string): { name: string; key: string } | undefined {
+    const entry = this.redirects.get(key);
+    if (entry && entry.expires <= this.now()) this.redirects.delete(key);
+    return this.redirects.get(key);
   }
 
   hasLease(node: string): boolean {

@@ -8,7 +8,7 @@ import type { IdSource } from '../ids.js';
 import { checkFields, checkUid, segment } from '../keys.js';
 import type {
   Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, ListedRoom, Membership,
-  NetworkCounts, NickResult, RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
+  NetworkCounts, NickResult, RenameOptions, RenameResult, RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
 } from '../state.js';
 import { changeFlags, createdTime } from '../state.js';
 import type { MemoryNetwork, MemoryRoom } from './network.js';
@@ -180,6 +180,8 @@ export class MemoryState implements SharedState {
       let created = false;
       let flags = options.flags;
       if (!room) {
+        const moved = this.net.redirect(key);
+        if (moved) return { ok: false, reason: 'renamed', name: moved.name };
         if (!options.create) return { ok: false, reason: 'absent' };
         room = { name, version: 1, fields: new Map(Object.entries(options.create.fields).map(([k, v]) => [k, String(v)])), members: new Map() };
         room.fields.set('name', name);
@@ -246,6 +248,43 @@ export class MemoryState implements SharedState {
         result.stamp = this.net.sequence(`r:${key}`, change.announce, this.node.ids.suffix(), this.node.maxLen, room.version);
       }
       return result;
+    });
+  }
+
+  async renameRoom(name: string, newName: string, options: RenameOptions): Promise<RenameResult> {
+    const key = fold(name, 'room');
+    const newKey = fold(newName, 'room');
+    checkUid(options.by.uid);
+    checkFields(Object.keys(options.set ?? {}));
+    return this.atomic((): RenameResult => {
+      const room = this.net.rooms.get(key);
+      if (!room) return { ok: false, reason: 'absent' };
+      if (!allowed(room, options.by)) return { ok: false, reason: 'not-allowed' };
+      const moved = newKey !== key;
+      // A redirect to this very room is no obstacle: renaming back to the name it had.
+      const redirect = moved ? this.net.redirect(newKey) : undefined;
+      if (moved && (this.net.rooms.has(newKey) || (redirect !== undefined && redirect.key !== key))) return { ok: false, reason: 'in-use' };
+      for (const [field, value] of Object.entries(options.set ?? {})) if (field !== 'name') room.fields.set(field, String(value));
+      room.name = newName;
+      room.fields.set('name', newName);
+      room.version += 1;
+      // Nothing of the renamed room is in the new name's log before this position.
+      const after = moved ? this.net.read(`r:${newKey}`, Number.MAX_SAFE_INTEGER, 0).last : 0;
+      const event = moved ? { ...options.announce, after } : options.announce;
+      const stamp = this.net.sequence(`r:${key}`, event, this.node.ids.suffix(), this.node.maxLen, room.version);
+      if (moved) {
+        this.net.rooms.delete(key);
+        this.net.rooms.set(newKey, room);
+        this.net.roomOrder = null;
+        for (const uid of room.members.keys()) {
+          const rooms = this.net.userRooms.get(uid);
+          rooms?.delete(key);
+          rooms?.add(newKey);
+        }
+        this.net.redirects.delete(newKey);
+        if (options.redirectSeconds > 0) this.net.redirects.set(key, { name: newName, key: newKey, expires: this.net.now() + options.redirectSeconds * 1000 });
+      }
+      return { ok: true, version: room.version, stamp, after };
     });
   }
 

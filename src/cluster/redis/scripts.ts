@@ -16,7 +16,7 @@ import { FencedError } from '../nodes.js';
 export const SCRIPT_NAMES = [
   'register', 'renew', 'leave', 'peers', 'sweep', 'reap', 'publish', 'read',
   'user-add', 'user-rename', 'user-update', 'user-remove', 'user-by-nick', 'user-rooms', 'counts',
-  'room-join', 'room-leave', 'room-change', 'room-get', 'room-list',
+  'room-join', 'room-leave', 'room-change', 'room-rename', 'room-get', 'room-list',
   'conn-add', 'conn-remove',
 ] as const;
 

@@ -13,6 +13,7 @@
  *   P r:state:<seg>      hash: _v (version), name, and the core's fields
  *   P r:members:<seg>    hash: uid -> flags
  *   P rooms              zset of room segments, score 0
+ *   P r:renamed:<seg>    hash: name, seg (the new name of a room renamed from <seg>; expires)
  *   P addr:<seg>         hash: node -> connections;  P n:addrs:<node>: set of address segments
  */
 import { foldCase } from '../../protocol/index.js';
@@ -20,7 +21,7 @@ import type { ClusterEvent, Stamp } from '../events.js';
 import { checkFields, checkUid, segment, unsegment } from '../keys.js';
 import type {
   Actor, ChangeResult, JoinOptions, JoinResult, LeaveOptions, LeaveResult, ListedRoom, Membership,
-  NetworkCounts, NickResult, RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
+  NetworkCounts, NickResult, RenameOptions, RenameResult, RoomChange, RoomSnapshot, MemberDetails, SharedState, UserFields, UserRecord,
 } from '../state.js';
 import type { RedisConnection } from './connection.js';
 import { createdTime } from '../state.js';
@@ -174,6 +175,8 @@ export class RedisState implements SharedState {
         return { ok: false, reason: 'stale', room: toSnapshot(reply[1] as unknown[][]) };
       case 'full':
         return { ok: false, reason: 'full', count: Number(reply[1]) };
+      case 'renamed':
+        return { ok: false, reason: 'renamed', name: String(reply[1]) };
       default:
         return { ok: false, reason: reply[0] as 'absent' | 'already-member' };
     }
@@ -208,6 +211,17 @@ export class RedisState implements SharedState {
       default:
         return { ok: false, reason: reply[0] as 'absent' | 'not-allowed' };
     }
+  }
+
+  async renameRoom(name: string, newName: string, options: RenameOptions): Promise<RenameResult> {
+    checkFields(Object.keys(options.set ?? {}));
+    const reply = (await this.run('room-rename', [
+      roomSeg(name), roomSeg(newName), newName, ...actor(options.by), JSON.stringify(options.set ?? {}),
+      Math.max(0, Math.floor(options.redirectSeconds)), ...this.seq(options.announce),
+    ])) as unknown[];
+    if (reply[0] !== 'ok') return { ok: false, reason: reply[0] as 'absent' | 'not-allowed' | 'in-use' };
+    const version = Number(reply[1]);
+    return { ok: true, version, after: Number(reply[2]), stamp: toStamp(reply.slice(3), version) };
   }
 
   async listRooms(after: string | null, limit: number): Promise<{ rooms: ListedRoom[]; next: string | null }> {

@@ -5,7 +5,8 @@
 -- ARGV: P, NODE, TOKEN, seg, uid, flags, expect ('' no check | 'none' no room | version),
 --   create JSON ('' | { fields = {...}, flags = n }), ignore limit ('0'|'1'), display name,
 --   payload ('' for none), msgid suffix, epoch candidate, maxlen, del JSON array.
--- Returns { 'ok', created, version, count, flags[, seq, time, msgid, epoch] } or { reason, ... }.
+-- Returns { 'ok', created, version, count, flags[, seq, time, msgid, epoch] } or { reason, ... }
+-- ({ 'renamed', new name } for the old name of a room renamed lately).
 local denied = fence()
 if denied then return denied end
 local seg, uid = ARGV[4], ARGV[5]
@@ -16,6 +17,9 @@ if ARGV[7] ~= '' and (version or 'none') ~= ARGV[7] then
 end
 local created, flags = 0, ARGV[6]
 if not version then
+  -- The name of a room renamed lately: no new room takes it while it redirects.
+  local moved = redis.call('HGET', P .. 'r:renamed:' .. seg, 'name')
+  if moved then return { 'renamed', moved } end
   if ARGV[8] == '' then return { 'absent' } end
   local create = cjson.decode(ARGV[8])
   local fields = { '_v', 1, 'name', ARGV[10] }
