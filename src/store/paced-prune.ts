@@ -6,10 +6,15 @@
  * (bench/retention-prune.mjs measures the prune time and the chat latency meanwhile).
  */
 export async function deleteInPacedBatches(batchSize: number, deleteBatch: () => number | Promise<number>): Promise<number> {
+  return inPacedBatches(batchSize, deleteBatch);
+}
+
+/** Runs `batch` (which handles at most `batchSize` rows) until it handles fewer, pacing as above. */
+export async function inPacedBatches(batchSize: number, batch: () => number | Promise<number>): Promise<number> {
   let total = 0;
   for (;;) {
     const started = performance.now();
-    const n = await deleteBatch();
+    const n = await batch();
     total += n;
     if (n < batchSize) return total;
     const rest = Math.max(1, performance.now() - started);

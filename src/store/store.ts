@@ -204,6 +204,14 @@ export interface HistoryStore {
    * redacted already). Atomic.
    */
   redact(conversation: string, msgid: string): Promise<boolean>;
+  /**
+   * A renamed room (RENAME): every message and event of conversation `from` becomes one of `to`,
+   * its target set to `target` (the new display name), so history under the new name is the
+   * room's whole history. Moved in bounded batches with the store free between them, oldest
+   * first; safe to run again (what arrived under `from` since is moved too). Resolves with how
+   * many rows moved.
+   */
+  moveConversation(from: string, to: string, target: string): Promise<number>;
 }
 
 /** The conversation key of a direct message between two accounts, the same from both sides. */
@@ -287,6 +295,8 @@ export interface ReadMarkerStore {
    */
   set(account: string, target: string, time: number): Promise<number>;
   get(account: string, target: string): Promise<number | null>;
+  /** A renamed room: every account's marker of `from` becomes its marker of `to` (the later one where it had both). Atomic. */
+  move(from: string, to: string): Promise<void>;
 }
 
 /** A server-wide ban set by an operator: KLINE (a `user@host` mask) or DLINE (an IP or CIDR). */

@@ -1,4 +1,4 @@
-import { deleteInPacedBatches } from '../paced-prune.js';
+import { deleteInPacedBatches, inPacedBatches } from '../paced-prune.js';
 import { EVENT_COMMANDS, type HistoryQuery, type HistoryRef, type HistoryStore, type StoredMessage } from '../store.js';
 import {
   APPEND_SQL,
@@ -278,6 +278,14 @@ export class PgHistoryStore implements HistoryStore {
       'history.redact',
     );
     return deleted > 0;
+  }
+
+  async moveConversation(from: string, to: string, target: string): Promise<number> {
+    if (from === to) return 0;
+    // Rows that moved leave `conversation = $1`, so each batch takes the next oldest ones.
+    const sql = `UPDATE messages SET conversation = $2, target = $3 WHERE ctid = ANY (ARRAY(
+                   SELECT ctid FROM messages WHERE conversation = $1 ORDER BY time, msgid LIMIT $4))`;
+    return inPacedBatches(this.pruneBatch, () => this.db.run(sql, [from, to, target, this.pruneBatch], 'history.move'));
   }
 
   private async deleteInBatches(conversation: string, condition: string, values: unknown[], label: string): Promise<number> {

@@ -24,4 +24,16 @@ export class PgReadMarkerStore implements ReadMarkerStore {
     );
     return rows[0]?.time ?? null;
   }
+
+  /** One statement, so atomic: the old rows deleted and their times upserted under the new target. */
+  async move(from: string, to: string): Promise<void> {
+    if (from === to) return;
+    await this.db.run(
+      `WITH moved AS (DELETE FROM read_markers WHERE target = $1 RETURNING account, time)
+       INSERT INTO read_markers (account, target, time) SELECT account, $2, time FROM moved
+       ON CONFLICT (account, target) DO UPDATE SET time = GREATEST(read_markers.time, excluded.time)`,
+      [from, to],
+      'readMarkers.move',
+    );
+  }
 }

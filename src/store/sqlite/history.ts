@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { deleteInPacedBatches } from '../paced-prune.js';
+import { deleteInPacedBatches, inPacedBatches } from '../paced-prune.js';
 import { EVENT_COMMANDS, type HistoryQuery, type HistoryRef, type HistoryStore, type StoredMessage } from '../store.js';
 
 /**
@@ -123,6 +123,7 @@ export class SqliteHistoryStore implements HistoryStore {
   private readonly forgetParticipants: Database.Statement<[string, string]>;
   private readonly selectOne: Database.Statement<[string, string], MessageRow>;
   private readonly deleteOne: Database.Statement<[string, string]>;
+  private readonly moveBatch: Database.Statement<[string, string, string, number]>;
 
   /** `pruneBatch`: rows one prune transaction deletes at most (the event loop runs between). */
   constructor(
@@ -235,6 +236,11 @@ export class SqliteHistoryStore implements HistoryStore {
     // is neither found nor deleted. The FTS5 delete trigger (migration 3) unindexes the text.
     this.selectOne = db.prepare(`${SELECT} WHERE msgid = ? AND conversation = ? AND ${REDACTABLE}`);
     this.deleteOne = db.prepare(`DELETE FROM messages WHERE msgid = ? AND conversation = ? AND ${REDACTABLE}`);
+    // Rows that moved leave `conversation = from`, so each batch takes the next oldest ones.
+    this.moveBatch = db.prepare(
+      `UPDATE messages SET conversation = ?, target = ? WHERE id IN (
+         SELECT id FROM messages WHERE conversation = ? ORDER BY time, msgid LIMIT ?)`,
+    );
   }
 
   /**
@@ -353,6 +359,11 @@ export class SqliteHistoryStore implements HistoryStore {
     if (this.deleteOne.run(msgid, conversation).changes === 0) return false;
     if (dmParticipants(conversation)) this.forgetParticipants.run(conversation, conversation);
     return true;
+  }
+
+  async moveConversation(from: string, to: string, target: string): Promise<number> {
+    if (from === to) return 0;
+    return inPacedBatches(this.pruneBatch, () => this.moveBatch.run(to, target, from, this.pruneBatch).changes);
   }
 
   /** Where "strictly before ref" ends (exclusive upper bound), or null for an unknown msgid. */
