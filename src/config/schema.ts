@@ -147,6 +147,11 @@ const limits = z
     list_max_results: int(1).default(1000),
     // MONITOR list entries per client (ISUPPORT MONITOR=<n>; 734 ERR_MONLISTFULL past it).
     monitor_targets: int(0).max(10_000).default(100),
+    // RENAME (draft/channel-rename): the least time between two renames of one room (FAIL RENAME
+    // CANNOT_RENAME before it; every rename sends each member a burst), and how long the old
+    // name then redirects JOIN to the new one (no room can take the old name meanwhile).
+    room_rename_interval_seconds: int(0).max(86_400).default(300),
+    room_rename_redirect_seconds: int(60).max(30 * 86_400).default(86_400),
     // draft/metadata-2 (advertised in the cap value): keys one account may set (LIMIT_REACHED
     // past it), keys one connection may subscribe to (TOO_MANY_SUBS), bytes of one value
     // (VALUE_INVALID; at most 300 so that every reply carrying it fits in 512 bytes). Defaults

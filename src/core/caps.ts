@@ -7,6 +7,7 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ['cap-notify', ''],
   ['chghost', ''],
   ['draft/account-registration', 'before-connect,custom-account-name'],
+  ['draft/channel-rename', ''],
   ['draft/chathistory', ''],
   ['draft/event-playback', ''],
   // Its value comes from the configuration: metadata/keys.ts metadataCapValue.
@@ -35,6 +36,7 @@ export const NO_IMPLICIT_NAMES_CAP = 'draft/no-implicit-names';
 
 /** ircv3.net/specs/extensions/message-redaction: REDACT reaches only the clients that negotiated it. */
 export const REDACTION_CAP = 'draft/message-redaction';
+export const RENAME_CAP = 'draft/channel-rename';
 
 /** ircv3.net/specs/extensions/metadata: METADATA, its notifications and batches (core/metadata/). */
 export const METADATA_CAP = 'draft/metadata-2';

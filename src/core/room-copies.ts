@@ -23,7 +23,7 @@
  */
 import { foldCase } from '../protocol/index.js';
 import type { RoomSnapshot } from '../cluster/state.js';
-import { roomFromSnapshot } from './room-fields.js';
+import { fieldsOf, resetFields, roomFromSnapshot } from './room-fields.js';
 import { Room } from './room.js';
 import type { Server } from './server.js';
 import type { Session } from './session.js';
@@ -120,6 +120,43 @@ export class RoomCopies {
   private async storedUpTo(key: string): Promise<number> {
     const newest = await this.server.history.store.latest(key, 1, undefined, { events: true }).catch(() => []);
     return Math.max(this.server.clock(), ...newest.map((message) => message.time + 1));
+  }
+
+  /**
+   * RENAME to another key at its turn (room-rename.ts): a copy under the new name with the
+   * room's fields and every member, following the new name's log from `after` (nothing of the
+   * room is in it before). The old copy is left without members, to be dropped by the caller's
+   * log turn like any emptied copy.
+   */
+  move(room: Room, name: string, after: number): Room {
+    const copy = new Room(name);
+    resetFields(copy, fieldsOf(room));
+    copy.version = room.version;
+    for (const [session, flags] of [...room.members]) {
+      removeLocal(room, session);
+      addLocal(copy, session, flags);
+    }
+    for (const [uid, member] of room.remote) copy.remote.set(uid, member);
+    room.remote.clear();
+    copy.applied = copy.base = copy.stateSeq = after;
+    copy.lastMessageTime = room.lastMessageTime;
+    copy.appliedTime = room.appliedTime;
+    copy.copiedAt = Math.max(this.server.clock(), room.lastMessageTime + 1);
+    const key = copy.key;
+    this.server.rooms.set(key, copy);
+    // A copy of an earlier room of the new name may still be unfollowing its log.
+    const starting = (this.stopping.get(key) ?? Promise.resolve())
+      .then(() => this.server.cluster.bus.follow(key, after))
+      .then(
+        () => {},
+        (err: unknown) => this.server.logger.warn('cluster: following a renamed room failed', { room: key, err }),
+      );
+    this.starting.set(key, starting);
+    void starting.finally(() => {
+      if (this.starting.get(key) === starting) this.starting.delete(key);
+      this.dropIfUnused(key);
+    });
+    return copy;
   }
 
   /** Resolves once the log's entry `seq` is applied to the copy (or the copy is gone). */

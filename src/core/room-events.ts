@@ -1,6 +1,6 @@
 /**
  * A room's state changes, applied to this node's copy (room-copies.ts) and shown to its local
- * members, in log order (room-log.ts calls these). The only place copies change: JOIN, PART, KICK, QUIT, MODE, TOPIC, and other nodes'
+ * members, in log order (room-log.ts calls these). The only place copies change: JOIN, PART, KICK, QUIT, MODE, TOPIC, RENAME (room-rename.ts), and other nodes'
  * users changing nick, away or account. A command's own reply (the JOIN echo, the MODE line)
  * comes from here too, in its place; `send` (a reply, inside the command's labeled-response
  * capture while the command waits for it) for the one who did it, `deliver` for the others.
@@ -20,6 +20,7 @@ import type { Session } from './session.js';
 import { welcomeToRoom } from './commands/rooms.js';
 import { rememberLeaving } from './history/seen.js';
 import { isValidHost, showHostChange } from './host-change.js';
+import { applyRename } from './room-rename.js';
 
 type EventDelivery = Extract<Delivery, { type: 'event' }>;
 
@@ -40,6 +41,8 @@ export function applyEvent(server: Server, room: Room, event: ClusterEvent, deli
       return applyUser(server, room, event, delivery);
     case 'invite':
       return applyInvite(room, event, delivery);
+    case 'rename':
+      return applyRename(server, room, event, delivery);
     default:
       return;
   }

@@ -3,7 +3,7 @@
  * RoomSnapshot): `modes` (flag letters, sorted), `key`, `limit` (decimal), `topic` (JSON
  * `{ text, setBy, setAt }`), `created` (seconds), one `<list>:<folded mask>` per entry of a
  * mask list, `b:` bans, `e:` exceptions, `I:` invite exceptions (JSON `{ mask, setBy, setAt }`),
- * and one `i:<uid>` per invitation (the time it was given, ms).
+ * one `i:<uid>` per invitation (the time it was given, ms), and `renamed` (the last RENAME, ms).
  * Rooms are copied to nodes from these and changed through them.
  */
 import type { RoomSnapshot } from '../cluster/state.js';
@@ -28,6 +28,7 @@ export function fieldsOf(room: Room): Record<string, string> {
   if (room.password !== null) fields.key = room.password;
   if (room.limit !== null) fields.limit = String(room.limit);
   if (room.topic) fields.topic = JSON.stringify(room.topic);
+  if (room.renamedAt > 0) fields.renamed = String(room.renamedAt);
   for (const mode of MASK_LIST_MODES) {
     for (const entry of room.list(mode)) fields[`${mode}:${entry.folded}`] = JSON.stringify({ mask: entry.mask, setBy: entry.setBy, setAt: entry.setAt });
   }
@@ -74,6 +75,9 @@ function applyField(room: Room, field: string, value: string | undefined): void 
       return;
     case 'created':
       if (value !== undefined) room.createdAt = Number(value);
+      return;
+    case 'renamed':
+      room.renamedAt = Number(value ?? 0) || 0;
       return;
   }
 }

@@ -16,12 +16,18 @@ import { MEMBER_OP, Room } from './room.js';
 import type { Server } from './server.js';
 import type { Session } from './session.js';
 import { welcomeToRoom } from './commands/rooms.js';
+import { RENAME_CAP } from './caps.js';
 
 /** Compare-and-set attempts before JOIN gives up with FAIL (each lost one means the room changed). */
 const JOIN_ATTEMPTS = 5;
 
-/** The room joined (and whether this join created it), or null if the session already was a member. */
-export async function joinRoom(server: Server, session: Session, name: string, key: string | undefined): Promise<{ room: Room; created: boolean } | null> {
+/**
+ * The room joined (and whether this join created it), or null if the session already was a
+ * member. The old name of a renamed room (draft/channel-rename) is FAIL JOIN CHANNEL_RENAMED
+ * for a client with the cap (it joins the new name itself); for the others 470 and the join of
+ * the new name, once (`redirected`).
+ */
+export async function joinRoom(server: Server, session: Session, name: string, key: string | undefined, redirected = false): Promise<{ room: Room; created: boolean } | null> {
   if (!isValidRoomName(name, server.config.limits.channel_length)) {
     throw numericError(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
   }
@@ -31,14 +37,21 @@ export async function joinRoom(server: Server, session: Session, name: string, k
     throw numericError(N.ERR_TOOMANYCHANNELS, name, 'You have joined too many channels');
   }
   server.roomCopies.beginJoin(folded);
+  let renamedTo: string;
   try {
-    return await decide(server, session, name, key);
+    const decided = await decide(server, session, name, key);
+    if (decided === null || 'room' in decided) return decided;
+    renamedTo = decided.renamedTo;
   } finally {
     server.roomCopies.endJoin(folded);
   }
+  if (session.has(RENAME_CAP)) throw failError('JOIN', 'CHANNEL_RENAMED', name, renamedTo, 'The channel has been renamed');
+  session.numeric(N.ERR_LINKCHANNEL, name, renamedTo, 'The channel has been renamed');
+  if (redirected) return null;
+  return joinRoom(server, session, renamedTo, key, true);
 }
 
-async function decide(server: Server, session: Session, name: string, key: string | undefined): Promise<{ room: Room; created: boolean } | null> {
+async function decide(server: Server, session: Session, name: string, key: string | undefined): Promise<{ room: Room; created: boolean } | { renamedTo: string } | null> {
   const { state } = server.cluster;
   const invitation = inviteField(session.uid);
   // Members' details only for a first local member: it starts this node's copy from them.
@@ -83,6 +96,7 @@ async function decide(server: Server, session: Session, name: string, key: strin
     }
     if (result.reason === 'full') throw numericError(N.ERR_CHANNELISFULL, name, 'Cannot join channel (+l)');
     if (result.reason === 'already-member') return null;
+    if (result.reason === 'renamed') return { renamedTo: result.name };
     snapshot = await state.room(name); // 'absent': it vanished between the read and the join
   }
   throw failError('JOIN', 'TEMPORARILY_UNAVAILABLE', name, 'The room kept changing while joining; try again');

@@ -43,6 +43,17 @@ export class RoomRegistry {
     await this.store.rooms.save(registration);
   }
 
+  /** A registered room was renamed (RENAME): its registration follows, under the new key. */
+  async rename(from: string, room: Pick<Room, 'key' | 'name'>): Promise<void> {
+    const registration = this.registrations.get(from);
+    if (!registration || from === room.key && registration.name === room.name) return;
+    const renamed = { ...registration, key: room.key, name: room.name };
+    await this.store.rooms.save(renamed);
+    this.registrations.delete(from);
+    this.registrations.set(room.key, renamed);
+    if (from !== room.key) await this.store.rooms.delete(from);
+  }
+
   /** Accounts deleted elsewhere take their founded rooms with them (see AccountStore.delete). */
   forgetFounder(accountKey: string): void {
     for (const [key, registration] of this.registrations) if (registration.founder === accountKey) this.registrations.delete(key);

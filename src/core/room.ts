@@ -70,8 +70,11 @@ export class Room {
   readonly inviteExceptions: MaskEntry[] = [];
   /** Invitations by the invited user's uid, with the time they were given (room-fields.ts `i:<uid>`). */
   readonly invites = new Map<string, number>();
+  /** When the room was last renamed (ms, 0: never): RENAME's cool-down (core/room-rename.ts). */
+  renamedAt = 0;
 
-  constructor(readonly name: string) {
+  /** `name` changes only by a RENAME that changes its case (the key stays); any other rename makes a new copy. */
+  constructor(public name: string) {
     this.key = foldCase(name);
   }
 

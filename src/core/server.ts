@@ -40,6 +40,7 @@ import { MemoryNickHistory, type NickHistory } from './whowas.js';
 import { MonitorIndex } from './monitor.js';
 import { NetworkLog } from './network-log.js';
 import { LoginLog } from './login-log.js';
+import { dropPendingMoves } from './room-rename.js';
 
 export interface ServerOptions {
   config: Config;
@@ -115,6 +116,8 @@ export class Server {
 
   /** Set once the node is fenced (node-events.ts): no chat connection is admitted any more. */
   private fencedReason: string | null = null;
+  /** Set by shutdown: background work (room-rename.ts) starts nothing new. */
+  stopped = false;
   /** Set once a graceful stop starts draining (drain below): new sessions go elsewhere. */
   private drainingReason: string | null = null;
   private nextSessionId = 1;
@@ -606,6 +609,8 @@ export class Server {
 
   /** Graceful end: every client is told why, then its connection is closed. */
   shutdown(reason = 'Server shutting down'): void {
+    this.stopped = true;
+    dropPendingMoves(this);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
     for (const session of [...this.sessions]) this.quit(session, reason);

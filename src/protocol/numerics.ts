@@ -95,6 +95,8 @@ export const ERR_ALREADYREGISTERED = '462';
 export const ERR_PASSWDMISMATCH = '464';
 export const ERR_YOUREBANNEDCREEP = '465';
 export const ERR_KEYSET = '467';
+/** The room was renamed (draft/channel-rename's fallback for JOIN of the old name). */
+export const ERR_LINKCHANNEL = '470';
 export const ERR_CHANNELISFULL = '471';
 export const ERR_UNKNOWNMODE = '472';
 export const ERR_INVITEONLYCHAN = '473';

@@ -126,6 +126,14 @@ export const HELP_TEXT: Readonly<Record<string, readonly string[]>> = {
     `At most one every ${KNOCK_USER_DELAY_MS / 1000} seconds, and one per room every ${KNOCK_ROOM_DELAY_MS / 1000} seconds.`,
   ],
 
+  RENAME: [
+    'RENAME <#room> <#new name> [:<reason>]',
+    'Renames a room you operate (IRCv3 draft/channel-rename): members, modes, topic,',
+    'bans and history all move to the new name. The prefix (#) stays the same; the',
+    'old name sends people who join it to the new one for a while (a day by default).',
+    'At most one rename per room every 5 minutes by default.',
+  ],
+
   // Messages
   PRIVMSG: [
     'PRIVMSG <target>{,<target>} :<text>',

@@ -9,6 +9,7 @@ import { MARKREAD } from './markread.js';
 import { METADATA } from './metadata.js';
 import { OPER } from './oper.js';
 import { REDACT } from './redact.js';
+import { RENAME } from './rename.js';
 import { CHGHOST, DLINE, KILL, KLINE, STATS, UNDLINE, UNKLINE } from './operator.js';
 import { AUTHENTICATE } from './sasl.js';
 import type { CommandSpec } from './context.js';
@@ -60,6 +61,8 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map<string, Comman
   ['KICK', { handler: KICK, minParams: 2 }],
   ['INVITE', { handler: INVITE, minParams: 0 }],
   ['KNOCK', { handler: KNOCK, minParams: 1 }],
+  // draft/channel-rename: RENAME <room> <new name> [<reason>]
+  ['RENAME', { handler: RENAME, minParams: 2 }],
   ['PRIVMSG', { handler: PRIVMSG, minParams: 0 }],
   ['NOTICE', { handler: NOTICE, minParams: 0 }],
   ['TAGMSG', { handler: TAGMSG, minParams: 0 }],
