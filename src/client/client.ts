@@ -112,6 +112,13 @@ export class IrcClient extends ClientConnection {
     this.rooms.joined(room);
   }
 
+  /** @internal A room we are in was renamed (draft/channel-rename). */
+  roomRenamed(oldName: string, newName: string): void {
+    this.state.renameRoom(oldName, newName);
+    this.rooms.rename(oldName, newName);
+    this.tracker.rename(this.isupport.fold(oldName), this.isupport.fold(newName));
+  }
+
   /** @internal We were kicked: do not rejoin after a reconnect. */
   forgetRoom(room: string): void {
     this.rooms.forget(room);

@@ -61,6 +61,13 @@ const HANDLERS: Record<string, Handler> = {
     else client.state.removeMember(room, from);
     client.emitter.emit('part', { room, nick: from, reason: m.params[1] ?? '', isSelf });
   },
+  // draft/channel-rename: the same room, its members and history, under a new name.
+  RENAME: (client, m, from) => {
+    const [oldName = '', newName = '', reason = ''] = m.params;
+    if (oldName === '' || newName === '') return;
+    client.roomRenamed(oldName, newName);
+    client.emitter.emit('roomRename', { from: oldName, to: newName, by: from, reason });
+  },
   KICK: (client, m, from) => {
     const [room = '', nick = '', reason = ''] = m.params;
     const isSelf = client.isSelf(nick);

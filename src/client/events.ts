@@ -59,6 +59,8 @@ export interface ClientEvents {
   join: { room: string; nick: string; account?: string | null; isSelf: boolean };
   part: { room: string; nick: string; reason: string; isSelf: boolean };
   kick: { room: string; nick: string; by: string; reason: string; isSelf: boolean };
+  /** A room we are in was renamed (draft/channel-rename): `from` is the old name, `to` the new. */
+  roomRename: { from: string; to: string; by: string; reason: string };
   quit: { nick: string; reason: string; rooms: string[] };
   nick: { oldNick: string; newNick: string; isSelf: boolean; rooms: string[] };
   topic: { room: string; topic: string; setBy?: string; time?: Date; isChange: boolean };

@@ -45,6 +45,14 @@ export class HistoryTracker {
     this.last.delete(key);
   }
 
+  /** A conversation's key changed (a renamed room): what was seen in it stays seen. */
+  rename(from: string, to: string): void {
+    const point = this.last.get(from);
+    if (!point) return;
+    this.last.delete(from);
+    this.last.set(to, point);
+  }
+
   /** A CHATHISTORY reference to the last message seen, in a form the server accepts, or null. */
   reference(key: string, refTypes: string[]): string | null {
     const point = this.last.get(key);

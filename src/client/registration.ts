@@ -24,6 +24,7 @@ export const WANTED_CAPS = [
   'setname',
   'sasl',
   'draft/chathistory',
+  'draft/channel-rename',
   'draft/read-marker',
   'draft/account-registration',
   'cap-notify',

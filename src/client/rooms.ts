@@ -25,6 +25,18 @@ export class RoomKeeper {
     this.visited.delete(this.client.isupport.fold(name));
   }
 
+  /** A wanted room was renamed: rejoin it under the new name, as a return (its history is the same). */
+  rename(oldName: string, newName: string): void {
+    const from = this.client.isupport.fold(oldName);
+    const to = this.client.isupport.fold(newName);
+    const wanted = this.wanted.get(from);
+    if (wanted) {
+      this.wanted.delete(from);
+      this.wanted.set(to, { ...wanted, name: newName });
+    }
+    if (this.visited.delete(from)) this.visited.add(to);
+  }
+
   names(): string[] {
     return [...this.wanted.values()].map((room) => room.name);
   }

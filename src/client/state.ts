@@ -44,6 +44,15 @@ export class ClientState {
     return room;
   }
 
+  /** A room we are in was renamed (RENAME): the same room under its new name. */
+  renameRoom(oldName: string, newName: string): void {
+    const room = this.rooms.get(this.isupport.fold(oldName));
+    if (!room) return;
+    this.rooms.delete(this.isupport.fold(oldName));
+    room.name = newName;
+    this.rooms.set(this.isupport.fold(newName), room);
+  }
+
   selfLeft(name: string): void {
     this.rooms.delete(this.isupport.fold(name));
   }

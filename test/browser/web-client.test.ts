@@ -136,6 +136,23 @@ describe('web client in a browser', { skip, timeout: 120_000 }, () => {
     assert.equal(await page.locator('.log .line .text span', { hasText: 'red' }).evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(el).color), 'rgb(255, 0, 0)');
   });
 
+  test('a room renamed by its operator (RENAME) keeps its log, under the new name', async () => {
+    const renamer = await raw('renamer');
+    renamer.send('JOIN #before-rename');
+    await renamer.expect((m) => m.command === '366');
+    const page = await newPage();
+    await signIn(page, 'rhea', '#before-rename');
+    renamer.send('PRIVMSG #before-rename :said before the rename');
+    await page.locator('.log .line', { hasText: 'said before the rename' }).waitFor();
+    renamer.send('RENAME #before-rename #after-rename :a better name');
+    await page.locator('.conv-title:text-is("#after-rename")').waitFor();
+    await page.locator('.log .line', { hasText: 'renamer renamed #before-rename to #after-rename (a better name)' }).waitFor();
+    assert.equal(await page.locator('.log .line', { hasText: 'said before the rename' }).count(), 1);
+    assert.deepEqual(await page.locator('.room-list li').allTextContents().then((names) => names.filter((n) => n.includes('rename'))).then((names) => names.map((n) => n.includes('#after-rename'))), [true]);
+    await say(page, 'said after it');
+    assert.equal((await renamer.expect((m) => m.command === 'PRIVMSG' && m.params[1] === 'said after it')).params[0], '#after-rename');
+  });
+
   test('Ctrl+B/I/U send IRC formatting and Tab completes nicks', async () => {
     const page = await newPage();
     await signIn(page, 'fmtuser');

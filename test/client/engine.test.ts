@@ -33,6 +33,31 @@ describe('client engine against a real server', () => {
     assert.equal(alice.status, 'ready');
   });
 
+  it("follows a room renamed with draft/channel-rename: the room's state moves to the new name, no PART or JOIN", async () => {
+    const rita = make('rita', { rooms: ['#before'] });
+    const ritaJoined = nextEvent(rita, 'names', (n) => n.room === '#before');
+    await connected(rita);
+    await ritaJoined;
+    const sid = make('sid', { rooms: ['#before'] });
+    const sidJoined = nextEvent(sid, 'names', (n) => n.room === '#before');
+    await connected(sid);
+    await sidJoined;
+    assert.ok(sid.caps.has('draft/channel-rename'));
+    const said = nextEvent(sid, 'message', (m) => m.text === 'first');
+    rita.say('#before', 'first');
+    await said;
+    const renamed = nextEvent(sid, 'roomRename');
+    rita.send('RENAME #before #after :better');
+    assert.deepEqual(await renamed, { from: '#before', to: '#after', by: 'rita', reason: 'better' });
+    assert.equal(sid.state.room('#before'), undefined);
+    assert.deepEqual([...sid.state.room('#after')!.members.values()].map((m) => m.nick).sort(), ['rita', 'sid']);
+    assert.equal(sid.state.room('#after')!.name, '#after');
+    // Messages under the new name reach it as the same room; no PART or JOIN was shown.
+    const next = nextEvent(sid, 'message', (m) => m.text === 'second');
+    rita.say('#after', 'second');
+    assert.equal((await next).conversation, '#after');
+  });
+
   it('joins rooms, tracks members, and exchanges messages with time, msgid and echo', async () => {
     const ann = make('ann', { rooms: ['#talk'] });
     const joined = nextEvent(ann, 'names', (n) => n.room === '#talk');

@@ -64,6 +64,10 @@ export class Chat {
       else this.event(e.room, `${e.nick} left${e.reason ? ` (${e.reason})` : ''}`, true);
       this.refreshMembers(e.room);
     });
+    c.on('roomRename', (e) => {
+      this.renameConversation(e.from, e.to);
+      this.event(e.to, `${e.by} renamed ${e.from} to ${e.to}${e.reason ? ` (${e.reason})` : ''}`);
+    });
     c.on('kick', (e) => {
       this.event(e.room, `${e.nick} was kicked by ${e.by}${e.reason ? ` (${e.reason})` : ''}`);
       this.refreshMembers(e.room);
@@ -147,6 +151,23 @@ export class Chat {
       this.renderRooms();
     }
     return conv;
+  }
+
+  /** A renamed room keeps its log, unread counts and place, under the new name. */
+  private renameConversation(from: string, to: string): void {
+    const conv = this.conversations.get(this.client.isupport.fold(from));
+    if (!conv) return;
+    const wasActive = this.isActive(from);
+    // Rebuilt in the same order, so the room stays where it was in the list.
+    const entries = [...this.conversations].map(([key, c]): [string, Conversation] => (c === conv ? [this.client.isupport.fold(to), c] : [key, c]));
+    this.conversations.clear();
+    for (const [key, c] of entries) this.conversations.set(key, c);
+    conv.name = to;
+    if (wasActive) {
+      this.active = to;
+      this.renderHeader();
+    }
+    this.renderRooms();
   }
 
   private drop(name: string): void {

@@ -85,6 +85,13 @@ export function wireEvents(session: ChatSession): void {
     if (win) session.show(win, renderEvent('part', `${nick} left${reason ? ` (${reason})` : ''}`));
   });
 
+  client.on('roomRename', ({ from, to, by, reason }) => {
+    windows.rename(from, to);
+    const win = windows.find(to);
+    if (win) session.show(win, renderEvent('info', `${by} renamed ${from} to ${to}${reason ? ` (${reason})` : ''}`));
+    session.updatePrompt();
+  });
+
   client.on('kick', ({ room, nick, by, reason, isSelf }) => {
     const win = windows.open(room, true);
     if (isSelf) session.show(win, renderEvent('error', `You were removed from ${room} by ${by}${reason ? ` (${reason})` : ''}`), { highlight: true });
