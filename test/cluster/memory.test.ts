@@ -1,9 +1,12 @@
 // The cluster contract suites on the in-memory implementation (the single-process default),
 // several nodes sharing one MemoryNetwork.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import type { Cluster } from '../../src/cluster/cluster.js';
+import { FencedError } from '../../src/cluster/nodes.js';
 import { MemoryNetwork, openMemoryCluster } from '../../src/cluster/memory/cluster.js';
 import { foldCase } from '../../src/protocol/index.js';
-import type { ClusterBackend } from '../contract/cluster-backend.js';
+import { userOf, type ClusterBackend } from '../contract/cluster-backend.js';
 import { clusterBusContract } from '../contract/cluster-bus.contract.js';
 import { clusterNodesContract } from '../contract/cluster-nodes.contract.js';
 import { clusterStateContract } from '../contract/cluster-state.contract.js';
@@ -32,3 +35,20 @@ async function memoryBackend(): Promise<ClusterBackend> {
 clusterNodesContract('memory', memoryBackend);
 clusterStateContract('memory', memoryBackend);
 clusterBusContract('memory', memoryBackend);
+
+describe('the single-process default (a node alone on its own network)', () => {
+  it('is not fenced by a stall longer than a lease: no other node could take over', async (t) => {
+    let now = Date.now();
+    t.mock.method(Date, 'now', () => now);
+    const alone = await openMemoryCluster();
+    const shared = await openMemoryCluster({ network: new MemoryNetwork() });
+    try {
+      now += 60_000; // the event loop stood still for a minute
+      assert.equal((await alone.state.addUser(userOf(alone, 'stalled'))).ok, true);
+      await assert.rejects(shared.state.addUser(userOf(shared, 'stalled')), FencedError);
+    } finally {
+      await alone.abandon();
+      await shared.abandon();
+    }
+  });
+});

@@ -12,7 +12,16 @@ import { MemoryState } from './state.js';
 
 export { MemoryNetwork };
 
+/**
+ * The lease of a node alone on its own network: no other node can reap it or take what it
+ * holds, so a lease that lapses protects nothing, and a stall of the event loop past the usual
+ * 5 s (a long GC under a connection storm was seen to do it) must not fence the only server
+ * and drop every client. A year: in practice it never lapses while the process runs.
+ */
+const ALONE_TTL_MS = 365 * 86_400_000;
+
 export async function openMemoryCluster(options: ClusterOptions & { network?: MemoryNetwork } = {}): Promise<Cluster> {
+  if (!options.network && options.ttlMs === undefined) options = { ...options, ttlMs: ALONE_TTL_MS };
   const network = options.network ?? new MemoryNetwork();
   const logger = options.logger ?? silentLogger;
   const maxLen = options.maxLen ?? BUS_DEFAULTS.maxLen;
