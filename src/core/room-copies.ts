@@ -24,6 +24,7 @@
 import { foldCase } from '../protocol/index.js';
 import type { RoomSnapshot } from '../cluster/state.js';
 import { fieldsOf, resetFields, roomFromSnapshot } from './room-fields.js';
+import { line } from './room-events.js';
 import { Room } from './room.js';
 import type { Server } from './server.js';
 import type { Session } from './session.js';
@@ -126,12 +127,26 @@ export class RoomCopies {
    * RENAME to another key at its turn (room-rename.ts): a copy under the new name with the
    * room's fields and every member, following the new name's log from `after` (nothing of the
    * room is in it before). The old copy is left without members, to be dropped by the caller's
-   * log turn like any emptied copy.
+   * log turn like any emptied copy. Resolves to the copy and the members moved into it.
+   *
+   * This node may hold a copy under the new key already, because the two logs are delivered
+   * independently:
+   * - a local JOIN of the new name (the old name's redirect, say) started it from a snapshot
+   *   taken after the rename: it is the renamed room, newer than the old copy, and is kept;
+   * - an earlier room of the new name whose last members' leaving this node has not applied
+   *   yet (the shared state let the rename take the name because that room was gone): its
+   *   remaining entries are the earlier room's, before `after`, and are skipped; its local
+   *   members have left it, so they are shown their PART here.
    */
-  move(room: Room, name: string, after: number): Room {
+  move(room: Room, name: string, after: number): { copy: Room; moved: Session[] } {
+    const key = foldCase(name);
+    const existing = this.server.rooms.get(key);
+    if (existing && existing.stateSeq >= after) return { copy: existing, moved: this.moveInto(existing, room) };
+    if (existing) this.closeEarlier(existing);
     const copy = new Room(name);
     resetFields(copy, fieldsOf(room));
     copy.version = room.version;
+    const moved = [...room.members.keys()];
     for (const [session, flags] of [...room.members]) {
       removeLocal(room, session);
       addLocal(copy, session, flags);
@@ -142,7 +157,6 @@ export class RoomCopies {
     copy.lastMessageTime = room.lastMessageTime;
     copy.appliedTime = room.appliedTime;
     copy.copiedAt = Math.max(this.server.clock(), room.lastMessageTime + 1);
-    const key = copy.key;
     this.server.rooms.set(key, copy);
     // A copy of an earlier room of the new name may still be unfollowing its log.
     const starting = (this.stopping.get(key) ?? Promise.resolve())
@@ -156,9 +170,31 @@ export class RoomCopies {
       if (this.starting.get(key) === starting) this.starting.delete(key);
       this.dropIfUnused(key);
     });
-    return copy;
+    return { copy, moved };
   }
 
+  /** The old copy's members leave it; those the newer copy's snapshot holds are its members already. */
+  private moveInto(copy: Room, old: Room): Session[] {
+    const moved: Session[] = [];
+    for (const session of [...old.members.keys()]) {
+      removeLocal(old, session);
+      if (copy.members.has(session)) moved.push(session);
+    }
+    old.remote.clear();
+    return moved;
+  }
+
+  /** An earlier room's copy overtaken by a rename into its name: its members are told they left. */
+  private closeEarlier(earlier: Room): void {
+    this.server.logger.warn('cluster: a rename took the name of a room this node had not seen emptied', { room: earlier.key });
+    const time = this.server.clock();
+    for (const session of [...earlier.members.keys()]) {
+      removeLocal(earlier, session);
+      session.deliver(line(session.prefix, 'PART', [earlier.name], time, session.account));
+    }
+    this.server.roomLogs.delete(earlier);
+    this.releaseWaiters(earlier);
+  }
   /** Resolves once the log's entry `seq` is applied to the copy (or the copy is gone). */
   applied(key: string, seq: number): Promise<void> {
     const room = this.server.rooms.get(key);

@@ -6,7 +6,8 @@
  * event into the old name's log, so every node sees it after everything said under the old
  * name before it. At that turn a change of case only renames the copy; any other rename makes
  * a new copy under the new key (Room.key is what every map and log of the room is keyed by),
- * moves the members into it and follows the new name's log from the position the event carries.
+ * moves the members into it and follows the new name's log from the position the event carries
+ * (RoomCopies.move, which also meets a copy this node already holds under the new key).
  * The old copy is left without members and dropped, and its log unfollowed, as when the last
  * member leaves.
  *
@@ -40,11 +41,12 @@ export function applyRename(server: Server, room: Room, event: RoomRenameEvent, 
   if (delivery.stamp.version !== undefined) room.version = delivery.stamp.version;
   const from = room.name;
   let renamed = room;
+  let moved = [...room.members.keys()];
   if (foldCase(event.name) === room.key) room.name = event.name;
-  else renamed = server.roomCopies.move(room, event.name, event.after ?? 0);
+  else ({ copy: renamed, moved } = server.roomCopies.move(room, event.name, event.after ?? 0));
   const { time } = delivery.stamp;
   const told = line(event.by, 'RENAME', [from, renamed.name, event.reason], time, event.account);
-  for (const member of renamed.members.keys()) {
+  for (const member of moved) {
     member.eachConnection(() => {
       if (member.has(RENAME_CAP)) member.deliver(told);
       else showAsRejoin(server, member, renamed, from, event.reason, time);
@@ -63,13 +65,13 @@ function showAsRejoin(server: Server, member: Session, room: Room, from: string,
 /**
  * The renaming node, once the rename is applied here: history and read markers under the old
  * key become the new key's, now and again a little later. Runs in the background (a large room
- * moves in paced batches); a failure is logged and the second run tries again. The second run
- * moves only while no room has the old name (a rename back, or a new room after the redirect
- * ended, would have its own history there).
+ * moves in paced batches); a failure is logged and the second run tries again. Each run moves
+ * only while no room has the old name (a quick rename back by an operator, or a new room after
+ * the redirect ended, has its own history there).
  */
 export function moveHistory(server: Server, from: string, to: string, name: string): void {
-  const move = async (again: boolean) => {
-    if (again && (await server.cluster.state.room(from, { details: false })) !== null) return 0;
+  const move = async () => {
+    if ((await server.cluster.state.room(from, { details: false })) !== null) return 0;
     await server.history.flush();
     const store = await server.history.read();
     const moved = await store.moveConversation(from, to, name);
@@ -77,7 +79,7 @@ export function moveHistory(server: Server, from: string, to: string, name: stri
     return moved;
   };
   const run = (again: boolean) =>
-    move(again).then(
+    move().then(
       (moved) => {
         if (moved > 0) server.logger.info('room history moved to its new name', { from, to, moved, again });
       },

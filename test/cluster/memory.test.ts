@@ -52,3 +52,16 @@ describe('the single-process default (a node alone on its own network)', () => {
     }
   });
 });
+
+describe('the memory network keeps only live redirects of renamed rooms', () => {
+  it('expired redirects go when the next one is set, as Redis keys expire', () => {
+    let now = 0;
+    const network = new MemoryNetwork(() => now);
+    for (let i = 0; i < 50; i++) network.setRedirect(`#old${i}`, { name: `#New${i}`, key: `#new${i}` }, 60);
+    assert.equal(network.redirects.size, 50);
+    now += 60_000;
+    network.setRedirect('#last', { name: '#Next', key: '#next' }, 60);
+    assert.deepEqual([...network.redirects.keys()], ['#last']);
+    assert.deepEqual(network.redirect('#last'), { name: '#Next', key: '#next', expires: 120_000 });
+  });
+});

@@ -171,6 +171,9 @@ describe('RENAME (draft/channel-rename)', () => {
       [op, 'RENAME #New nohash', (got) => assert.deepEqual(failOf(got)?.params.slice(1, 2), ['CANNOT_RENAME'])],
       [op, `RENAME #New #${'x'.repeat(200)}`, (got) => assert.deepEqual(failOf(got)?.params.slice(1, 2), ['CANNOT_RENAME'])],
       [op, 'RENAME #New #a\u0007b', (got) => assert.ok(failOf(got) || got.some((m) => m.command === '417'), JSON.stringify(got))],
+      // Not a name: the FAIL shows `*` in its place, so the line stays well-formed.
+      [op, 'RENAME #New :#two words', (got) => assert.deepEqual(failOf(got)?.params.slice(0, 4), ['RENAME', 'CANNOT_RENAME', '#New', '*'])],
+      [op, 'RENAME #New :', (got) => assert.deepEqual(failOf(got)?.params.slice(0, 4), ['RENAME', 'CANNOT_RENAME', '#New', '*'])],
       [op, 'RENAME #New #New', (got) => assert.deepEqual(failOf(got)?.params.slice(1, 2), ['CANNOT_RENAME'])],
     ];
     for (const [client, line, check] of tries) {

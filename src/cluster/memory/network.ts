@@ -72,6 +72,13 @@ export class MemoryNetwork {
     return this.redirects.get(key);
   }
 
+  /** Sets a redirect; expired ones go first, so the map holds only live ones (as Redis keys expire). */
+  setRedirect(key: string, to: { name: string; key: string }, seconds: number): void {
+    const now = this.now();
+    for (const [old, entry] of this.redirects) if (entry.expires <= now) this.redirects.delete(old);
+    this.redirects.set(key, { ...to, expires: now + seconds * 1000 });
+  }
+
   hasLease(node: string): boolean {
     const lease = this.leases.get(node);
     if (lease && lease.expires <= this.now()) this.leases.delete(node);

@@ -282,7 +282,7 @@ export class MemoryState implements SharedState {
           rooms?.add(newKey);
         }
         this.net.redirects.delete(newKey);
-        if (options.redirectSeconds > 0) this.net.redirects.set(key, { name: newName, key: newKey, expires: this.net.now() + options.redirectSeconds * 1000 });
+        if (options.redirectSeconds > 0) this.net.setRedirect(key, { name: newName, key: newKey }, options.redirectSeconds);
       }
       return { ok: true, version: room.version, stamp, after };
     });

@@ -18,8 +18,10 @@ export async function RENAME({ server, session, params }: CommandContext): Promi
   const [fromName, to] = [params[0]!, params[1]!];
   const room = requireMembership(server, session, fromName);
   requireOp(room, session);
-  const refuse = (code: string, text: string) => failError('RENAME', code, room.name, to, text);
   const { limits } = server.config;
+  // What cannot be a middle parameter (empty, spaces, a leading ':') is shown as `*`.
+  const shown = /^[^\s:][^\s]*$/.test(to) ? to : '*';
+  const refuse = (code: string, text: string) => failError('RENAME', code, room.name, shown, text);
   if (!isValidRoomName(to, limits.channel_length)) throw refuse('CANNOT_RENAME', `Not a valid room name (up to ${limits.channel_length} characters, no spaces, commas or control characters)`);
   if (to[0] !== room.name[0]) throw refuse('CANNOT_RENAME', 'You cannot change the prefix of a room');
   if (to === room.name) throw refuse('CANNOT_RENAME', 'The room already has that name');
