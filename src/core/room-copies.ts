@@ -96,7 +96,9 @@ export class RoomCopies {
     let base = snapshot;
     // Read without the members' details (this node had a copy then, gone since): read again,
     // with them; that snapshot may already hold this join (then `joined` welcomes the joiner).
-    if (base && base.users.size < base.members.size) base = await this.server.cluster.state.room(key);
+    // A room renamed meanwhile reads as none: the first snapshot, its members' details read one
+    // by one (its log holds the rename, which moves the copy).
+    if (base && base.users.size < base.members.size) base = (await this.server.cluster.state.room(key)) ?? (await this.withDetails(base));
     let copy: Room;
     if (base) {
       copy = roomFromSnapshot(base, (uid) => this.server.users.localByUid(uid), addLocal);
@@ -111,6 +113,14 @@ export class RoomCopies {
     copy.copiedAt = copiedAt;
     this.server.rooms.set(key, copy);
     await this.server.cluster.bus.follow(key, copy.applied);
+  }
+
+  private async withDetails(snapshot: RoomSnapshot): Promise<RoomSnapshot> {
+    const users = new Map(snapshot.users);
+    const missing = [...snapshot.members.keys()].filter((uid) => !users.has(uid) && !this.server.users.localByUid(uid));
+    const records = await Promise.all(missing.map((uid) => this.server.cluster.state.user(uid)));
+    for (const record of records) if (record) users.set(record.uid, record);
+    return { ...snapshot, users };
   }
 
   /**
