@@ -49,12 +49,17 @@ export class Batches {
     return {};
   }
 
-  /** The open batch a line belongs to, if any; the line is recorded in it and its ancestors. */
+  /**
+   * The open batch a line belongs to, if any; the line is recorded in it and its ancestors. A
+   * line of a multiline batch stays in that batch: the ancestors get the joined message instead
+   * (multiline.ts), added when the batch ends.
+   */
   add(message: IrcMessage): Batch | undefined {
     const id = message.tags?.batch;
     const batch = id === undefined ? undefined : this.open.get(id);
     for (let b = batch; b; b = b.parent === null ? undefined : this.open.get(b.parent)) {
       if (b.messages.length < MAX_MESSAGES) b.messages.push(message);
+      if (b.type === 'draft/multiline') break;
     }
     return batch;
   }

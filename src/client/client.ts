@@ -16,6 +16,8 @@ import type { ClientOptions, SaslCredentials } from './options.js';
 import type { RequestPurpose } from './requests.js';
 import { RoomKeeper } from './rooms.js';
 import { splitText, textBudget } from './split-text.js';
+import { utf8Length } from './base64.js';
+import { multilineBatches, multilineLimits, MULTILINE_CAP, type MultilineLimits } from './multiline.js';
 
 export class IrcClient extends ClientConnection {
   private readonly rooms = new RoomKeeper(this);
@@ -136,6 +138,10 @@ export class IrcClient extends ClientConnection {
 
   private sendText(command: 'PRIVMSG' | 'NOTICE', target: string, text: string, isAction: boolean): void {
     const budget = textBudget(this.nick, target, command) - (isAction ? 9 : 0);
+    const limits = command === 'PRIVMSG' && !isAction && this.caps.has(MULTILINE_CAP) && this.caps.has('batch')
+      ? multilineLimits(this.offeredCaps.get(MULTILINE_CAP))
+      : null;
+    if (limits && (text.includes('\n') || utf8Length(text) > budget)) return this.sendMultiline(target, text, budget, limits);
     for (const line of text.split(/\r?\n/)) {
       if (line === '' && !isAction) continue;
       for (const piece of splitText(line, budget)) {
@@ -145,6 +151,22 @@ export class IrcClient extends ClientConnection {
       }
     }
   }
+
+  /** Several lines (or one too long for a line) as one message: a draft/multiline batch per limit's worth. */
+  private sendMultiline(target: string, text: string, budget: number, limits: MultilineLimits): void {
+    for (const lines of multilineBatches(text, budget, limits)) {
+      const ref = `ml${++this.multilineBatches}`;
+      this.sendMessage({ command: 'BATCH', params: [`+${ref}`, MULTILINE_CAP, target] });
+      for (const line of lines) {
+        const tags: Record<string, string> = line.concat ? { batch: ref, 'draft/multiline-concat': '' } : { batch: ref };
+        this.sendMessage({ tags, command: 'PRIVMSG', params: [target, line.text] });
+      }
+      this.sendMessage({ command: 'BATCH', params: [`-${ref}`] });
+      this.echoLocally('PRIVMSG', target, lines.reduce((all, line, i) => all + (i === 0 || line.concat ? '' : '\n') + line.text, ''));
+    }
+  }
+
+  private multilineBatches = 0;
 
   /** Servers without echo-message do not send our lines back: show them the same way anyway. */
   private echoLocally(command: 'PRIVMSG' | 'NOTICE', target: string, text: string): void {

@@ -5,6 +5,7 @@
 import { parseMessage, serializeMessage, type IrcMessage } from '../protocol/index.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { Batches, type Batch } from './batches.js';
+import { joinMultiline, MULTILINE_CAP as MULTILINE_BATCH } from './multiline.js';
 import { Emitter } from './emitter.js';
 import type { ChatMessage, ClientEvents } from './events.js';
 import { HistoryTracker } from './history.js';
@@ -225,17 +226,29 @@ export abstract class ClientConnection {
       if (message.command === 'BATCH') {
         const { started, ended } = this.batches.handle(message);
         if (started) this.requests.batchStarted(started);
+        if (ended?.type === MULTILINE_BATCH) this.multilineEnded(ended);
         if (ended?.type === 'chathistory') this.deliverHistory(ended);
         if (ended) this.requests.batchEnded(ended);
         return;
       }
       const batch = this.batches.add(message);
+      // A multiline batch's lines are handled together, as one message, when it ends.
+      if (this.batches.enclosing(batch, MULTILINE_BATCH)) return;
       if (!this.batches.enclosing(batch, 'chathistory')) this.handle(message);
       this.requests.observe(message);
     } catch (err) {
       // Whatever the server sent, the client goes on; the line is reported and dropped.
       this.emitter.emit('error', { kind: 'protocol', command: message.command, text: `could not handle ${message.command}: ${(err as Error).message}` });
     }
+  }
+
+  /** A finished multiline batch: one message, live or as a line of the history batch around it. */
+  private multilineEnded(batch: Batch): void {
+    const message = joinMultiline(batch);
+    if (!message) return;
+    const parent = this.batches.add(message);
+    if (!this.batches.enclosing(parent, 'chathistory')) this.handle(message);
+    this.requests.observe(message);
   }
 
   /** A finished chathistory batch as one `history` event, without messages already seen. */

@@ -25,6 +25,7 @@ export const WANTED_CAPS = [
   'sasl',
   'draft/chathistory',
   'draft/channel-rename',
+  'draft/multiline',
   'draft/read-marker',
   'draft/account-registration',
   'cap-notify',

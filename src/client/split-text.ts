@@ -13,9 +13,11 @@ export function textBudget(nick: string, target: string, command = 'PRIVMSG'): n
 
 /**
  * Cut `text` into pieces of at most `maxBytes` UTF-8 bytes, at the last space when there is one
- * in the second half of a piece, never inside a character.
+ * in the second half of a piece, never inside a character. The space is dropped, or with
+ * `keepSpaces` left at the end of the piece, so that the pieces join back exactly (multiline
+ * concatenation, multiline.ts).
  */
-export function splitText(text: string, maxBytes: number): string[] {
+export function splitText(text: string, maxBytes: number, keepSpaces = false): string[] {
   const pieces: string[] = [];
   let rest = text;
   while (utf8Length(rest) > maxBytes) {
@@ -27,10 +29,16 @@ export function splitText(text: string, maxBytes: number): string[] {
       bytes += size;
       end += ch.length;
     }
-    const space = rest.lastIndexOf(' ', end);
-    const cut = space > end / 2 ? space : end;
-    pieces.push(rest.slice(0, cut));
-    rest = rest.slice(cut === space ? cut + 1 : cut);
+    // A budget smaller than one character still makes progress.
+    if (end === 0) end = rest.codePointAt(0)! > 0xffff ? 2 : 1;
+    const space = rest.lastIndexOf(' ', keepSpaces ? end - 1 : end);
+    if (space > end / 2) {
+      pieces.push(rest.slice(0, keepSpaces ? space + 1 : space));
+      rest = rest.slice(space + 1);
+    } else {
+      pieces.push(rest.slice(0, end));
+      rest = rest.slice(end);
+    }
   }
   if (rest !== '' || pieces.length === 0) pieces.push(rest);
   return pieces;

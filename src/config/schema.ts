@@ -152,6 +152,11 @@ const limits = z
     // name then redirects JOIN to the new one (no room can take the old name meanwhile).
     room_rename_interval_seconds: int(0).max(86_400).default(300),
     room_rename_redirect_seconds: int(60).max(30 * 86_400).default(86_400),
+    // draft/multiline (advertised in the cap value): bytes of one message's combined text and
+    // its lines. Each member of a room receives up to max-lines lines per message, so the two
+    // bound what one message costs a recipient's SendQ (about 600 bytes a line with tags).
+    multiline_max_bytes: int(512, 65_536).default(4096),
+    multiline_max_lines: int(2, 1000).default(100),
     // draft/metadata-2 (advertised in the cap value): keys one account may set (LIMIT_REACHED
     // past it), keys one connection may subscribe to (TOO_MANY_SUBS), bytes of one value
     // (VALUE_INVALID; at most 300 so that every reply carrying it fits in 512 bytes). Defaults

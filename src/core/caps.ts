@@ -12,6 +12,7 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ['draft/event-playback', ''],
   // Its value comes from the configuration: metadata/keys.ts metadataCapValue.
   ['draft/metadata-2', ''],
+  ['draft/multiline', ''],
   ['draft/message-redaction', ''],
   ['draft/no-implicit-names', ''],
   ['draft/pre-away', ''],

@@ -1,3 +1,4 @@
+import { BATCH_LINE_COST } from './multiline-input.js';
 import { TokenBucket } from '../limits/token-bucket.js';
 import { DisconnectReason } from './errors.js';
 import type { Server } from './server.js';
@@ -36,7 +37,7 @@ export class InputGate {
 
   /** A complete line arrived (Session.handleLine): run it now or queue it. */
   receive(session: Session, line: Buffer): void {
-    if (session.backlog.length === 0 && this.mayRun(session)) {
+    if (session.backlog.length === 0 && this.mayRun(session, line)) {
       session.processLine(line);
       return;
     }
@@ -55,7 +56,7 @@ export class InputGate {
 
   /** Run what may run now: after a command finished, when a token is due, or output drained. */
   drain(session: Session): void {
-    while (session.backlog.length > 0 && session.state !== 'closing' && this.mayRun(session)) {
+    while (session.backlog.length > 0 && session.state !== 'closing' && this.mayRun(session, session.backlog[0]!)) {
       const line = session.backlog.shift()!;
       session.backlogBytes -= line.length + 2;
       session.processLine(line);
@@ -67,14 +68,16 @@ export class InputGate {
   }
 
   /** May the session's next line run now? Takes a token if so; else arranges to look again. */
-  private mayRun(session: Session): boolean {
+  private mayRun(session: Session, line: Buffer): boolean {
     if (isBusy(session)) return false; // the command's end drains
     if (this.outputBlocked(session)) {
       session.conn.pauseReading();
       this.retryIn(session, OUTPUT_RETRY_MS);
       return false;
     }
-    if (!session.throttle || session.throttle.take()) return true;
+    // A line inside an open multiline batch (it starts with its `@batch=` tag) costs a fraction.
+    const cost = session.multiline !== null && line[0] === 0x40 ? BATCH_LINE_COST : 1;
+    if (!session.throttle || session.throttle.take(cost)) return true;
     this.retryIn(session, session.throttle.msUntilNext());
     return false;
   }

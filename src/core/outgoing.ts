@@ -1,4 +1,5 @@
 import { serializeMessage, type IrcMessage, type Tags } from '../protocol/index.js';
+import { encodeMultiline, isMultiline } from './multiline.js';
 
 /**
  * Which tags a recipient may see, as a bit set of its capabilities. Recipients with the same
@@ -7,7 +8,9 @@ import { serializeMessage, type IrcMessage, type Tags } from '../protocol/index.
 export const VIEW_SERVER_TIME = 1;
 export const VIEW_MESSAGE_TAGS = 2;
 export const VIEW_ACCOUNT_TAG = 4;
-const VIEW_COUNT = 8;
+/** draft/multiline with batch: a multiline message comes as its batch, not as separate lines. */
+export const VIEW_MULTILINE = 8;
+const VIEW_COUNT = 16;
 /** What a withdrawn message encodes to: no bytes. */
 const WITHDRAWN = Buffer.alloc(0);
 
@@ -28,6 +31,9 @@ function tagsForView(tags: Tags, view: number): Tags | undefined {
 
 /** The wire form of `message` for one view: the tags that view may not see are left out. */
 export function encodeForView(message: IrcMessage, view: number): Buffer {
+  if (isMultiline(message)) {
+    return Buffer.from(encodeMultiline(message, (view & VIEW_MULTILINE) !== 0, (tags) => tagsForView(tags, view)), 'utf8');
+  }
   if (!message.tags) return Buffer.from(serializeMessage(message), 'utf8');
   return Buffer.from(serializeMessage({ ...message, tags: tagsForView(message.tags, view) }), 'utf8');
 }

@@ -13,7 +13,9 @@ import {
 import { ERR_INPUTTOOLONG } from '../protocol/numerics.js';
 import type { TokenBucket } from '../limits/token-bucket.js';
 import type { Connection } from './connection.js';
-import { encodeForView, Outgoing, VIEW_ACCOUNT_TAG, VIEW_MESSAGE_TAGS, VIEW_SERVER_TIME } from './outgoing.js';
+import { encodeForView, Outgoing, VIEW_ACCOUNT_TAG, VIEW_MESSAGE_TAGS, VIEW_MULTILINE, VIEW_SERVER_TIME } from './outgoing.js';
+import { MULTILINE_CAP } from './multiline.js';
+import { interceptMultiline, type OpenMultiline } from './multiline-input.js';
 import type { Room } from './room.js';
 import type { Server } from './server.js';
 import type { SaslExchange } from './commands/sasl.js';
@@ -71,6 +73,9 @@ export class Session {
    * and its bucket for METADATA SET/CLEAR on its own metadata; both made on first use.
    */
   metadataSubs: Set<string> | null = null;
+  /** A draft/multiline batch being received (multiline-input.ts), and the last few refused. */
+  multiline: OpenMultiline | null = null;
+  refusedBatches: Set<string> | null = null;
   metadataBucket: TokenBucket | null = null;
   /** Server password given with PASS before registration. */
   password: string | null = null;
@@ -186,7 +191,8 @@ export class Session {
     this.view =
       (this.hasHere('server-time') ? VIEW_SERVER_TIME : 0) |
       (this.hasHere('message-tags') ? VIEW_MESSAGE_TAGS : 0) |
-      (this.hasHere('account-tag') ? VIEW_ACCOUNT_TAG : 0);
+      (this.hasHere('account-tag') ? VIEW_ACCOUNT_TAG : 0) |
+      (this.hasHere(MULTILINE_CAP) && this.hasHere('batch') ? VIEW_MULTILINE : 0);
   }
 
   /**
@@ -374,7 +380,7 @@ export class Session {
       this.standardReply('FAIL', [command, 'INVALID_MESSAGE', `Too many parameters (at most ${MAX_PARAMS})`]);
       return;
     }
-    if (message) this.server.dispatch(this, message);
+    if (message && !interceptMultiline(this.server, this, message)) this.server.dispatch(this, message);
   }
 
   /**

@@ -16,11 +16,11 @@ export class TokenBucket {
     this.last = now();
   }
 
-  /** Take one token if there is one. */
-  take(): boolean {
+  /** Take `cost` of a token (one by default) if a whole token is there. */
+  take(cost = 1): boolean {
     this.refill();
     if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    this.tokens -= cost;
     return true;
   }
 

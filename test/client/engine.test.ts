@@ -4,6 +4,7 @@ import type { IrcClient } from '../../src/client/client.js';
 import type { ChatMessage } from '../../src/client/events.js';
 import { registerAccount } from '../helpers/accounts.js';
 import { connected, engineClient, nextEvent, sync } from '../helpers/engine.js';
+import { WANTED_CAPS } from '../../src/client/registration.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 describe('client engine against a real server', () => {
@@ -98,15 +99,23 @@ describe('client engine against a real server', () => {
     assert.equal((await left).reason, 'bye');
   });
 
-  it('splits long text into lines that fit', async () => {
+  it('sends long text as one multiline message, or without the cap splits it into lines that fit', async () => {
     const sam = await connected(make('sam', { rooms: ['#long'] }));
     const tom = await connected(make('tom', { rooms: ['#long'] }));
+    const withoutMultiline = WANTED_CAPS.filter((cap) => cap !== 'draft/multiline');
+    const old = await connected(make('oldsam', { rooms: ['#long'], caps: withoutMultiline }));
     await sync(sam);
+    await sync(old);
     const got: ChatMessage[] = [];
     tom.on('message', (m) => got.push(m));
     const text = 'word '.repeat(300).trim();
     sam.say('#long', text);
     await sync(sam);
+    await sync(tom);
+    assert.deepEqual(got.map((m) => m.text), [text]);
+    got.length = 0;
+    old.say('#long', text);
+    await sync(old);
     await sync(tom);
     assert.ok(got.length >= 3);
     assert.equal(got.map((m) => m.text).join(' '), text);

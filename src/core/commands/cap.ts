@@ -1,5 +1,6 @@
 import * as N from '../../protocol/numerics.js';
 import { METADATA_CAP, SUPPORTED_CAPS, STICKY_CAPS } from '../caps.js';
+import { MULTILINE_CAP, multilineCapValue } from '../multiline.js';
 import { metadataCapValue } from '../metadata/keys.js';
 import type { Session } from '../session.js';
 import { stsPolicy } from '../sts.js';
@@ -21,7 +22,7 @@ export function CAP(ctx: CommandContext): void | Promise<void> {
       // CAP LS 302 implies cap-notify (IRCv3 capability negotiation, "cap-notify").
       if (version >= 302) session.addCap('cap-notify');
       const names = [...SUPPORTED_CAPS].map(([name, fixed]) => {
-        const value = name === METADATA_CAP ? metadataCapValue(server.config.limits) : fixed;
+        const value = name === METADATA_CAP ? metadataCapValue(server.config.limits) : name === MULTILINE_CAP ? multilineCapValue(server.config.limits) : fixed;
         return version >= 302 && value ? `${name}=${value}` : name;
       });
       // STS needs its value, which only CAP LS 302 carries.

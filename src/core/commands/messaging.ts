@@ -1,7 +1,8 @@
 import { fitLastParam, foldCase, isRoomName, uniqueNames, type Tags } from '../../protocol/index.js';
 import { SERVICES } from '../services/index.js';
 import * as N from '../../protocol/numerics.js';
-import { IrcError, numericError } from '../errors.js';
+import { failError, IrcError, numericError } from '../errors.js';
+import { isAssembled } from '../multiline-input.js';
 import { Outgoing } from '../outgoing.js';
 import { MEMBER_OP, MEMBER_VOICE, type Room } from '../room.js';
 import type { Session } from '../session.js';
@@ -15,6 +16,7 @@ type RelayCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
 // PRIVMSG <target>{,<target>} <text>   (a message to NickServ or ChanServ goes to the service)
 export function PRIVMSG(ctx: CommandContext): void | Promise<void> {
   const service = ctx.params.length >= 2 ? SERVICES.get(foldCase(ctx.params[0]!)) : undefined;
+  if (service && isAssembled(ctx.message)) throw failError('BATCH', 'MULTILINE_INVALID_TARGET', ctx.params[0]!, ctx.params[0]!, 'Services take one line at a time');
   return service ? service(ctx.server, ctx.session, ctx.params[1]!) : relay(ctx, 'PRIVMSG');
 }
 // NOTICE <target>{,<target>} <text>
@@ -49,6 +51,8 @@ function relay({ server, session, message, params }: CommandContext, command: Re
   const clientTags = session.bot ? { ...clientOnlyTags(message.tags), bot: '' } : clientOnlyTags(message.tags);
   // A labeled reply is built when the command ends, so a stored message is committed at once.
   const labeled = message.tags?.label !== undefined && session.has('labeled-response');
+  // A multiline batch's message (multiline-input.ts) is cut into lines per recipient instead.
+  const whole = isAssembled(message);
   // With an asynchronous store a labeled message's outcome comes later: the reply waits for it.
   let outcomes: Promise<void>[] | undefined;
   const stored = (outcome: Promise<void> | void) => {
@@ -65,7 +69,7 @@ function relay({ server, session, message, params }: CommandContext, command: Re
     if (isRoomName(name)) {
       // Through the room's log: every node delivers it in one order, once stored, the echo
       // included (core/room-messages.ts). Cut to fit the line with the sender's prefix.
-      const cut = command === 'TAGMSG' ? '' : fitLastParam(session.prefix, command, [target, text!])[1]!;
+      const cut = command === 'TAGMSG' ? '' : whole ? text! : fitLastParam(session.prefix, command, [target, text!])[1]!;
       const room = server.findRoom(name);
       if (room) {
         checkMaySend(session, room, text);
@@ -86,7 +90,7 @@ function relay({ server, session, message, params }: CommandContext, command: Re
       source: session.prefix,
       command,
       // Cut to fit the line with the sender's prefix (line-fit.ts); echo and history get the same.
-      params: command === 'TAGMSG' ? [target] : fitLastParam(session.prefix, command, [target, text!]),
+      params: command === 'TAGMSG' ? [target] : whole ? [target, text!] : fitLastParam(session.prefix, command, [target, text!]),
     });
     if (statusPrefix) throw numericError(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
     const recipient = server.findUser(target);

@@ -1,6 +1,7 @@
 import { CTCP_DELIMITER, FORMATTING_CODES, hasForbiddenControls, stripForbiddenControls } from '../../protocol/controls.js';
 import type { IrcMessage } from '../../protocol/index.js';
 import { failError } from '../errors.js';
+import { isAssembled } from '../multiline-input.js';
 
 /**
  * Which parameter of a command is free text that others will see, and what it may contain.
@@ -40,7 +41,7 @@ const RULES: ReadonlyMap<string, TextRule> = new Map([
 export function checkText(message: IrcMessage): void {
   const rule = RULES.get(message.command);
   const text = rule && message.params[rule.index];
-  if (!rule || text === undefined || !hasForbiddenControls(text, rule.allowed)) return;
+  if (!rule || text === undefined || !hasForbiddenControls(text, isAssembled(message) ? rule.allowed + '\n' : rule.allowed)) return;
   if (rule.code === 'strip') {
     message.params[rule.index] = stripForbiddenControls(text, rule.allowed);
     return;
