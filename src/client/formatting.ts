@@ -44,13 +44,14 @@ const TOGGLES: Record<string, keyof Style> = {
 
 const COLOUR_CODE = /^\x03(?:(\d{1,2})(?:,(\d{1,2}))?)?/;
 const HEX_CODE = /^\x04(?:([0-9A-Fa-f]{6})(?:,([0-9A-Fa-f]{6}))?)?/;
-// Other control characters must never reach a terminal (escape sequences) or a page.
+// Other control characters must never reach a terminal (escape sequences) or a page. A line
+// feed stays: it separates the lines of a multiline message (draft/multiline).
 // eslint-disable-next-line no-control-regex
-const UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 /**
- * Split text into runs of one style. Control characters other than formatting codes are
- * dropped and tabs become spaces, so the spans are safe to print anywhere.
+ * Split text into runs of one style. Control characters other than formatting codes and line
+ * feeds are dropped and tabs become spaces, so the spans are safe to print anywhere.
  */
 export function parseFormatting(text: string): StyledSpan[] {
   const spans: StyledSpan[] = [];

@@ -153,6 +153,43 @@ describe('web client in a browser', { skip, timeout: 120_000 }, () => {
     assert.equal((await renamer.expect((m) => m.command === 'PRIVMSG' && m.params[1] === 'said after it')).params[0], '#after-rename');
   });
 
+  test('a pasted block of lines goes out as one multiline message and shows as one', async () => {
+    const page = await newPage();
+    await signIn(page, 'paster', '#paste');
+    const watcher = await RawClient.register(server.port, 'pastewatch', ['draft/multiline', 'batch', 'message-tags']);
+    watcher.answerPings = true;
+    raws.push(watcher);
+    const old = await raw('pasteold', '#paste');
+    watcher.send('JOIN #paste');
+    await watcher.expect((m) => m.command === '366');
+    const rows = Array.from({ length: 30 }, (_, i) => `row ${i}: ${'x'.repeat(i)}`);
+    await page.fill('#composer-input', rows.join('\n'));
+    await page.press('#composer-input', 'Enter');
+    // One batch for a client with the cap, thirty lines for one without.
+    const opening = await watcher.expect((m) => m.command === 'BATCH' && m.params[1] === 'draft/multiline');
+    const ref = opening.params[0]!.slice(1);
+    const inside: string[] = [];
+    for (let m = await watcher.expect(() => true); !(m.command === 'BATCH' && m.params[0] === `-${ref}`); m = await watcher.expect(() => true)) inside.push(m.params[1]!);
+    assert.deepEqual(inside, rows);
+    await old.expect((m) => m.command === 'PRIVMSG' && m.params[1] === rows.at(-1));
+    // The sender's log shows it once, as one message of thirty lines.
+    const own = page.locator('.log .line', { hasText: 'row 0:' });
+    await own.waitFor();
+    assert.equal(await own.count(), 1);
+    assert.equal((await own.locator('.text').innerText()).split('\n').length, 30);
+    // The log followed the tall message to its end (lines off screen are laid out lazily).
+    const scroll = () => page.locator('.log').evaluate((log) => log.scrollHeight - log.scrollTop - log.clientHeight);
+    assert.ok((await scroll()) < 2, `scrolled to the end: ${await scroll()} px left`);
+    // A multiline message from another client is one message too.
+    watcher.send('BATCH +w1 draft/multiline #paste');
+    for (const text of ['first of two', 'second of two']) watcher.send(`@batch=w1 PRIVMSG #paste :${text}`);
+    watcher.send('BATCH -w1');
+    const theirs = page.locator('.log .line', { hasText: 'first of two' });
+    await theirs.waitFor();
+    assert.equal(await theirs.locator('.text').innerText(), 'first of two\nsecond of two');
+    if (process.env.PARLEY_SCREENSHOTS) await page.screenshot({ path: '/tmp/multiline-browser.png' });
+  });
+
   test('Ctrl+B/I/U send IRC formatting and Tab completes nicks', async () => {
     const page = await newPage();
     await signIn(page, 'fmtuser');

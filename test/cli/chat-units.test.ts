@@ -126,6 +126,8 @@ describe('chat rendering', () => {
     assert.equal(textWidth('e\u0301'), 1);
     const wide = wrapPieces([{ text: '日本語日本語', sgr: '1' }], 10, 0);
     assert.deepEqual(wide.map((l) => l[0]!.text), ['日本語日本', '語']);
+    // The lines of a multiline message each start a terminal line, with the hanging indent.
+    assert.deepEqual(text(wrapPieces([{ text: '12:00 <al> one\ntwo\n\nthree', sgr: '' }], 40, 11)), ['12:00 <al> one', '           two', '           ', '           three']);
   });
 });
 

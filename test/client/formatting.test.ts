@@ -31,6 +31,8 @@ describe('parseFormatting', () => {
 
   it('drops control characters that could drive a terminal, and turns tabs into spaces', () => {
     assert.equal(stripFormatting('a\x1b[31mb\x07c\td\x00e\x9bf'), 'a[31mbc def');
+    // A line feed separates the lines of a multiline message; a carriage return goes.
+    assert.equal(stripFormatting('one\r\ntwo\x0b'), 'one\ntwo');
   });
 
   it('strips formatting for plain text', () => {

@@ -43,7 +43,7 @@ interface Cell {
 /**
  * Wrap to `columns`; continuation lines start with `indent` spaces (capped at a third of the
  * width, so narrow windows still have room for text). Breaks at the last space that fits,
- * else inside the word.
+ * else inside the word, and at every line feed.
  */
 export function wrapPieces(pieces: Piece[], columns: number, indent: number): Piece[][] {
   const width = Math.max(columns, 10);
@@ -56,6 +56,14 @@ export function wrapPieces(pieces: Piece[], columns: number, indent: number): Pi
   let used = 0;
   let lastSpace = -1;
   for (const cell of cells) {
+    // The lines of a multiline message: each starts a new terminal line, indented like a wrap.
+    if (cell.ch === '\n') {
+      lines.push(line);
+      line = Array.from({ length: hang }, () => ({ ch: ' ', sgr: '', width: 1 }));
+      used = hang;
+      lastSpace = -1;
+      continue;
+    }
     if (used + cell.width > width && line.length > 0) {
       const start = lines.length === 0 ? 0 : hang;
       const breakAt = lastSpace > start ? lastSpace : line.length;
