@@ -11,6 +11,7 @@
  * Refused with `FAIL BATCH MULTILINE_*` and dropped whole: a batch without the caps, a second
  * one while one is open, a line for another target, a command other than PRIVMSG inside it
  * (PING and PONG pass), more than the cap's max-bytes or max-lines, a concatenated blank line,
+ * a CTCP (\x01) on any line,
  * a message of blank lines only, another command before the batch is closed (that command then
  * runs). The lines' text is checked as a PRIVMSG's is (commands/text-policy.ts), with LF allowed
  * between them. After a refusal the rest of that batch's lines are dropped without a reply each.
@@ -102,6 +103,9 @@ function addLine(server: Server, session: Session, open: OpenMultiline, message:
   }
   const concat = message.tags?.[CONCAT_TAG] !== undefined && open.lines > 0;
   if (concat && text === '') return refuse(session, 'MULTILINE_INVALID', 'A concatenated line may not be blank');
+  // A client without the cap gets each line as a PRIVMSG: a CTCP on any of them would reach it
+  // past +C and make every such client in the room answer.
+  if (text.includes('\x01')) return refuse(session, 'MULTILINE_INVALID', 'CTCP cannot be part of a multiline message');
   const bytes = open.bytes + utf8Length(text) + (open.lines > 0 && !concat ? 1 : 0);
   if (bytes > limits.multiline_max_bytes) return refuse(session, 'MULTILINE_MAX_BYTES', 'Multiline batch max-bytes exceeded', [String(limits.multiline_max_bytes)]);
   if (open.lines + 1 > limits.multiline_max_lines) return refuse(session, 'MULTILINE_MAX_LINES', 'Multiline batch max-lines exceeded', [String(limits.multiline_max_lines)]);

@@ -163,6 +163,7 @@ describe('draft/multiline', () => {
       ['two open', (c) => c.send('BATCH +t7 draft/multiline #ml\r\nBATCH +t8 draft/multiline #ml\r\nBATCH -t8\r\nBATCH -t7'), ['BATCH', 'MULTILINE_INVALID']],
       ['to a service', (c) => sendBatch(c, 't9', 'NickServ', [['help'], ['me']]), ['BATCH', 'MULTILINE_INVALID_TARGET', 'NickServ']],
       ['no such batch', (c) => c.send('BATCH -nothere'), ['BATCH', 'MULTILINE_INVALID']],
+      ['CTCP on a later line', (c) => sendBatch(c, 't11', '#ml', [['hi'], ['\u0001VERSION\u0001']]), ['BATCH', 'MULTILINE_INVALID']],
       ['control characters', (c) => sendBatch(c, 't10', '#ml', [['bell \u0007'], ['x']]), ['PRIVMSG', 'INVALID_TEXT']],
     ];
     for (const [what, send, want] of tries) {
